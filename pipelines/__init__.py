@@ -1,0 +1,1 @@
+"""Launchers of reasoning-corpus: one thin build()/run(argv) per stage, and the CLI."""

@@ -1,0 +1,204 @@
+"""Records that flow between stages.
+
+Every record is a ``typing.NamedTuple`` registered with Beam's ``RowCoder`` so it
+has a portable schema on every runner. Field lists are declared once and composed
+(a VerifiedRollout is a Rollout's fields plus the verdict's fields), and the
+pyarrow schema used for Parquet is derived from them (see ``schemas.arrow``) and
+pinned by ``schemas/golden/*.json``.
+
+Provenance: every record carries ``source``, ``problem_id`` and ``config_hash``;
+generated records add the teacher model, sample index and seeds.
+"""
+from __future__ import annotations
+
+import typing
+from typing import List, Optional
+
+import apache_beam as beam
+
+#: Bump when a field is added, removed or changes type (the golden files pin it).
+SCHEMA_VERSION = "1.0"
+
+_Fields = List[typing.Tuple[str, typing.Any]]
+
+
+class Message(typing.NamedTuple):
+    """One chat turn."""
+
+    role: str
+    content: str
+
+
+# -- field groups ------------------------------------------------------------
+
+PROBLEM_FIELDS: _Fields = [
+    ("problem_id", str),  # sha256(source, source_id)[:16]
+    ("source", str),  # logical source name from config (e.g. "gsm8k")
+    ("source_id", str),  # id inside the source: its id field, or "file:line"
+    ("domain", str),  # math | code | knowledge
+    ("kind", str),  # reasoning | knowledge
+    ("prompt", str),  # the question, as the user asks it
+    ("reference_answer", Optional[str]),  # gold answer; None when the source has none
+    ("choices", List[str]),  # multiple-choice options, [] otherwise
+    ("tests", Optional[str]),  # JSON test spec for code problems
+    ("difficulty", Optional[str]),
+    ("language", Optional[str]),  # BCP-47-ish target language ("en", "zh") if known
+    ("metadata", Optional[str]),  # JSON of extra source fields kept for provenance
+]
+
+PROVENANCE_FIELDS: _Fields = [
+    ("seed", int),  # the run's configured seed
+    ("config_hash", str),
+    ("schema_version", str),
+]
+
+GENERATION_FIELDS: _Fields = [
+    ("rollout_id", str),  # sha256(problem_id, prompt text, model, sampling params, index)[:16]
+    ("sample_index", int),
+    ("sample_seed", int),  # seed the backend was given for this sample
+    ("teacher_model", str),
+    ("teacher_revision", Optional[str]),
+    ("backend", str),  # transformers | vllm | openai | fake
+    ("temperature", float),
+    ("top_p", float),
+    ("max_tokens", int),
+    ("completion", str),  # raw model output
+    ("reasoning", str),  # thinking part (inside <think> or before the answer)
+    ("answer", str),  # final answer part shown to the user
+    ("finish_reason", str),  # stop | length | error
+    ("prompt_tokens", int),
+    ("completion_tokens", int),
+    ("latency_s", float),
+]
+
+VERDICT_FIELDS: _Fields = [
+    ("extracted_answer", Optional[str]),
+    ("verdict", str),  # correct | incorrect | no_answer | timeout | infra_unavailable | unverifiable
+    ("verifier", str),  # e.g. "math-verify", "countdown", "exact"
+    ("verifier_version", str),
+    ("verdict_reason", str),
+    ("pass_rate", float),  # correct / n over the problem's samples
+]
+
+
+def _record(name: str, fields: _Fields, doc: str) -> type:
+    cls = typing.NamedTuple(name, fields)
+    cls.__doc__ = doc
+    cls.__module__ = __name__
+    beam.coders.registry.register_coder(cls, beam.coders.RowCoder)
+    return cls
+
+
+Problem = _record(
+    "Problem",
+    PROBLEM_FIELDS + PROVENANCE_FIELDS,
+    "A prompt with its gold answer, as ingested from a source.",
+)
+Rollout = _record(
+    "Rollout",
+    PROBLEM_FIELDS + GENERATION_FIELDS + PROVENANCE_FIELDS,
+    "One sampled completion of a Problem (one per sample index).",
+)
+VerifiedRollout = _record(
+    "VerifiedRollout",
+    PROBLEM_FIELDS + GENERATION_FIELDS + VERDICT_FIELDS + PROVENANCE_FIELDS,
+    "A Rollout with its verification verdict.",
+)
+SftExample = _record(
+    "SftExample",
+    [
+        ("example_id", str),
+        ("kind", str),  # reasoning | knowledge
+        ("journey", Optional[str]),  # None, or the journey-learning construction
+        ("messages", List[Message]),  # user turn, assistant turn "<think>…</think>answer"
+        ("prompt", str),
+        ("reasoning", str),
+        ("answer", str),
+        ("reference_answer", Optional[str]),
+        ("extracted_answer", Optional[str]),
+        ("verdict", str),
+        ("verifier", str),
+        ("source", str),
+        ("source_id", str),
+        ("domain", str),
+        ("difficulty", Optional[str]),
+        ("language", Optional[str]),
+        ("problem_id", str),
+        ("rollout_ids", List[str]),  # the rollouts the example was built from
+        ("teacher_model", str),
+        ("sample_index", int),
+        ("sample_seed", int),
+        ("prompt_tokens", int),
+        ("completion_tokens", int),
+        ("pass_rate", float),
+    ]
+    + PROVENANCE_FIELDS,
+    "A training example in the final corpus.",
+)
+Rejection = _record(
+    "Rejection",
+    [
+        ("record_id", str),  # id of the rejected record (problem, rollout or example id)
+        ("record_type", str),  # Problem | Rollout | VerifiedRollout | SftExample
+        ("problem_id", str),
+        ("source", str),
+        ("stage", str),  # ingest | sample | curate | mix
+        ("step", str),  # transform inside the stage (e.g. "filter_truncation")
+        ("reason", str),  # snake_case reason (e.g. "truncated", "incorrect")
+        ("detail", str),  # human-readable numbers behind the decision
+        ("payload", str),  # the record as JSON, so nothing is lost
+        ("config_hash", str),
+        ("schema_version", str),
+    ],
+    "A record dropped on purpose, with the stage and the reason.",
+)
+DeadLetter = _record(
+    "DeadLetter",
+    [
+        ("record_id", str),  # id of the failed record, or "file:line" for input lines
+        ("stage", str),
+        ("step", str),
+        ("file", Optional[str]),
+        ("line", Optional[int]),  # 1-based line (JSONL) or row index + 1 (Parquet, datasets)
+        ("field", Optional[str]),
+        ("error", str),  # the reason, e.g. "invalid_json: Expecting value (col 3)"
+        ("payload", str),  # the raw input, truncated to a few KB
+        ("config_hash", str),
+        ("schema_version", str),
+    ],
+    "A record that failed with an error, kept with the error instead of being lost.",
+)
+
+RECORD_TYPES = {
+    cls.__name__: cls
+    for cls in (Problem, Rollout, VerifiedRollout, SftExample, Rejection, DeadLetter)
+}
+
+
+def to_dict(record) -> dict:
+    """A record as plain Python (nested Messages become dicts), for Parquet and JSON."""
+    out = record._asdict()
+    for key, value in out.items():
+        if isinstance(value, list) and value and hasattr(value[0], "_asdict"):
+            out[key] = [v._asdict() for v in value]
+    return out
+
+
+def from_dict(cls, row: dict):
+    """Build ``cls`` from a Parquet/JSON row (missing optional fields become None)."""
+    values = {}
+    for name, typ in cls.__annotations__.items():
+        value = row.get(name)
+        if name == "messages" and value is not None:
+            value = [m if isinstance(m, Message) else Message(**m) for m in value]
+        elif value is None and typing.get_origin(typ) is list:
+            value = []
+        values[name] = value
+    return cls(**values)
+
+
+def project(cls, record, **overrides):
+    """Copy the fields ``cls`` shares with ``record`` and set ``overrides``."""
+    src = record._asdict()
+    src.update(overrides)
+    return cls(**{name: src[name] for name in cls._fields})
