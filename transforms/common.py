@@ -60,7 +60,7 @@ def record_json(record) -> str:
 
 
 def record_id_of(record) -> str:
-    for name in ("example_id", "rollout_id", "problem_id"):
+    for name in ("example_id", "rollout_id", "problem_id", "record_id"):
         if hasattr(record, name):
             return getattr(record, name)
     raise TypeError(f"record {type(record).__name__} has no id field")

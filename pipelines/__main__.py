@@ -1,0 +1,3 @@
+from pipelines.cli import entry_point
+
+entry_point()

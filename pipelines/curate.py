@@ -1,0 +1,43 @@
+"""Stage 2 — curate: Rollouts → verified, filtered, deduplicated VerifiedRollouts."""
+from __future__ import annotations
+
+from typing import List
+
+from pipelines import common
+from pipelines.config import RunConfig
+from schemas.records import DeadLetter, Rejection, Rollout, VerifiedRollout
+from transforms import accounting
+from transforms import io as rio
+from transforms.dedup import DedupExact
+from transforms.filters import FilterRollouts
+from transforms.verify import VerifyAnswers
+
+OUTPUTS = {"curated": VerifiedRollout, "rejections": Rejection, "dead_letters": DeadLetter}
+
+
+def build(pipeline, config: RunConfig, rollout_files: List[str], out_dir: str) -> None:
+    rollouts = pipeline | "ReadRollouts" >> rio.ReadRecords(rollout_files, Rollout)
+    verified = rollouts | "Verify" >> VerifyAnswers(config.curate.verify)
+    filtered = verified.kept | "Filter" >> FilterRollouts(config.curate.filters)
+    deduped = filtered.kept | "Dedup" >> DedupExact(config.curate.dedup)
+    rejected, dead = common.merge_stage_outputs(pipeline, "Curate", [verified, filtered, deduped])
+    common.write_outputs({"curated": deduped.kept, "rejections": rejected, "dead_letters": dead},
+                         out_dir, OUTPUTS, max_rows=config.mix.max_rows_per_shard)
+
+
+def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> dict:
+    upstream = common.load_stage_manifest(in_dir, "sample")
+    rollout_files = [f["path"] for f in upstream["outputs"]["rollouts"]["files"]]
+    rollouts_in = upstream["outputs"]["rollouts"]["rows"]
+    common.clear_stage(out_dir, list(OUTPUTS))
+    common.run_pipeline(lambda p: build(p, config, rollout_files, out_dir), beam_args)
+    outputs = accounting.collect(out_dir, OUTPUTS)
+    funnel = accounting.funnel(outputs)
+    lines = {"curate": accounting.check_balance(
+        "curate", rollouts_in, kept=outputs["curated"]["rows"],
+        rejected=outputs["rejections"]["rows"], dead=outputs["dead_letters"]["rows"])}
+    manifest = common.base_manifest("curate", config)
+    manifest.update(outputs=common.relativize(outputs, out_dir), funnel=funnel, accounting=lines,
+                    upstream={"sample": in_dir})
+    rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)
+    return manifest

@@ -1,0 +1,223 @@
+"""Parquet in and out: a deterministic shard writer, a reader of manifest-listed
+files, and the per-stage manifest written last.
+
+Shards are deterministic: records are ranked by id (a stable hash), rank // max_rows
+picks the shard, each shard is sorted by id and written with pyarrow, so the same
+records give byte-identical files whatever the runner, worker count or bundling.
+A shard is written under a temporary name and renamed into place; the manifest,
+written by the launcher after the pipeline finished, is what makes a run visible.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import typing
+from typing import Dict, Iterable, List, Optional
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+
+from schemas.arrow import arrow_schema
+from schemas.records import SCHEMA_VERSION, from_dict, to_dict
+from transforms.common import record_id_of, stable_hash
+
+#: Records are spread over this many id-range buckets before ranking.
+RANK_BUCKETS = 256
+ROW_GROUP_ROWS = 2_000
+
+
+def _bucket(record_id: str) -> int:
+    return int(stable_hash(record_id, length=4), 16) % RANK_BUCKETS
+
+
+def _order(item) -> tuple:
+    """Sort key of a (record id, row) pair: the id, then the row's content for equal ids."""
+    rid, row = item
+    return rid, json.dumps(row, sort_keys=True, default=str)
+
+
+def shard_path(prefix: str, index: int, count: int) -> str:
+    return f"{prefix}-{index:05d}-of-{count:05d}.parquet"
+
+
+def write_table(path: str, rows: List[dict], record_cls, compression: str = "zstd") -> dict:
+    """Write rows as one Parquet file (temp name, then rename); return its file entry."""
+    table = pa.Table.from_pylist(rows, schema=arrow_schema(record_cls))
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression=compression, row_group_size=ROW_GROUP_ROWS)
+    data = buf.getvalue()
+    tmp = f"{path}.tmp-{hashlib.sha256(data).hexdigest()[:12]}"
+    with FileSystems.create(tmp) as fh:
+        fh.write(data)
+    if FileSystems.exists(path):
+        FileSystems.delete([path])
+    FileSystems.rename([tmp], [path])
+    return {
+        "path": path,
+        "rows": len(rows),
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
+class _AssignShards(beam.DoFn):
+    def __init__(self, max_rows: int):
+        self.max_rows = max_rows
+
+    def process(self, element, counts):
+        bucket, items = element
+        offset = sum(n for b, n in counts.items() if b < bucket)
+        total = sum(counts.values())
+        num_shards = max(1, math.ceil(total / self.max_rows))
+        for i, (rid, row) in enumerate(sorted(items, key=_order)):
+            rank = offset + i
+            yield rank // self.max_rows, (num_shards, rid, row)
+
+
+class _WriteShard(beam.DoFn):
+    def __init__(self, prefix: str, record_cls, compression: str):
+        self.prefix = prefix
+        self.record_cls = record_cls
+        self.compression = compression
+
+    def process(self, element):
+        shard, items = element
+        items = sorted(items, key=lambda t: _order((t[1], t[2])))
+        num_shards = items[0][0]
+        rows = [row for _, _, row in items]
+        entry = write_table(shard_path(self.prefix, shard, num_shards), rows, self.record_cls,
+                            self.compression)
+        beam.metrics.Metrics.counter("io", "rows_written").inc(len(rows))
+        yield entry
+
+
+class WriteParquetShards(beam.PTransform):
+    """Records → Parquet shards of at most ``max_rows`` rows each, sorted by id.
+
+    Returns a PCollection of file entries ``{path, rows, bytes, sha256}``."""
+
+    def __init__(self, prefix: str, record_cls, max_rows: int = 50_000, compression: str = "zstd"):
+        super().__init__()
+        self.prefix = prefix
+        self.record_cls = record_cls
+        self.max_rows = max_rows
+        self.compression = compression
+
+    def expand(self, records):
+        keyed = records | "Key" >> beam.Map(
+            lambda r: (_bucket(record_id_of(r)), (record_id_of(r), to_dict(r))))
+        counts = (
+            keyed
+            | "One" >> beam.Map(lambda kv: (kv[0], 1))
+            | "CountPerBucket" >> beam.CombinePerKey(sum)
+        )
+        return (
+            keyed
+            | "GroupBuckets" >> beam.GroupByKey()
+            | "AssignShards" >> beam.ParDo(_AssignShards(self.max_rows), counts=beam.pvalue.AsDict(counts))
+            | "GroupShards" >> beam.GroupByKey()
+            | "Write" >> beam.ParDo(_WriteShard(self.prefix, self.record_cls, self.compression))
+        )
+
+
+def read_parquet_rows(path: str) -> Iterable[dict]:
+    """Rows of one Parquet file, row group by row group."""
+    with FileSystems.open(path) as fh:
+        pf = pq.ParquetFile(io.BytesIO(fh.read()))
+    for i in range(pf.num_row_groups):
+        yield from pf.read_row_group(i).to_pylist()
+
+
+class ReadRecords(beam.PTransform):
+    """Parquet files (as listed in an upstream manifest) → records of ``record_cls``."""
+
+    def __init__(self, paths: List[str], record_cls):
+        super().__init__()
+        self.paths = sorted(paths)
+        self.record_cls = record_cls
+
+    def expand(self, pbegin):
+        cls = self.record_cls
+        return (
+            pbegin
+            | "Files" >> beam.Create(self.paths)
+            | "Read" >> beam.FlatMap(lambda p: (from_dict(cls, row) for row in read_parquet_rows(p)))
+            .with_output_types(cls)
+            | "Spread" >> beam.Reshuffle()
+        )
+
+
+# -- manifests ------------------------------------------------------------------
+
+MANIFEST = "manifest.json"
+
+
+def file_entries(paths: Iterable[str]) -> List[dict]:
+    """File entries (path, rows, bytes, sha256) read back from written files."""
+    out = []
+    for path in sorted(paths):
+        with FileSystems.open(path) as fh:
+            data = fh.read()
+        rows = pq.ParquetFile(io.BytesIO(data)).metadata.num_rows
+        out.append({"path": path, "rows": rows, "bytes": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest()})
+    return out
+
+
+def list_shards(prefix: str) -> List[str]:
+    """Completed shards under a prefix (temp files of killed runs are never matched)."""
+    pattern = f"{prefix}-*-of-*.parquet"
+    try:
+        result = FileSystems.match([pattern])[0]
+    except Exception:  # noqa: BLE001 - nothing matched
+        return []
+    return sorted(m.path for m in result.metadata_list)
+
+
+def write_json(path: str, obj) -> None:
+    data = (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    tmp = path + ".tmp"
+    with FileSystems.create(tmp) as fh:
+        fh.write(data)
+    if FileSystems.exists(path):
+        FileSystems.delete([path])
+    FileSystems.rename([tmp], [path])
+
+
+def read_json(path: str):
+    with FileSystems.open(path) as fh:
+        return json.loads(fh.read().decode("utf-8"))
+
+
+def column_counts(paths: Iterable[str], columns: typing.Sequence[str]) -> Dict[str, int]:
+    """Counts of the value combinations of ``columns`` over Parquet files ("a/b" keys)."""
+    counts: Dict[str, int] = {}
+    for path in paths:
+        with FileSystems.open(path) as fh:
+            table = pq.read_table(io.BytesIO(fh.read()), columns=list(columns))
+        cols = [table.column(c).to_pylist() for c in columns]
+        for values in zip(*cols):
+            key = "/".join("" if v is None else str(v) for v in values)
+            counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def schema_version() -> str:
+    return SCHEMA_VERSION
+
+
+def join(*parts: str) -> str:
+    return FileSystems.join(*parts)
+
+
+def remove_stale(prefix: str, keep: Optional[List[str]] = None) -> List[str]:
+    """Delete shards under ``prefix`` not in ``keep`` (from an earlier run with other shard counts)."""
+    keep_set = set(keep or [])
+    stale = [p for p in list_shards(prefix) if p not in keep_set]
+    if stale:
+        FileSystems.delete(stale)
+    return stale
