@@ -23,7 +23,7 @@ def _arrow_type(typ) -> tuple:
     if typ in _SCALARS:
         return _SCALARS[typ], False
     if hasattr(typ, "__annotations__") and hasattr(typ, "_fields"):
-        return pa.struct([_arrow_field(n, t) for n, t in typ.__annotations__.items()]), False
+        return pa.struct([_arrow_field(n, t) for n, t in typing.get_type_hints(typ).items()]), False
     raise TypeError(f"no Arrow type for {typ!r}")
 
 
@@ -36,7 +36,7 @@ def arrow_schema(cls) -> pa.Schema:
     """The Parquet schema of a record type, with the schema version in its metadata."""
     from schemas.records import SCHEMA_VERSION
 
-    fields = [_arrow_field(n, t) for n, t in cls.__annotations__.items()]
+    fields = [_arrow_field(n, t) for n, t in typing.get_type_hints(cls).items()]
     return pa.schema(
         fields,
         metadata={b"reasoning_corpus.record": cls.__name__.encode(),
@@ -60,3 +60,20 @@ def describe(cls) -> dict:
 
 def describe_json(cls) -> str:
     return json.dumps(describe(cls), indent=2) + "\n"
+
+
+def write_golden(folder: str) -> None:
+    """Regenerate the golden files (after a deliberate schema change and version bump)."""
+    import os
+
+    from schemas.records import RECORD_TYPES
+
+    for name, cls in RECORD_TYPES.items():
+        with open(os.path.join(folder, f"{name}.json"), "w", encoding="utf-8") as fh:
+            fh.write(describe_json(cls))
+
+
+if __name__ == "__main__":  # python -m schemas.arrow
+    import os
+
+    write_golden(os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden"))

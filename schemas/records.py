@@ -9,7 +9,6 @@ pinned by ``schemas/golden/*.json``.
 Provenance: every record carries ``source``, ``problem_id`` and ``config_hash``;
 generated records add the teacher model, sample index and seeds.
 """
-from __future__ import annotations
 
 import typing
 from typing import List, Optional

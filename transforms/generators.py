@@ -68,6 +68,7 @@ def _problem(name: str, index: int, difficulty: int, prompt: str, answer, metada
 # -- arithmetic ----------------------------------------------------------------
 
 def _arithmetic_level1(rng: random.Random) -> Tuple[str, int]:
+    """``a + b`` or ``a - b`` (a >= b) with 1-2 digit numbers."""
     a, b = rng.randint(1, 99), rng.randint(1, 99)
     if rng.random() < 0.5:
         return f"{a} + {b}", a + b
@@ -76,6 +77,7 @@ def _arithmetic_level1(rng: random.Random) -> Tuple[str, int]:
 
 
 def _arithmetic_level2(rng: random.Random) -> Tuple[str, int]:
+    """``a * b`` (2 digits by 2..19) or ``a ± b ± c`` with 2-3 digit numbers."""
     if rng.random() < 0.5:
         a, b = rng.randint(10, 99), rng.randint(2, 19)
         return f"{a} * {b}", a * b
@@ -105,12 +107,15 @@ def _exact_division(rng: random.Random) -> Tuple[str, int]:
 
 
 def _arithmetic_level3(rng: random.Random) -> Tuple[str, int]:
-    shape = rng.randrange(len(_LEVEL3_SHAPES) + 1)
-    if shape == len(_LEVEL3_SHAPES):
-        return _exact_division(rng)
-    text, sizes, value = _LEVEL3_SHAPES[shape]
-    operands = [rng.randint(10, 999) if size == "t" else rng.randint(2, 25) for size in sizes]
-    return text.format(*operands), value(*operands)
+    """A random shape (or an exact division), redrawn while the answer is a trivial 0."""
+    while True:
+        shape = rng.randrange(len(_LEVEL3_SHAPES) + 1)
+        if shape == len(_LEVEL3_SHAPES):
+            return _exact_division(rng)
+        text, sizes, value = _LEVEL3_SHAPES[shape]
+        operands = [rng.randint(10, 999) if size == "t" else rng.randint(2, 25) for size in sizes]
+        if value(*operands) != 0:
+            return text.format(*operands), value(*operands)
 
 
 _ARITHMETIC_LEVELS = {1: _arithmetic_level1, 2: _arithmetic_level2, 3: _arithmetic_level3}
@@ -461,10 +466,12 @@ def unit_rate(index: int, rng: random.Random, difficulty: int) -> dict:
     joint: ``t1 / (a1 * b1) * a2 * b2``."""
     if difficulty == 1:
         text, answer, metadata = _rate_problem(rng, reverse=False)
-    elif difficulty == 2:
-        text, answer, metadata = _rate_problem(rng, reverse=True) if rng.random() < 0.5 else _inverse_problem(rng)
-    else:
+    elif difficulty == 3:
         text, answer, metadata = _joint_problem(rng)
+    elif rng.random() < 0.5:
+        text, answer, metadata = _rate_problem(rng, reverse=True)
+    else:
+        text, answer, metadata = _inverse_problem(rng)
     return _problem("unit_rate", index, difficulty, text, answer, metadata)
 
 

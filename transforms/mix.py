@@ -157,7 +157,8 @@ class MixExamples(beam.PTransform):
             | "Cap" >> beam.ParDo(_CapPerPrompt(self.config.per_prompt_cap, seed)).with_outputs(
                 "rejected", main="kept")
         )
-        largest = max(list(targets.values()) + [1])
+        # one more than the largest target: a kind with more keys than its target has surplus
+        largest = max(list(targets.values()) + [0]) + 1
         thresholds = (
             capped.kept
             | "KeyByKind" >> beam.Map(lambda e: (e.kind, selection_key(seed, e)))

@@ -1,0 +1,60 @@
+"""Config: YAML → frozen dataclasses; unknown keys and bad values name the key."""
+import dataclasses
+
+import pytest
+
+from pipelines.config import ConfigError, RunConfig, load_config
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_defaults_and_demo_config_load():
+    assert load_config().mix.targets() == {"reasoning": 600_000, "knowledge": 200_000}
+    demo = load_config("configs/demo.yaml")
+    assert demo.sample.n == 4 and demo.sources and demo.sample.few_shot
+
+
+def test_config_is_frozen_and_hash_is_stable():
+    a, b = load_config("configs/demo.yaml"), load_config("configs/demo.yaml")
+    assert a.config_hash == b.config_hash and len(a.config_hash) == 16
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.seed = 2
+    c = load_config("configs/demo.yaml", {"seed": 99})
+    assert c.config_hash != a.config_hash
+
+
+@pytest.mark.parametrize("text, message", [
+    ("bogus: 1", "unknown key 'bogus'"),
+    ("mix: {reasoning: 10, knowlege: 5}", "unknown key 'mix.knowlege'"),
+    ("curate: {verify: {timeout_s: abc}}", "curate.verify.timeout_s: expected a number, got 'abc'"),
+    ("sample: {n: 0}", "sample: n: must be >= 1"),
+    ("sample: {n: 2.5}", "sample.n: expected an integer"),
+    ("sample: {backend: gpt}", "backend: must be one of"),
+    ("sources: [{name: a}]", "sources[0]: path: source 'a' needs a path"),
+    ("sources: {name: a}", "sources: expected a list"),
+    ("mix: {scale: -1}", "scale: must be > 0"),
+    ("sample: {few_shot: [{user: hi, asistant: x}]}", "unknown key 'sample.few_shot[0].asistant'"),
+    ("- a\n- b", "the top level must be a mapping"),
+    ("seed: [1", "invalid YAML"),
+])
+def test_bad_configs_name_the_key(tmp_path, text, message):
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert message in str(err.value)
+    assert path in str(err.value)
+
+
+def test_missing_config_file():
+    with pytest.raises(ConfigError, match="config file not found: nope.yaml"):
+        load_config("nope.yaml")
+
+
+def test_run_config_round_trips_through_dict():
+    config = load_config("configs/demo.yaml")
+    assert isinstance(config, RunConfig)
+    assert config.to_dict()["sample"]["model"] == "smollm2"

@@ -1,0 +1,67 @@
+"""Truncation/verdict/format filters and exact dedup: rule tables and pipeline tests."""
+import apache_beam as beam
+import pytest
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.factories import verified
+from transforms.dedup import DedupConfig, DedupExact, exact_key, normalize_text
+from transforms.filters import FilterConfig, FilterRollouts, first_failure, rules_for
+
+
+@pytest.mark.parametrize("fields, expected", [
+    ({}, None),
+    ({"finish_reason": "length"}, ("filter_truncation", "truncated")),
+    ({"finish_reason": "length", "verdict": "incorrect"}, ("filter_truncation", "truncated")),
+    ({"verdict": "incorrect"}, ("filter_verdict", "incorrect")),
+    ({"verdict": "no_answer", "answer": ""}, ("filter_verdict", "no_answer")),
+    ({"verdict": "timeout"}, ("filter_verdict", "timeout")),
+    ({"answer": "  "}, ("filter_format", "missing_answer")),
+])
+def test_filter_rules(fields, expected):
+    failure = first_failure(verified(**fields), rules_for(FilterConfig()))
+    assert (failure[:2] if failure else None) == expected
+
+
+def test_filters_can_be_switched_off():
+    rules = rules_for(FilterConfig(drop_truncated=False, require_answer=False,
+                                   keep_verdicts=("correct", "incorrect")))
+    assert first_failure(verified(finish_reason="length", verdict="incorrect", answer=""), rules) is None
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("The answer is 5.", "the  answer is 5.", True),
+    ("The answer is 5.", "The answer is 5.\n", True),
+    ("ｔｈｅ answer", "the answer", True),
+    ("The answer is 5.", "The answer is 6.", False),
+])
+def test_normalize_text(a, b, same):
+    assert (normalize_text(a) == normalize_text(b)) is same
+
+
+def test_exact_key_is_per_problem():
+    a = verified(completion="x = 5", source_id="1")
+    b = verified(completion="X  = 5", source_id="1", sample_index=1)
+    c = verified(completion="x = 5", source_id="2")
+    assert exact_key(a) == exact_key(b) != exact_key(c)
+
+
+def test_filter_and_dedup_pipeline_accounts_for_every_record():
+    records = [
+        verified(0, completion="2 + 3 = 5. \\boxed{5}"),
+        verified(1, completion="2 + 3 = 5.  \\boxed{5}"),  # duplicate of 0 after normalization
+        verified(2, completion="5, so \\boxed{5}"),
+        verified(3, completion="\\boxed{6}", verdict="incorrect"),
+        verified(4, completion="2 + 3 = 5 and so on", finish_reason="length"),
+    ]
+    survivor = min(records[:2], key=lambda r: r.rollout_id)
+    with beam.Pipeline() as p:
+        filtered = p | beam.Create(records) | FilterRollouts(FilterConfig())
+        deduped = filtered.kept | DedupExact(DedupConfig())
+        assert_that(deduped.kept | beam.Map(lambda r: r.rollout_id),
+                    equal_to([survivor.rollout_id, records[2].rollout_id]), label="kept")
+        reasons = ((filtered.rejected, deduped.rejected) | beam.Flatten()
+                   | beam.Map(lambda r: (r.stage, r.reason)))
+        assert_that(reasons, equal_to([("curate", "incorrect"), ("curate", "truncated"),
+                                       ("curate", "duplicate")]), label="rejected")
+        assert_that(deduped.rejected | beam.Map(lambda r: survivor.rollout_id in r.detail),
+                    equal_to([True]), label="names survivor")
