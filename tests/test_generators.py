@@ -17,6 +17,7 @@ from transforms.common import derive_seed
 from transforms.generators import (
     GENERATORS,
     MAX_EXPRESSION_CHARS,
+    _COUNTDOWN_LEVELS,
     check_countdown,
     format_number,
     generate_problems,
@@ -182,8 +183,8 @@ def test_linear_equation_levels():
         "linear_equation", 200, seed=6, difficulties=[level])] for level in (1, 2, 3)}
     assert all("/" not in answer for answer in answers[1])
     assert any("/" in answer for answer in answers[2] + answers[3])
-    prompts3 = [p["prompt"] for p in generate_problems("linear_equation", 50, seed=6, difficulties=[3])]
-    assert all("(" in prompt for prompt in prompts3)
+    level3 = generate_problems("linear_equation", 50, seed=6, difficulties=[3])
+    assert all("(" in p["prompt"] for p in level3)
 
 
 @pytest.mark.parametrize("level, sizes", [(1, {3}), (2, {4}), (3, {5, 6})])
@@ -195,9 +196,16 @@ def test_countdown_solutions_are_valid(level, sizes):
         assert problem["answer"] == str(meta["target"])
         assert check_countdown(meta["solution"], meta["numbers"], meta["target"]) == (True, "ok")
         assert meta["target"] not in meta["numbers"]
-        assert str(meta["numbers"]) in problem["prompt"] and str(meta["target"]) in problem["prompt"]
+        assert f"numbers {meta['numbers']}," in problem["prompt"]
+        assert f"equals {meta['target']}." in problem["prompt"]
         seen_sizes.add(len(meta["numbers"]))
     assert seen_sizes == sizes
+
+
+def test_countdown_levels_always_have_a_qualifying_target():
+    # countdown() redraws until the target fits; the all-"+" fold must always fit.
+    for sizes, largest, max_target, _ in _COUNTDOWN_LEVELS.values():
+        assert max(sizes) * largest <= max_target
 
 
 def unit_rate_formula(meta: dict) -> Fraction:
@@ -212,7 +220,9 @@ def unit_rate_formula(meta: dict) -> Fraction:
     return Fraction(meta["t1"], meta["a1"] * meta["b1"]) * meta["a2"] * meta["b2"]
 
 
-@pytest.mark.parametrize("level, kinds", [(1, {"scale"}), (2, {"reverse", "inverse"}), (3, {"joint"})])
+@pytest.mark.parametrize("level, kinds", [
+    (1, {"scale"}), (2, {"reverse", "inverse"}), (3, {"joint"}),
+])
 def test_unit_rate_answers(level, kinds):
     seen_kinds = set()
     for problem in generate_problems("unit_rate", 300, seed=10, difficulties=[level]):
@@ -227,7 +237,8 @@ def test_unit_rate_answers(level, kinds):
 
 
 def test_unit_rate_uses_varied_templates():
-    prompts = [p["prompt"] for p in generate_problems("unit_rate", 200, seed=10, difficulties=[1, 2, 3])]
+    problems = generate_problems("unit_rate", 200, seed=10, difficulties=[1, 2, 3])
+    prompts = [p["prompt"] for p in problems]
     for word in ("km", "$", "grams", "pages", "liters", "workers"):
         assert any(word in prompt for prompt in prompts), word
 

@@ -1,5 +1,13 @@
 """Text parsing shared by sampling, verification and filters: the thinking/answer
-split and final-answer extraction. Plain functions only."""
+split and final-answer extraction. Plain functions only.
+
+Extraction looks for the answer the model *states*, strongest cue first:
+``\\boxed{}`` (the last one), GSM8K's ``#### N``, an answer phrase ("the answer
+is …", "Answer: …", "Final answer: …", the rightmost one wins), and, when allowed,
+the last number in the text. In R1-style output the text after ``</think>`` is
+searched first; the thinking is only searched for explicit cues (a number picked
+out of unfinished reasoning is not an answer).
+"""
 from __future__ import annotations
 
 import re
@@ -7,6 +15,31 @@ from typing import List, Optional, Tuple
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
+
+#: "answer is", "final answer:", "**Answer:**", "answer =" (case-insensitive).
+_ANSWER_CUE = re.compile(
+    r"(?i)\b(?:final\s+)?answer\b(?:\*\*)?\s*(?:is\b\s*[:=]?|[:=])(?:\s*\*\*)?\s*"
+)
+_GSM8K_MARK = re.compile(r"####\s*([^\n]+)")
+#: A number as written in prose: 1,234 / -3.5 / 3/4 / .5 / 50% (a leading minus
+#: only when it can't be a subtraction, e.g. not in "23-15").
+_NUMBER = (
+    r"(?:(?<![\w.)\]}])-)?(?<![\w.])"
+    r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:/\d+)?|\.\d+)(?![\w.]*\d)"
+)
+_LAST_NUMBER = re.compile(_NUMBER + r"%?")
+_NUMBER_ONLY = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:/\d+)?|\.\d+)%?")
+#: Where a stated answer ends: end of sentence, clause or line (outside brackets).
+_CLAUSE_STOPS = ".;!?\n"
+_MATH_SPANS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
+_TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|textrm|mathrm|mathbf|mbox)\s*\{")
+_TRAILING_UNIT = re.compile(
+    r"^(.*?[\d}])\s*(?:\\[ ,;:!]|~)*\s*\\(?:text|textrm|mathrm|mbox)\s*\{[^{}]*\}$", re.S
+)
+_CHOICE_LETTER = re.compile(r"^\(?([A-J])\)?$|^\(([A-J])\)\s+\S|^([A-J])[).:]\s+\S")
+_ARITHMETIC_MACROS = re.compile(r"\\(?:times|cdot|div|left|right)\b")
+#: Words that are maths, not units or prose, after a number ("2 pi").
+_MATH_WORDS = {"pi", "sqrt", "times", "cdot", "i", "e", "x", "y", "n"}
 
 
 def boxed_contents(text: str) -> List[str]:
@@ -55,7 +88,161 @@ def split_reasoning(completion: str) -> Tuple[str, str]:
     return text, ""
 
 
-def extract_answer(text: str) -> Optional[str]:
-    """The final answer stated in ``text`` (minimal: last ``\\boxed{}``, else None)."""
-    boxed = boxed_contents(text)
-    return boxed[-1] if boxed else None
+def extract_answer(
+    text: str, *, last_number_fallback: bool = True, keep_expression: bool = False
+) -> Optional[str]:
+    """The final answer stated in ``text``, cleaned (see ``clean_answer``), or None.
+
+    With ``</think>`` the text after the last one is searched first (all cues, and
+    the last number if ``last_number_fallback``); if it states nothing, the thinking
+    is searched for explicit cues only. An unclosed ``<think>`` (a truncated
+    completion) is all thinking: explicit cues only. ``keep_expression`` keeps a
+    stated expression whole (a Countdown answer "(25 - 5) * 4 = 80" stays as is).
+    """
+    if not text:
+        return None
+    if THINK_CLOSE in text:
+        thinking, _, final = text.rpartition(THINK_CLOSE)
+        found = _extract_from(final, last_number_fallback, keep_expression)
+        if found is not None:
+            return found
+        return _extract_from(thinking, False, keep_expression)
+    if THINK_OPEN in text:
+        return _extract_from(text, False, keep_expression)
+    return _extract_from(text, last_number_fallback, keep_expression)
+
+
+def _extract_from(segment: str, last_number_fallback: bool, keep_expression: bool) -> Optional[str]:
+    """The strongest stated answer in one segment of text."""
+    for finder in (_last_boxed, _last_gsm8k, _last_cued):
+        found = finder(segment, keep_expression)
+        if found:
+            return found
+    if last_number_fallback:
+        numbers = _LAST_NUMBER.findall(segment)
+        if numbers:
+            return numbers[-1]
+    return None
+
+
+def _last_boxed(segment: str, keep_expression: bool) -> Optional[str]:
+    for content in reversed(boxed_contents(segment)):
+        cleaned = clean_answer(content, keep_expression=keep_expression)
+        if cleaned:
+            return cleaned
+    return None
+
+
+def _last_gsm8k(segment: str, keep_expression: bool) -> Optional[str]:
+    for match in reversed(list(_GSM8K_MARK.finditer(segment))):
+        cleaned = clean_answer(_first_clause(match.group(1)), keep_expression=keep_expression)
+        if cleaned:
+            return cleaned
+    return None
+
+
+def _last_cued(segment: str, keep_expression: bool) -> Optional[str]:
+    """The rightmost answer phrase that is followed by an answer."""
+    for match in reversed(list(_ANSWER_CUE.finditer(segment))):
+        rest = segment[match.end() :]
+        stated = _math_span(rest) or _first_clause(rest)
+        cleaned = clean_answer(stated, keep_expression=keep_expression)
+        if cleaned:
+            return cleaned
+    return None
+
+
+def _math_span(text: str) -> Optional[str]:
+    """The contents of a maths span that ``text`` starts with (``$…$``, ``\\(…\\)``)."""
+    for opener, closer in _MATH_SPANS:
+        if text.startswith(opener):
+            end = text.find(closer, len(opener))
+            if end > len(opener):
+                return text[len(opener) : end]
+            return None
+    return None
+
+
+def _first_clause(text: str) -> str:
+    """``text`` up to the end of its first sentence, clause or line.
+
+    Stops at ``. ; ! ?`` or a newline, and at ", " before a word, but only outside
+    brackets, so "(1, 2)", "1,234" and "3.5" stay whole."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and ch in _CLAUSE_STOPS:
+            nxt = text[i + 1 : i + 2]
+            if ch != "." or not nxt or nxt.isspace() or nxt in "*$":
+                return text[:i]
+        elif depth == 0 and ch == "," and re.match(r",\s+[A-Za-z]", text[i:]):
+            return text[:i]
+    return text
+
+
+def clean_answer(answer: str, *, keep_expression: bool = False) -> str:
+    """Normalize a stated answer: drop maths delimiters, ``$`` signs, markdown bold,
+    spacing macros, a trailing period, ``\\text{}`` wrappers and units after a
+    number ("5 \\text{cm}"), and reduce a choice like "(B)" to "B". Unless
+    ``keep_expression``, keep only the result of a worked sum ("23 + 15 = 38" →
+    "38") and the number of a prose answer ("38 apples" → "38")."""
+    s = answer.strip().strip("*").strip()
+    for opener, closer in (("\\(", "\\)"), ("\\[", "\\]")):
+        if s.startswith(opener) and s.endswith(closer):
+            s = s[len(opener) : -len(closer)].strip()
+    s = s.replace("\\$", "").replace("$", "").replace("\\displaystyle", "")
+    s = s.replace("{,}", ",").replace("\\!", "").replace("\\,", "").replace("~", " ")
+    s = s.strip().rstrip(".,;:").strip()
+    s = _unwrap_text(s)
+    unit = _TRAILING_UNIT.match(s)
+    if unit:
+        s = unit.group(1).strip()
+    letter = _CHOICE_LETTER.match(s)
+    if letter:
+        return next(g for g in letter.groups() if g)
+    if keep_expression:
+        return s
+    return _result_of_sum(s) or _number_in_prose(s) or s
+
+
+def _unwrap_text(s: str) -> str:
+    """``\\text{X}`` (or ``\\mathrm``, ``\\textbf`` …) spanning all of ``s`` → ``X``."""
+    wrapper = _TEXT_WRAPPER.match(s)
+    if not wrapper:
+        return s
+    depth = 1
+    for i in range(wrapper.end(), len(s)):
+        depth += {"{": 1, "}": -1}.get(s[i], 0)
+        if depth == 0:
+            if i == len(s) - 1:
+                return s[wrapper.end() : i].strip().rstrip(".").strip()
+            return s
+    return s
+
+
+def _result_of_sum(text: str) -> Optional[str]:
+    """The number after the last "=" of pure arithmetic ("23 + 15 = 38" → "38")."""
+    lhs, eq, rhs = text.rpartition("=")
+    rhs = rhs.strip()
+    if not eq or not _NUMBER_ONLY.fullmatch(rhs):
+        return None
+    if re.search(r"[A-Za-z\\]", _ARITHMETIC_MACROS.sub(" ", lhs)):
+        return None
+    return rhs
+
+
+def _number_in_prose(text: str) -> Optional[str]:
+    """The one number in a short prose answer ("38 apples", "she has 12 eggs left")."""
+    numbers = list(_LAST_NUMBER.finditer(text))
+    if len(numbers) != 1 or _NUMBER_ONLY.fullmatch(text):
+        return None
+    rest = text[: numbers[0].start()] + " " + text[numbers[0].end() :]
+    words = rest.split()
+    if not words or not re.fullmatch(r"[A-Za-z' ]+", rest.strip()):
+        return None
+    if any(w.lower() in _MATH_WORDS for w in words):
+        return None
+    return numbers[0].group(0)

@@ -56,6 +56,7 @@ def format_number(value: Fraction) -> str:
 
 
 def _problem(name: str, index: int, difficulty: int, prompt: str, answer, metadata: dict) -> dict:
+    """The problem dict; a numeric ``answer`` is written by :func:`format_number`."""
     return {
         "id": f"{name}-{index}",
         "prompt": prompt,
@@ -171,6 +172,7 @@ def _nonzero(rng: random.Random, low: int, high: int) -> int:
 
 
 def _constant_side(value: int) -> _Side:
+    """A side without x, e.g. ``20``."""
     return _Side(str(value), Fraction(0), Fraction(value))
 
 
@@ -207,7 +209,8 @@ def linear_equation(index: int, rng: random.Random, difficulty: int) -> dict:
 
 # -- countdown -----------------------------------------------------------------
 
-#: difficulty -> (how many numbers (choices), largest number, largest target, largest intermediate)
+#: difficulty -> (how many numbers (choices), largest number, largest target, largest product).
+#: The sum of all numbers never exceeds the largest target, so an all-``+`` fold always qualifies.
 _COUNTDOWN_LEVELS = {
     1: ((3,), 20, 100, 1000),
     2: ((4,), 50, 200, 2000),
@@ -246,7 +249,7 @@ def countdown(index: int, rng: random.Random, difficulty: int) -> dict:
     """TinyZero-style: reach a target from given numbers with + - * /, each used at most once."""
     sizes, largest, max_target, cap = _COUNTDOWN_LEVELS[difficulty]
     numbers = [rng.randint(1, largest) for _ in range(rng.choice(sizes))]
-    while True:  # adding all numbers always qualifies, so this ends
+    while True:  # ends: an all-"+" fold qualifies (see _COUNTDOWN_LEVELS)
         target, solution = _countdown_solution(rng, numbers, cap)
         if target <= max_target and target not in numbers:
             break
@@ -259,6 +262,7 @@ def countdown(index: int, rng: random.Random, difficulty: int) -> dict:
     return _problem("countdown", index, difficulty, prompt, str(target), metadata)
 
 
+#: Operator spellings models use, read as the ASCII operator by check_countdown.
 _UNICODE_OPERATORS = {
     "×": "*", "∗": "*", "·": "*", "\\times": "*", "\\cdot": "*",
     "÷": "/", "\\div": "/", "−": "-", "–": "-",
@@ -278,8 +282,9 @@ def _literals(node: ast.AST) -> List[int]:
         if type(node.value) is int:
             return [node.value]
         raise ValueError(f"literal {node.value!r}")
-    what = type(node.op).__name__ if isinstance(node, (ast.BinOp, ast.UnaryOp)) else type(node).__name__
-    raise ValueError(what)
+    if isinstance(node, (ast.BinOp, ast.UnaryOp)):
+        raise ValueError(type(node.op).__name__)
+    raise ValueError(type(node).__name__)
 
 
 def _evaluate(node: ast.AST) -> Fraction:
@@ -420,6 +425,7 @@ _JOINT_TEMPLATES = [
 
 
 def _two_distinct(rng: random.Random, low: int, high: int) -> Tuple[int, int]:
+    """Two different random integers in [low, high]."""
     first, second = rng.sample(range(low, high + 1), 2)
     return first, second
 
@@ -492,7 +498,8 @@ def generate_problems(name: str, count: int, seed: int, difficulties: Sequence[i
     Raises ValueError for an unknown name, a bad count or level, or when no new prompt is
     found in ``MAX_ATTEMPTS`` draws (the requested count exceeds what the levels can make)."""
     if name not in GENERATORS:
-        raise ValueError(f"unknown generator {name!r}; valid names: {', '.join(sorted(GENERATORS))}")
+        valid = ", ".join(sorted(GENERATORS))
+        raise ValueError(f"unknown generator {name!r}; valid names: {valid}")
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
     levels = list(difficulties)

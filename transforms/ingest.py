@@ -207,9 +207,9 @@ def plan_work(sources: Tuple[SourceConfig, ...]) -> List[WorkItem]:
     """Work items for ``ReadProblems``: one per file, or one per source with a ``limit``."""
     items: List[WorkItem] = []
     for index, source in enumerate(sources):
+        inputs = source_inputs(source)
         if source.limit == 0:
             continue
-        inputs = source_inputs(source)
         if source.limit is not None:
             items.append((index, tuple(inputs)))
         else:
@@ -309,7 +309,8 @@ def read_datasets_dir(path: str) -> Iterator[ReadItem]:
     dataset = datasets.load_from_disk(path)
     if not isinstance(dataset, datasets.Dataset):
         raise ValueError(
-            f"{path} holds a DatasetDict (splits {sorted(dataset)}); point the source at one split's directory"
+            f"{path} holds a DatasetDict (splits {sorted(dataset)}); "
+            "point the source at one split's directory"
         )
     for index, record in enumerate(dataset):
         yield path, index + 1, record
@@ -350,7 +351,9 @@ def read_generator(source: SourceConfig, seed: int) -> Iterator[ReadItem]:
         yield file, index + 1, record
 
 
-def read_input(fmt: str, path: str, source: SourceConfig, config: IngestConfig, seed: int) -> Iterator[ReadItem]:
+def read_input(
+    fmt: str, path: str, source: SourceConfig, config: IngestConfig, seed: int
+) -> Iterator[ReadItem]:
     """Dispatch one (format, path) input to its reader."""
     if fmt == "jsonl":
         return read_jsonl(path, config.max_line_bytes)
@@ -375,7 +378,9 @@ _PRESET_FIELDS: Dict[str, Dict[str, Tuple[str, ...]]] = {
     "answer": {**_COMMON, "prompt": ("question", "problem", "prompt"), "answer": ("answer",)},
     "mcq": {**_COMMON, "prompt": ("question",), "choices": ("choices",), "answer": ("answer", "label")},
 }
-_GENERATOR_FIELDS = {"prompt": ("prompt",), "answer": ("answer",), "id": ("id",), "difficulty": ("difficulty",)}
+_GENERATOR_FIELDS = {
+    "prompt": ("prompt",), "answer": ("answer",), "id": ("id",), "difficulty": ("difficulty",)
+}
 _MAPPED = tuple(f.name for f in dataclasses.fields(FieldMapping))
 
 
@@ -414,7 +419,9 @@ def _scalar_text(field: str, value: Any) -> str:
 
 
 def gold_from_solution(text: str) -> Optional[str]:
-    """The final answer in a worked solution: after the last ``#### `` (commas removed), else the last ``\\boxed{}``."""
+    """The final answer of a worked solution.
+
+    The text after the last ``#### `` (GSM8K style, commas removed), else the last ``\\boxed{}``."""
     if "####" in text:
         return text.rpartition("####")[2].strip().replace(",", "") or None
     boxed = boxed_contents(text)
@@ -506,11 +513,11 @@ def _metadata(record: dict, fields: Dict[str, Tuple[str, ...]]) -> Optional[str]
 
     Long strings are truncated so the metadata stays small."""
     mapped = {name for names in fields.values() for name in names}
-    extra = {k: v for k, v in record.items() if k not in mapped and k != "metadata" and v is not None}
-    nested = record.get("metadata")
+    extra = {k: v for k, v in record.items() if k not in mapped and v is not None}
+    nested = extra.pop("metadata", None)
     if isinstance(nested, dict):
         extra.update(nested)
-    elif nested is not None and "metadata" not in mapped:
+    elif nested is not None:
         extra["metadata"] = nested
     if not extra:
         return None
@@ -522,7 +529,9 @@ def _file_label(file: str) -> str:
     return posixpath.basename(file.rstrip("/"))
 
 
-def to_problem(record: dict, source: SourceConfig, file: str, line: int, seed: int, config_hash: str) -> Problem:
+def to_problem(
+    record: dict, source: SourceConfig, file: str, line: int, seed: int, config_hash: str
+) -> Problem:
     """Map one input record to a Problem (raises BadRecord when the record can't be used).
 
     ``source_id`` is the record's id field when mapped and present, else
@@ -574,7 +583,8 @@ def ingest_work_item(
         for file, line, raw in read_input(fmt, path, source, config, seed):
             if isinstance(raw, ReadError):
                 yield make_dead_letter(
-                    STAGE, "read", raw.error, file=file, line=line, payload=raw.payload, config_hash=config_hash
+                    STAGE, "read", raw.error, file=file, line=line, payload=raw.payload,
+                    config_hash=config_hash,
                 )
                 continue
             try:
@@ -644,7 +654,7 @@ class ReadProblems(beam.PTransform):
         items = check_sources(self.sources)
         read = (
             pbegin
-            | "WorkItems" >> beam.Create(items).with_output_types(Tuple[int, Tuple[Tuple[str, str], ...]])
+            | "WorkItems" >> beam.Create(items).with_output_types(WorkItem)
             | "ReadAndMap"
             >> beam.ParDo(_ReadWorkItem(self.sources, self.config, self.seed, self.config_hash))
             .with_output_types(Problem, **{DEAD: DeadLetter})

@@ -662,17 +662,14 @@ class GenerateRollouts(beam.PTransform):
     def expand(self, problems):
         handler = SampleModelHandler(self._config, self._seed)
         generated, failed = problems | "Generate" >> RunInference(handler).with_exception_handling()
-        emitted = generated | "Emit" >> beam.ParDo(
-            _EmitRollouts(self._config, self._seed, self._config_hash)
-        ).with_outputs(DEAD, main="kept")
-        config_hash = self._config_hash
-        failed_dead = failed.failed_inferences | "FailedBatches" >> beam.FlatMap(
-            failed_batch_dead_letters, config_hash
+        emitted = generated | "Emit" >> (
+            beam.ParDo(_EmitRollouts(self._config, self._seed, self._config_hash))
+            .with_output_types(Rollout, **{DEAD: DeadLetter})
+            .with_outputs(DEAD, main="kept")
         )
+        failed_dead = failed.failed_inferences | "FailedBatches" >> beam.FlatMap(
+            failed_batch_dead_letters, self._config_hash
+        ).with_output_types(DeadLetter)
         dead = (emitted[DEAD], failed_dead) | "MergeDead" >> beam.Flatten()
         rejected = problems.pipeline | "NoRejections" >> beam.Create([]).with_output_types(Rejection)
-        return StageOutputs(
-            kept=emitted["kept"].with_output_types(Rollout),
-            rejected=rejected,
-            dead=dead.with_output_types(DeadLetter),
-        )
+        return StageOutputs(kept=emitted["kept"], rejected=rejected, dead=dead)

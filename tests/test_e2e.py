@@ -1,0 +1,187 @@
+"""End-to-end runs of the CLI on tiny real data: the same rows under the in-memory
+and the multi-processing DirectRunner, counts that add up, bad input dead-lettered."""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.cli import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GSM8K = os.path.join(ROOT, "..", "shared", "data", "gsm8k", "test.jsonl")
+MULTI = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+
+
+def _config(tmp_path, text, name="c.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def _rows(out, pattern):
+    """Rows of the matching shards, sorted, without the wall-clock latency (it varies)."""
+    rows = []
+    for path in sorted(glob.glob(os.path.join(out, pattern))):
+        rows.extend({k: v for k, v in r.items() if k != "latency_s"} for r in pq.read_table(path).to_pylist())
+    return sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
+
+
+def _shard_bytes(out):
+    return [open(p, "rb").read() for p in sorted(glob.glob(os.path.join(out, "data", "train-*.parquet")))]
+
+
+FAKE = """
+seed: 7
+sources:
+  - {name: arithmetic, generator: arithmetic, count: 12, difficulty: [1]}
+  - {name: countdown, generator: countdown, count: 3, difficulty: [1]}
+sample: {backend: fake, model: fake-teacher, n: 4, max_tokens: 64}
+mix: {reasoning: 10, knowledge: 5, max_rows_per_shard: 4}
+"""
+
+
+def _check_manifest(out):
+    manifest = json.load(open(os.path.join(out, "manifest.json")))
+    acc = manifest["accounting"]
+    for stage, line in acc.items():
+        parts = {k: v for k, v in line.items() if k not in ("in", "rollouts")}
+        assert line["in"] == sum(parts.values()), (stage, line)
+    # the stages chain: what one stage kept is what the next one took in
+    assert acc["sample"]["in"] == acc["ingest"]["problems"]
+    assert acc["curate"]["in"] == acc["sample"]["rollouts"]
+    assert acc["mix"]["in"] == acc["curate"]["kept"]
+    assert manifest["rows"] == acc["mix"]["selected"] == sum(f["rows"] for f in manifest["outputs"]["data/train"]["files"])
+    for f in manifest["outputs"]["data/train"]["files"]:
+        assert f["rows"] <= 4
+    return manifest
+
+
+def test_run_with_fake_teacher_same_rows_in_memory_and_multi_processing(tmp_path, capsys):
+    config = _config(tmp_path, FAKE)
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    assert main(["run", "--config", config, "--output", a]) == 0
+    summary = capsys.readouterr().out
+    assert "summary" in summary and "curate" in summary
+    assert main(["run", "--config", config, "--output", b] + MULTI) == 0
+    ma, mb = _check_manifest(a), _check_manifest(b)
+    assert ma["rows"] > 0 and ma["shortfall"] == {"knowledge": 5} or ma["shortfall"].get("knowledge") == 5
+    assert _shard_bytes(a) == _shard_bytes(b)
+    assert [f["sha256"] for f in ma["outputs"]["data/train"]["files"]] == \
+        [f["sha256"] for f in mb["outputs"]["data/train"]["files"]]
+    for name in ("sample/rollouts-*", "curate/curated-*"):
+        assert _rows(a, name) == _rows(b, name), name
+
+
+def test_corpus_loads_with_datasets(tmp_path):
+    import datasets
+
+    out = str(tmp_path / "o")
+    assert main(["run", "--config", _config(tmp_path, FAKE), "--output", out]) == 0
+    ds = datasets.load_dataset("parquet", data_files=os.path.join(out, "data", "train-*.parquet"),
+                               split="train")
+    manifest = json.load(open(os.path.join(out, "manifest.json")))
+    assert len(ds) == manifest["rows"] > 0
+    row = ds[0]
+    assert [m["role"] for m in row["messages"]] == ["user", "assistant"]
+    assert row["verdict"] == "correct" and row["config_hash"] == manifest["config_hash"]
+
+
+def test_stages_run_one_by_one(tmp_path):
+    config = _config(tmp_path, FAKE)
+    s, c, m = (str(tmp_path / x) for x in "scm")
+    assert main(["sample", "--config", config, "--output", s]) == 0
+    assert main(["curate", "--config", config, "--input", s, "--output", c]) == 0
+    assert main(["mix", "--config", config, "--input", c, "--output", m]) == 0
+    assert json.load(open(os.path.join(m, "manifest.json")))["rows"] > 0
+
+
+def test_bad_input_is_dead_lettered_and_the_summary_adds_up(tmp_path, capsys):
+    lines = [
+        json.dumps({"question": "What is 1 + 1?", "answer": "It is 2.\n#### 2"}),
+        "{not json",
+        json.dumps({"answer": "#### 3"}),  # missing question
+        json.dumps({"question": 42, "answer": "#### 4"}),  # wrong type
+        json.dumps({"question": "What is 2 + 2?", "answer": "#### 4", "pad": "x" * (10 * 1024 * 1024)}),
+        json.dumps(["a", "list"]),
+        "",
+        json.dumps({"question": "What is 3 + 3?", "answer": "#### 6"}),
+    ]
+    src = tmp_path / "bad.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    config = _config(tmp_path, "sample: {backend: fake, n: 2}\nmix: {reasoning: 10, knowledge: 0}\n")
+    out = str(tmp_path / "out")
+    assert main(["run", "--config", config, "--input", str(src), "--preset", "gsm8k", "--output", out]) == 0
+    printed = capsys.readouterr().out
+    dead = _rows(out, "sample/dead_letters-*")
+    assert sorted(d["line"] for d in dead) == [2, 3, 4, 5, 6]
+    assert all(d["file"].endswith("bad.jsonl") and d["stage"] == "ingest" for d in dead)
+    by_line = {d["line"]: d for d in dead}
+    assert by_line[2]["error"].startswith("invalid_json")
+    assert by_line[3]["error"].startswith("missing_field") and by_line[3]["field"] == "question"
+    assert by_line[4]["field"] == "question"
+    assert by_line[5]["error"].startswith("line_too_long")
+    assert len(by_line[5]["payload"]) < 10_000
+    manifest = _check_manifest(out)
+    assert manifest["accounting"]["ingest"] == {"in": 7, "problems": 2, "rejected": 0, "dead": 5}
+    assert "ingest   7 in = problems 2, rejected 0, dead 5" in printed
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "--output", "x"], "no sources"),
+    (["run", "--input", "/nonexistent/problems.jsonl", "--output", "x"], "/nonexistent/problems.jsonl"),
+    (["curate", "--input", "/nonexistent", "--output", "x"], "no manifest.json"),
+    (["run", "--config", "/nonexistent.yaml", "--output", "x"], "config file not found"),
+])
+def test_clear_errors_without_tracebacks(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_console_script_help():
+    proc = subprocess.run([sys.executable, "-m", "pipelines", "--help"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert proc.returncode == 0
+    for command in ("demo", "run", "sample", "curate", "mix"):
+        assert command in proc.stdout
+
+
+TINY = """
+seed: 11
+sources:
+  - {{name: gsm8k, path: "{gsm8k}", preset: gsm8k, limit: 3}}
+  - {{name: arithmetic, generator: arithmetic, count: 3, difficulty: [1]}}
+sample:
+  backend: transformers
+  model: smollm2
+  n: 2
+  max_tokens: 48
+  torch_threads: 1
+  few_shot:
+    - user: "What is 12 + 7?\\nPlease reason step by step, and put your final answer within \\\\boxed{{}}."
+      assistant: "12 + 7 = 19.\\n\\nThe answer is \\\\boxed{{19}}."
+mix: {{reasoning: 100, knowledge: 0}}
+"""
+
+
+@pytest.mark.slow
+def test_gsm8k_with_the_real_tiny_model_same_rows_in_both_runner_modes(tmp_path):
+    assert os.path.exists(GSM8K), "../shared/data/gsm8k is missing"
+    config = _config(tmp_path, TINY.format(gsm8k=GSM8K))
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    assert main(["run", "--config", config, "--output", a]) == 0
+    assert main(["run", "--config", config, "--output", b] + MULTI) == 0
+    _check_manifest(a)
+    _check_manifest(b)
+    rollouts = _rows(a, "sample/rollouts-*")
+    assert len(rollouts) == 12
+    assert {r["teacher_model"] for r in rollouts} and all(r["completion"] for r in rollouts)
+    assert {r["source"] for r in rollouts} == {"gsm8k", "arithmetic"}
+    assert rollouts == _rows(b, "sample/rollouts-*")
+    assert _rows(a, "curate/curated-*") == _rows(b, "curate/curated-*")
+    assert _shard_bytes(a) == _shard_bytes(b)
