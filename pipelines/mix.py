@@ -1,46 +1,102 @@
-"""Stage 3 — mix: curated VerifiedRollouts → SFT examples by quota, Parquet shards, manifest."""
+"""Stage 3 — mix: curated VerifiedRollouts (+ journey examples built from the curate
+stage's wrong rollouts) → SFT examples by quota, Parquet shards, the dataset card, manifest."""
 from __future__ import annotations
 
 from typing import Dict, List, Optional
 
+import apache_beam as beam
+
 from pipelines import common
 from pipelines.config import RunConfig
-from schemas.records import DeadLetter, Rejection, SftExample, VerifiedRollout
+from schemas.records import DeadLetter, Rejection, SftExample, VerifiedRollout, from_dict
 from transforms import accounting
 from transforms import io as rio
-from transforms.mix import MixExamples
+from transforms import report
+from transforms.journey import BuildJourneys, wrong_attempt
+from transforms.mix import MixConfig, MixExamples, bucket_report, example_bucket, rejected_example
 
 DATA = "data/train"
 OUTPUTS = {DATA: SftExample, "rejections": Rejection, "dead_letters": DeadLetter}
 
 
-def build(pipeline, config: RunConfig, curated_files: List[str], out_dir: str) -> None:
+def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: List[str], out_dir: str) -> None:
+    """Read the curated rollouts (and, for journeys, the curate rejections), mix, write."""
     curated = pipeline | "ReadCurated" >> rio.ReadRecords(curated_files, VerifiedRollout)
-    mixed = curated | "Mix" >> MixExamples(config.mix, config.seed)
-    common.write_outputs({DATA: mixed.kept, "rejections": mixed.rejected, "dead_letters": mixed.dead},
+    inputs = {"curated": curated}
+    side = []
+    if wrong_files:
+        journey = config.mix.journey
+        wrong = (
+            pipeline
+            | "ReadCurateRejections" >> rio.ReadRecords(wrong_files, Rejection)
+            | "WrongAttempts" >> beam.FlatMap(lambda r: [w for w in [wrong_attempt(r, journey)] if w])
+            .with_output_types(VerifiedRollout)
+        )
+        journeys = {"correct": curated, "wrong": wrong} | "Journeys" >> BuildJourneys(
+            journey, config.sample, config.curate.verify, config.seed)
+        inputs["journeys"] = journeys.kept
+        side.append(journeys)
+    mixed = inputs | "Mix" >> MixExamples(config.mix, config.seed)
+    rejected, dead = common.merge_stage_outputs(pipeline, "Mix", side + [mixed])
+    common.write_outputs({DATA: mixed.kept, "rejections": rejected, "dead_letters": dead},
                          out_dir, OUTPUTS, max_rows=config.mix.max_rows_per_shard,
                          compression=config.mix.compression)
+
+
+def count_wrong_attempts(rejection_files: List[str], config: MixConfig) -> int:
+    """How many curate rejections are wrong attempts the journey step takes in."""
+    return sum(1 for path in rejection_files for row in rio.read_parquet_rows(path)
+               if wrong_attempt(from_dict(Rejection, row), config.journey) is not None)
+
+
+def selection_report(outputs: Dict[str, dict], config: MixConfig) -> dict:
+    """Buckets (target, supply, selected, shortfall) and journey counts, read back from the outputs."""
+    field = [config.quota_field] if config.quota_field else []
+    selected = list(report.read_columns(accounting.paths(outputs, DATA), ["kind", "journey"] + field))
+    rejections = list(report.read_columns(accounting.paths(outputs, "rejections"),
+                                          ["step", "reason", "payload"]))
+    rejected_examples = [(r["reason"], rejected_example(r)) for r in rejections]
+    over_quota = [example_bucket(ex, config) for reason, ex in rejected_examples if reason == "over_quota"]
+    return {
+        "buckets": bucket_report([example_bucket(r, config) for r in selected], over_quota, config),
+        "journeys_built": sum(1 for r in selected if r["journey"])
+        + sum(1 for _, ex in rejected_examples if ex is not None and ex.get("journey")),
+        "journey_rejected": sum(1 for r in rejections if r["step"].startswith("journey_")),
+    }
+
+
+def per_kind(buckets: Dict[str, dict], name: str, kinds) -> Dict[str, int]:
+    out = {k: 0 for k in kinds}
+    for bucket, entry in buckets.items():
+        kind = bucket.split("/", 1)[0]
+        out[kind] = out.get(kind, 0) + entry[name]
+    return out
 
 
 def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         sample_dir: Optional[str] = None) -> dict:
     upstream = common.load_stage_manifest(in_dir, "curate")
     curated_files = [f["path"] for f in upstream["outputs"]["curated"]["files"]]
+    curate_rejections = [f["path"] for f in upstream["outputs"]["rejections"]["files"]]
+    wrong_files = curate_rejections if config.mix.journey.enabled else []
     curated_in = upstream["outputs"]["curated"]["rows"]
     common.clear_stage(out_dir, list(OUTPUTS))
-    common.run_pipeline(lambda p: build(p, config, curated_files, out_dir), beam_args)
+    common.run_pipeline(lambda p: build(p, config, curated_files, wrong_files, out_dir), beam_args)
     outputs = accounting.collect(out_dir, OUTPUTS)
     data_files = accounting.paths(outputs, DATA)
     funnel = accounting.funnel(outputs)
-    lines = {"mix": accounting.check_balance(
-        "mix", curated_in, selected=outputs[DATA]["rows"], rejected=outputs["rejections"]["rows"],
-        dead=outputs["dead_letters"]["rows"])}
+    picked = selection_report(outputs, config.mix)
+    lines = {}
+    journey_in = count_wrong_attempts(wrong_files, config.mix)
+    if config.mix.journey.enabled:
+        lines["journey"] = accounting.check_balance(
+            "journey", journey_in, built=picked["journeys_built"], rejected=picked["journey_rejected"],
+            dead=accounting.by_stage(funnel["dead_letters"]).get("mix", 0))
+    lines["mix"] = accounting.check_balance(
+        "mix", curated_in + journey_in, selected=outputs[DATA]["rows"],
+        rejected=outputs["rejections"]["rows"], dead=outputs["dead_letters"]["rows"])
     targets = config.mix.targets()
-    selected = {k: 0 for k in targets}
-    selected.update(rio.column_counts(data_files, ["kind"]))
-    supply = {k: 0 for k in targets}
-    supply.update(rio.column_counts(curated_files, ["kind"]))
-    shortfall = {k: targets[k] - selected.get(k, 0) for k in targets if selected.get(k, 0) < targets[k]}
+    buckets = picked["buckets"]
 
     # the funnel and accounting of the whole run, upstream stages first
     stages: Dict[str, dict] = {}
@@ -54,22 +110,28 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
             full_funnel[kind].update(m.get("funnel", {}).get(kind, {}))
 
     manifest = common.base_manifest("mix", config)
+    journeys = rio.column_counts(data_files, ["journey"])
     manifest.update(
         outputs=common.relativize(outputs, out_dir),
         rows=outputs[DATA]["rows"],
         targets=targets,
-        supply=supply,
-        selected=selected,
-        shortfall=shortfall,
+        supply=per_kind(buckets, "supply", targets),
+        selected=per_kind(buckets, "selected", targets),
+        shortfall={k: n for k, n in per_kind(buckets, "shortfall", targets).items() if n},
+        buckets=buckets,
         counts={
             "by_kind": rio.column_counts(data_files, ["kind"]),
             "by_domain": rio.column_counts(data_files, ["domain"]),
             "by_source": rio.column_counts(data_files, ["source"]),
+            "by_language": rio.column_counts(data_files, ["language"]),
+            "by_journey": {k or "direct": n for k, n in journeys.items()},
             "by_verifier": rio.column_counts(data_files, ["verifier"]),
         },
         funnel=full_funnel,
         accounting=stages,
+        stats=report.corpus_stats(data_files, report.verified_rows(curated_files, curate_rejections)),
         upstream={"curate": in_dir, **({"sample": sample_dir} if sample_dir else {})},
     )
+    manifest["card"] = report.write_card(out_dir, manifest)
     rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)  # last: makes the corpus visible
     return manifest

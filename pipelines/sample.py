@@ -1,7 +1,18 @@
-"""Stage 1 — sample: sources → Problems → n Rollouts each."""
+"""Stage 1 — sample: sources → Problems → n Rollouts each.
+
+Resume: every model batch's new rollouts are persisted under ``OUT/journal``
+first (see :mod:`transforms.sample`). Running ``sample`` again on the same
+output folder reads the journal, reuses every rollout still expected and
+generates only the missing ones; the stage's outputs and manifest are then
+written as for a fresh run. Delete ``OUT/journal`` to start over.
+"""
 from __future__ import annotations
 
+import logging
+import sys
 from typing import List
+
+import apache_beam as beam
 
 from pipelines import common
 from pipelines.config import RunConfig
@@ -9,21 +20,42 @@ from schemas.records import DeadLetter, Problem, Rejection, Rollout
 from transforms import accounting
 from transforms import io as rio
 from transforms.ingest import ReadProblems, check_sources
-from transforms.sample import GenerateRollouts
+from transforms.sample import GenerateRollouts, list_journal
 
 OUTPUTS = {"problems": Problem, "rollouts": Rollout, "rejections": Rejection, "dead_letters": DeadLetter}
+#: The folder (under the stage's output) holding the persisted rollout chunks.
+JOURNAL = "journal"
 
 
-def build(pipeline, config: RunConfig, out_dir: str) -> None:
+def read_journal(pipeline, journal_files: List[str]):
+    """The rollouts persisted by earlier runs (an empty PCollection when none)."""
+    if not journal_files:
+        return pipeline | "NoJournal" >> beam.Create([]).with_output_types(Rollout)
+    return pipeline | "ReadJournal" >> rio.ReadRecords(journal_files, Rollout)
+
+
+def build(pipeline, config: RunConfig, out_dir: str, journal_files: List[str] = ()) -> None:
     problems = pipeline | "Ingest" >> ReadProblems(config.sources, config.ingest, config.seed,
                                                    config.config_hash)
-    rollouts = problems.kept | "Sample" >> GenerateRollouts(config.sample, config.seed,
-                                                            config.config_hash)
+    rollouts = problems.kept | "Sample" >> GenerateRollouts(
+        config.sample, config.seed, config.config_hash,
+        completed=read_journal(pipeline, list(journal_files)),
+        journal_dir=rio.join(out_dir, JOURNAL))
     rejected, dead = common.merge_stage_outputs(pipeline, "Sample", [problems, rollouts])
     common.write_outputs(
         {"problems": problems.kept, "rollouts": rollouts.kept, "rejections": rejected,
          "dead_letters": dead},
         out_dir, OUTPUTS, max_rows=config.mix.max_rows_per_shard)
+
+
+def show_progress() -> None:
+    """Print the sampler's live progress lines (INFO) on stderr, once per process."""
+    progress = logging.getLogger("transforms.sample")
+    if not progress.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        progress.addHandler(handler)
+        progress.setLevel(logging.INFO)
 
 
 def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
@@ -32,7 +64,9 @@ def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
         raise ValueError("no sources: give --input PATH or a config with 'sources'")
     check_sources(config.sources)
     common.clear_stage(out_dir, list(OUTPUTS))
-    result = common.run_pipeline(lambda p: build(p, config, out_dir), beam_args)
+    journal_files = list_journal(rio.join(out_dir, JOURNAL))
+    show_progress()
+    result = common.run_pipeline(lambda p: build(p, config, out_dir, journal_files), beam_args)
     outputs = accounting.collect(out_dir, OUTPUTS)
     funnel = accounting.funnel(outputs)
     dead = accounting.by_stage(funnel["dead_letters"])
@@ -57,7 +91,10 @@ def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
         raise accounting.AccountingError(
             f"sample: {sampled} problems sampled but {rollouts} rollouts (n={config.sample.n})")
     lines["sample"]["rollouts"] = rollouts
+    reused = common.counter(result, "rollouts_reused")
     manifest = common.base_manifest("sample", config)
-    manifest.update(outputs=common.relativize(outputs, out_dir), funnel=funnel, accounting=lines)
+    manifest.update(outputs=common.relativize(outputs, out_dir), funnel=funnel, accounting=lines,
+                    resume={"journal_chunks_read": len(journal_files), "rollouts_reused": reused,
+                            "rollouts_generated": None if reused is None else rollouts - reused})
     rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)
     return manifest

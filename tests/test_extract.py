@@ -1,7 +1,15 @@
 """Rule tables for answer extraction (transforms/extract.py)."""
+import time
+
 import pytest
 
-from transforms.extract import boxed_contents, clean_answer, extract_answer, split_reasoning
+from transforms.extract import (
+    boxed_contents,
+    clean_answer,
+    extract_answer,
+    last_arithmetic_expression,
+    split_reasoning,
+)
 
 # (model output, expected answer) with the last-number fallback on (the default).
 EXTRACTION_CASES = [
@@ -101,6 +109,22 @@ def test_keep_expression_keeps_countdown_expressions(text, expected):
 
 
 @pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Let me try: so (25 - 5) * 4 = 80.", "(25 - 5) * 4 = 80"),
+        ("First 25 + 5 = 30, no. Then 25*4 - 20 = 80", "25*4 - 20 = 80"),
+        ("((2 + 3) * (4 - 1)) = 15 works", "((2 + 3) * (4 - 1)) = 15"),
+        ("I used 3 \\times 4 = 12", "3 \\times 4 = 12"),
+        ("<think>(1 + 2) * 3</think> Done: 7 - 2", "7 - 2"),
+        ("<think>1 + 2 is close", None),
+        ("There are 5 numbers and 1 target.", None),
+    ],
+)
+def test_last_arithmetic_expression(text, expected):
+    assert last_arithmetic_expression(text) == expected
+
+
+@pytest.mark.parametrize(
     "raw,expected",
     [
         ("$\\frac{1}{2}$.", "\\frac{1}{2}"),
@@ -139,3 +163,26 @@ def test_split_reasoning(completion, reasoning, answer):
 
 def test_extraction_table_is_large_and_realistic():
     assert len(EXTRACTION_CASES) >= 40
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" + " " * 20000 + "x",
+        "(" * 20000 + "1",
+        "1" * 20000 + "\\text{",
+        "\\boxed{" * 5000,
+        "\\boxed{" * 3000 + "}" * 3000,
+        "The answer is " + "(" * 20000,
+        "1+" * 20000,
+        "1," * 20000,
+    ],
+    ids=["spaces", "parens", "digits-unit", "open-boxes", "nested-boxes", "cue-parens", "ops", "commas"],
+)
+def test_degenerate_outputs_are_parsed_in_linear_time(text):
+    started = time.monotonic()
+    extract_answer(text)
+    extract_answer(text, last_number_fallback=False, keep_expression=True)
+    last_arithmetic_expression(text)
+    clean_answer(text)
+    assert time.monotonic() - started < 2.0

@@ -27,12 +27,16 @@ from transforms.sample import (  # noqa: E402
     SMOLLM2_FILE,
     BackendNotImplemented,
     FakeBackend,
+    GenerationResult,
+    OpenAIBackend,
+    SampleTask,
+    VLLMBackend,
     FewShot,
     GenerateRollouts,
-    Generated,
     GenerationRequest,
     GumbelSampler,
     SampleConfig,
+    SampleModelHandler,
     TransformersBackend,
     build_messages,
     check_backend,
@@ -40,12 +44,18 @@ from transforms.sample import (  # noqa: E402
     finish_sample,
     generate_for_problems,
     generate_isolated,
+    list_journal,
+    make_backend,
     make_rollouts,
     model_key,
+    persist_chunk,
+    prepare,
+    tasks_from_join,
     resolve_model,
     rollout_id,
     sample_seed,
     sampling_params,
+    top_k_mask,
     top_p_mask,
 )
 
@@ -67,6 +77,12 @@ R1_SUFFIX = "\nPlease reason step by step, and put your final answer within \\bo
         ({"torch_threads": 0}, "torch_threads"),
         ({"top_p": 0.0}, "top_p"),
         ({"backend": "llamacpp"}, "backend"),
+        ({"top_k": -1}, "top_k"),
+        ({"stop": ("",)}, "stop"),
+        ({"tensor_parallel_size": 0}, "tensor_parallel_size"),
+        ({"gpu_memory_utilization": 1.5}, "gpu_memory_utilization"),
+        ({"backend": "openai"}, "base_url: required"),
+        ({"backend": "openai", "base_url": "http://h/v1", "concurrency": 0}, "concurrency"),
     ],
 )
 def test_config_rejects(changes, message):
@@ -74,13 +90,20 @@ def test_config_rejects(changes, message):
         SampleConfig(**changes)
 
 
-@pytest.mark.parametrize("backend", ["vllm", "openai"])
-def test_unimplemented_backends_are_refused_by_name(backend):
-    config = SampleConfig(backend=backend)
-    with pytest.raises(BackendNotImplemented, match=f"'{backend}' is not implemented"):
+@pytest.mark.parametrize("backend, cls", [("transformers", TransformersBackend), ("vllm", VLLMBackend),
+                                          ("openai", OpenAIBackend), ("fake", FakeBackend)])
+def test_every_configurable_backend_is_implemented(backend, cls):
+    config = SampleConfig(backend=backend, base_url="http://127.0.0.1:1/v1")
+    check_backend(config)
+    assert type(make_backend(config)) is cls
+    GenerateRollouts(config, SEED, HASH)  # builds without loading anything
+
+
+def test_check_backend_refuses_an_unknown_backend_by_name():
+    config = SampleConfig()
+    object.__setattr__(config, "backend", "llamacpp")  # past the config's own check
+    with pytest.raises(BackendNotImplemented, match="'llamacpp' is not implemented"):
         check_backend(config)
-    with pytest.raises(NotImplementedError, match=backend):
-        GenerateRollouts(config, SEED, HASH)
 
 
 # -- prompts, ids and seeds ---------------------------------------------------------
@@ -140,9 +163,19 @@ def test_rollout_id_is_stable_and_order_free():
     assert len(first) == 16 and int(first, 16) >= 0
 
 
-def test_sampling_params_hold_what_decides_a_sample():
-    config = SampleConfig(temperature=0.5, top_p=0.9, max_tokens=32, n=7)
-    assert sampling_params(config, 9) == {"temperature": 0.5, "top_p": 0.9, "max_tokens": 32, "seed": 9}
+@pytest.mark.parametrize(
+    "changes, extra",
+    [
+        ({}, {}),
+        ({"n": 9, "batch_size": 3, "concurrency": 2}, {}),  # how much and how, not what
+        ({"top_k": 20}, {"top_k": 20}),
+        ({"stop": ("</answer>", "\n\n")}, {"stop": ["</answer>", "\n\n"]}),
+    ],
+)
+def test_sampling_params_hold_what_decides_a_sample(changes, extra):
+    config = SampleConfig(**{"temperature": 0.5, "top_p": 0.9, "max_tokens": 32, "n": 7, **changes})
+    assert sampling_params(config, 9) == {"temperature": 0.5, "top_p": 0.9, "max_tokens": 32, "seed": 9,
+                                          **extra}
 
 
 @pytest.mark.parametrize(
@@ -228,6 +261,31 @@ def _draw(sampler, scores, step=0):
     return sampler(input_ids, scores).argmax(dim=-1).tolist()
 
 
+@pytest.mark.parametrize(
+    "scores, top_k, kept",
+    [
+        ([0.5, 3.0, 1.0, 2.0], 2, [False, True, False, True]),
+        ([0.5, 3.0, 1.0, 2.0], 1, [False, True, False, False]),
+        ([0.5, 3.0, 1.0, 2.0], 0, [True, True, True, True]),  # off
+        ([0.5, 3.0, 1.0, 2.0], 9, [True, True, True, True]),
+        ([1.0, 2.0, 2.0, 0.0], 2, [False, True, True, False]),
+        ([2.0, 1.0, 1.0, 0.0], 2, [True, True, True, False]),  # a tie at the k-th score is kept
+    ],
+)
+def test_top_k_mask(scores, top_k, kept):
+    import torch
+
+    assert (~top_k_mask(torch.tensor([scores], dtype=torch.float64), top_k))[0].tolist() == kept
+
+
+def test_gumbel_sampler_applies_top_k():
+    import torch
+
+    logits = torch.log(torch.tensor([0.4, 0.3, 0.2, 0.1], dtype=torch.float32))
+    sampler = GumbelSampler(list(range(400)), prompt_len=3, temperature=1.0, top_p=1.0, top_k=2)
+    assert set(_draw(sampler, logits.repeat(400, 1))) == {0, 1}
+
+
 def test_gumbel_sampler_matches_the_tempered_distribution():
     import torch
 
@@ -259,6 +317,9 @@ def test_gumbel_sampler_respects_top_p_and_rows_are_independent():
 # -- fake backend ----------------------------------------------------------------------
 
 
+FAKE_BASE = SampleConfig(backend="fake", model="fake-model")
+
+
 def _fake(**changes):
     return FakeBackend(SampleConfig(backend="fake", model="fake-model", **changes))
 
@@ -272,7 +333,8 @@ def test_fake_backend_answers_sums_right_about_half_the_time():
     assert 0.4 < right < 0.6
     assert all(a.lstrip("-").isdigit() for a in answers)
     assert {s.finish_reason for s in result.samples} == {"stop"}
-    assert backend.generate([GenerationRequest(prompt, (0, 1))]) == backend.generate([GenerationRequest(prompt, (0, 1))])
+    twice = [backend.generate([GenerationRequest(prompt, (0, 1))]) for _ in range(2)]
+    assert twice[0] == twice[1]
 
 
 def test_fake_backend_length_rows_and_failures():
@@ -313,6 +375,14 @@ def test_make_rollouts_fills_every_field():
         assert r.answer.startswith("The answer is \\boxed{")
         assert (r.problem_id, r.prompt, r.reference_answer) == (problem.problem_id, problem.prompt, "5")
         assert r.prompt_tokens > 0 and r.completion_tokens > 0
+
+
+def test_handler_batches_and_shares_by_config():
+    handler = SampleModelHandler(dataclasses.replace(FAKE_BASE, batch_size=3), SEED)
+    assert handler.batch_elements_kwargs() == {"min_batch_size": 1, "max_batch_size": 3}
+    assert not handler.share_model_across_processes()
+    shared = SampleModelHandler(dataclasses.replace(FAKE_BASE, share_model=True), SEED)
+    assert shared.share_model_across_processes()
 
 
 def test_failed_batch_becomes_dead_letters():
@@ -456,10 +526,11 @@ def test_real_model_generates_and_splits(smollm2):
 
 @pytest.mark.slow
 def test_real_model_is_deterministic_whatever_the_neighbours(smollm2):
-    first = smollm2.generate(_requests(smollm2, PROMPTS[:2], 2))
-    again = smollm2.generate(_requests(smollm2, [PROMPTS[2], PROMPTS[1]], 2))
-    assert again[1].samples == first[1].samples
-    assert first[1].samples[0] != first[1].samples[1]  # different seeds, different samples
+    backend = _with_config(smollm2, max_tokens=32)
+    [alone] = backend.generate(_requests(backend, PROMPTS[1:2], 2))
+    _, with_neighbour = backend.generate(_requests(backend, [PROMPTS[2], PROMPTS[1]], 2))
+    assert with_neighbour.samples == alone.samples
+    assert alone.samples[0] != alone.samples[1]  # different seeds, different samples
 
 
 @pytest.mark.slow
@@ -484,6 +555,12 @@ def test_real_model_length_and_greedy(smollm2):
     reference = smollm2.model.generate(ids, max_new_tokens=12, do_sample=False, pad_token_id=smollm2.pad_id)
     expected = smollm2.tokenizer.decode(reference[0, ids.shape[1]:], skip_special_tokens=True)
     assert result.samples[0].text == expected
+    smollm2.model.generation_config.repetition_penalty = 3.0  # a model default we must not pick up
+    try:
+        [again] = greedy.generate([request])
+    finally:
+        smollm2.model.generation_config.repetition_penalty = None
+    assert again.samples[0].text == expected
 
 
 @pytest.mark.slow
@@ -491,7 +568,130 @@ def test_real_model_through_beam():
     config = dataclasses.replace(REAL, max_tokens=16, batch_size=2)
     problems = [factories.problem(source_id=str(i), prompt=p) for i, p in enumerate(PROMPTS[:2])]
     pipeline, out = _run_pipeline(config, problems)
-    summary = out.kept | beam.Map(lambda r: (r.problem_id, r.sample_index, r.backend, 1 <= r.completion_tokens <= 16))
-    assert_that(summary, equal_to([(p.problem_id, i, "transformers", True) for p in problems for i in range(2)]))
+    summary = out.kept | beam.Map(
+        lambda r: (r.problem_id, r.sample_index, r.backend, 1 <= r.completion_tokens <= 16))
+    assert_that(summary, equal_to(
+        [(p.problem_id, i, "transformers", True) for p in problems for i in range(2)]))
     assert_that(out.dead, equal_to([]), label="NoDead")
     pipeline.run().wait_until_finish()
+
+
+# -- resume: reuse persisted rollouts, generate only the missing ones ---------------------
+
+RESUME = SampleConfig(backend="fake", model="fake-model", n=3, max_tokens=64, batch_size=2)
+
+
+class _CountingFake(FakeBackend):
+    """The fake backend, counting the samples it is asked for."""
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.asked = []
+
+    def generate(self, requests):
+        self.asked.extend(seed for r in requests for seed in r.seeds)
+        return super().generate(requests)
+
+
+def _full_rollouts(problem, config=RESUME):
+    [generated] = generate_for_problems(FakeBackend(config), [problem], config, SEED)
+    return make_rollouts(generated, config, SEED, HASH)
+
+
+def test_prepare_reuses_expected_ids_and_ignores_stale_ones():
+    problem = factories.problem(prompt="What is 2 + 2?")
+    full = _full_rollouts(problem)
+    stale = _full_rollouts(problem, dataclasses.replace(RESUME, temperature=0.3))[1]
+    prepared = prepare(FakeBackend(RESUME), SampleTask(problem, [full[2], stale, full[0]]), RESUME, SEED)
+    assert prepared.indices == (1,)
+    assert prepared.seeds == (sample_seed(SEED, problem.problem_id, 1),)
+    assert [r.sample_index for r in prepared.reused] == [0, 2]
+    assert prepared.error is None
+
+
+@pytest.mark.parametrize("done_indexes", [(), (0,), (1, 2), (0, 1, 2)])
+def test_resumed_rollouts_equal_a_fresh_run_and_skip_the_model(done_indexes):
+    problem = factories.problem(prompt="What is 6 + 7?")
+    full = _full_rollouts(problem)
+    done = [full[i]._replace(config_hash="an earlier run") for i in done_indexes]
+    backend = _CountingFake(RESUME)
+    [generated] = generate_for_problems(backend, [SampleTask(problem, done)], RESUME, SEED)
+    assert make_rollouts(generated, RESUME, SEED, HASH) == full
+    assert sorted(backend.asked) == sorted(r.sample_seed for r in full if r.sample_index not in done_indexes)
+
+
+def test_tasks_from_join_deduplicates_persisted_rollouts():
+    problem = factories.problem(prompt="What is 1 + 8?")
+    full = _full_rollouts(problem)
+    [task] = tasks_from_join((problem.problem_id, {"problems": [problem], "done": [full[1], full[0], full[1]]}))
+    assert task.problem == problem
+    assert [r.rollout_id for r in task.done] == sorted({full[0].rollout_id, full[1].rollout_id})
+    assert list(tasks_from_join(("orphan", {"problems": [], "done": full}))) == []
+
+
+def test_journal_chunks_are_named_by_their_ids(tmp_path):
+    problem = factories.problem(prompt="What is 3 + 8?")
+    full = _full_rollouts(problem)
+    journal = str(tmp_path / "journal")
+    path = persist_chunk(journal, [full[2], full[0]])
+    assert path == persist_chunk(journal, [full[0], full[2]])  # a retried batch rewrites its own file
+    assert persist_chunk(journal, []) is None
+    (tmp_path / "journal" / "chunk-abc.parquet.tmp-123").write_bytes(b"half written")
+    assert list_journal(journal) == [path]
+    from transforms.io import read_parquet_rows
+    from schemas.records import from_dict
+    assert [from_dict(Rollout, row) for row in read_parquet_rows(path)] == sorted(
+        [full[0], full[2]], key=lambda r: r.rollout_id)
+    assert list_journal(str(tmp_path / "none")) == []
+
+
+def test_a_failed_result_fails_only_its_request_without_asking_again():
+    class PartlyFailing(_CountingFake):
+        def generate(self, requests):
+            results = super().generate(requests)
+            return [GenerationResult([], 0, 0.0, "HTTP 400: bad") if "7" in r.prompt else res
+                    for r, res in zip(requests, results)]
+
+    backend = PartlyFailing(RESUME)
+    requests = [GenerationRequest("What is 1 + 2?", (1, 2)), GenerationRequest("What is 7 + 1?", (3,))]
+    outcomes = generate_isolated(backend, requests)
+    assert [error for _, error in outcomes] == [None, "HTTP 400: bad"]
+    assert backend.asked == [1, 2, 3]
+
+
+def _resume_pipeline(config, problems, journal, completed_rows, flags=()):
+    pipeline = BeamPipeline(options=PipelineOptions(["--runner=DirectRunner", *flags]))
+    completed = pipeline | "Done" >> beam.Create(completed_rows).with_output_types(Rollout)
+    out = (pipeline | beam.Create(problems)
+           | GenerateRollouts(config, SEED, HASH, completed=completed, journal_dir=journal))
+    return pipeline, out
+
+
+@pytest.mark.parametrize("flags", [(), ("--direct_running_mode=multi_processing", "--direct_num_workers=2")],
+                         ids=["in_process", "multi_processing"])
+def test_pipeline_persists_then_resumes_without_asking_the_model(tmp_path, flags):
+    from schemas.records import from_dict
+    from transforms.io import read_parquet_rows
+
+    log = tmp_path / "asked.jsonl"
+    config = dataclasses.replace(FAKE, fake_request_log=str(log))
+    good, _ = _problems()
+    expected = _expected_rollouts(FAKE, good)
+    journal = str(tmp_path / "journal")
+    # run 1 had done half of the problems and persisted them
+    pipeline, out = _resume_pipeline(config, good[:2], journal, [], flags)
+    pipeline.run().wait_until_finish()
+    persisted = [from_dict(Rollout, row) for path in list_journal(journal) for row in read_parquet_rows(path)]
+    assert sorted(r.rollout_id for r in persisted) == sorted(
+        r.rollout_id for r in expected if r.problem_id in {p.problem_id for p in good[:2]})
+    asked_first = log.read_text().splitlines()
+    # run 2: every problem, in another order, with what run 1 persisted
+    pipeline, out = _resume_pipeline(config, good[::-1], journal, persisted, flags)
+    assert_that(out.kept, equal_to(expected))
+    result = pipeline.run()
+    result.wait_until_finish()
+    asked_second = log.read_text().splitlines()[len(asked_first):]
+    assert len(asked_first) == len(asked_second) == 6  # 2 problems x n=3 each time, never twice
+    assert not set(asked_first) & set(asked_second)
+    counters = result.metrics().query(MetricsFilter().with_name("rollouts_reused"))["counters"]
+    assert sum(c.committed for c in counters) == 6

@@ -3,6 +3,7 @@ restarts, no eval of model text), routing per problem and the VerifyAnswers stag
 import json
 import multiprocessing
 import os
+import signal
 import time
 
 import apache_beam as beam
@@ -135,6 +136,10 @@ def test_exact_verdict(gold, pred, expected):
         ("$-1-\\sqrt{3}$", "-1-\\sqrt{3}"),
         ("\\text{(B)}", "B"),
         ("(1,2)", "(1,2)"),
+        (str(["$\\frac{1}{2 n+2}$"]), "\\frac{1}{2 n+2}"),  # OlympiadBench's final_answer
+        (json.dumps(["$2$", "$3$"]), "2, 3"),
+        ("[1, 2]", "[1, 2]"),
+        ("[1,2)", "[1,2)"),
     ],
 )
 def test_normalize_gold(reference, expected):
@@ -191,18 +196,26 @@ def test_math_verify_not_equivalent(verifier, gold, pred):
     assert verifier.verify(gold, pred, timeout_s=10)[0] == "incorrect"
 
 
-def test_timeout_is_its_own_verdict_and_the_child_restarts():
+def test_timeout_is_its_own_verdict_and_the_child_restarts(verifier):
+    first_pid, starts = verifier.pid, verifier.starts
+    started = time.monotonic()
+    verdict, reason = verifier.verify("2", POWER_TOWER, timeout_s=1.0)
+    elapsed = time.monotonic() - started
+    assert verdict == "timeout", reason
+    assert elapsed < 1.0 + 1.0
+    assert not os.path.exists(f"/proc/{first_pid}")  # killed and reaped
+    assert verifier.verify("\\frac{1}{2}", "0.5", timeout_s=10) == ("correct", "math_verify_equal")
+    assert verifier.starts == starts + 1 and verifier.pid != first_pid
+
+
+def test_busy_child_ends_itself_when_nobody_kills_it():
+    """The CPU limit bounds a request even if the parent died before killing the child."""
     with MathVerifierProcess() as process:
         process.start()
-        first_pid = process.pid
-        started = time.monotonic()
-        verdict, reason = process.verify("2", POWER_TOWER, timeout_s=1.0)
-        elapsed = time.monotonic() - started
-        assert verdict == "timeout", reason
-        assert elapsed < 1.0 + 1.0
-        assert not os.path.exists(f"/proc/{first_pid}")  # killed and reaped
-        assert process.verify("\\frac{1}{2}", "0.5", timeout_s=10) == ("correct", "math_verify_equal")
-        assert process.starts == 2 and process.pid != first_pid
+        child = process._process
+        process._conn.send(("2", POWER_TOWER, 0.5))  # as verify() would, then never poll
+        child.join(20)
+        assert child.exitcode == -signal.SIGXCPU
 
 
 def test_close_leaves_no_process_behind():
@@ -326,16 +339,27 @@ def test_math_verify_route_records_version(verifier):
     assert fields["verifier_version"].startswith("math-verify==0.9")
 
 
-def test_countdown_route():
+@pytest.mark.parametrize(
+    "answer,fallback,expected",
+    [
+        ("\\boxed{(25 - 5) * 4}", True, ("(25 - 5) * 4", "correct")),
+        ("Final answer: (25 - 5) \\times 4 = 80", True, ("(25 - 5) \\times 4 = 80", "correct")),
+        ("Trying things, (25 - 5) * 4 = 80 works.", True, ("(25 - 5) * 4 = 80", "correct")),
+        ("Trying things, (25 - 5) * 4 = 80 works.", False, (None, "no_answer")),
+        ("The answer is 25 * 4 - 5 = 95", True, ("25 * 4 - 5 = 95", "incorrect")),
+        ("The answer is 25 * 4 - 5 * 4", True, ("25 * 4 - 5 * 4", "incorrect")),  # 4 used twice
+        ("I give up.", True, (None, "no_answer")),
+    ],
+)
+def test_countdown_route(answer, fallback, expected):
     generators = pytest.importorskip("transforms.generators")
     if not hasattr(generators, "check_countdown"):
         pytest.skip("transforms.generators.check_countdown not written yet")
     meta = json.dumps({"verifier": "countdown", "numbers": [25, 5, 4], "target": 80})
-    good = make_rollout(reference_answer="80", metadata=meta, answer="\\boxed{(25 - 5) * 4}")
-    bad = make_rollout(reference_answer="80", metadata=meta, answer="The answer is 25 * 4 - 5 = 95")
-    assert verify_rollout_fields(good, _NoVerifier())["verdict"] == "correct"
-    fields = verify_rollout_fields(bad, _NoVerifier())
-    assert (fields["verdict"], fields["verifier"]) == ("incorrect", "countdown")
+    rollout = make_rollout(reference_answer="80", metadata=meta, answer=answer)
+    fields = verify_rollout_fields(rollout, _NoVerifier(), VerifyConfig(last_number_fallback=fallback))
+    assert (fields["extracted_answer"], fields["verdict"]) == expected
+    assert fields["verifier"] == "countdown"
 
 
 def test_assign_pass_rates():

@@ -34,30 +34,39 @@ _CLAUSE_STOPS = ".;!?\n"
 _MATH_SPANS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
 _TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|textrm|mathrm|mathbf|mbox)\s*\{")
 _TRAILING_UNIT = re.compile(
-    r"^(.*?[\d}])\s*(?:\\[ ,;:!]|~)*\s*\\(?:text|textrm|mathrm|mbox)\s*\{[^{}]*\}$", re.S
+    r"^(.*?[\d}])\s*+(?:(?:\\[ ,;:!]|~)\s*+)*+\\(?:text|textrm|mathrm|mbox)\s*+\{[^{}]*+\}$", re.S
 )
 _CHOICE_LETTER = re.compile(r"^\(?([A-J])\)?$|^\(([A-J])\)\s+\S|^([A-J])[).:]\s+\S")
+#: "(25 - 5) * 4 = 80", "3 \\times 4": numbers joined by operators, with brackets.
+_ARITHMETIC = re.compile(
+    r"(?<![\w.(])(?:\(\s*)*+\d++(?:(?:\s*\))*+\s*+(?:[-+*/×÷]|\\times|\\div|\\cdot)\s*+"
+    r"(?:\(\s*)*+\d++)++(?:\s*\))*+(?:\s*=\s*\d+)?"
+)
 _ARITHMETIC_MACROS = re.compile(r"\\(?:times|cdot|div|left|right)\b")
 #: Words that are maths, not units or prose, after a number ("2 pi").
-_MATH_WORDS = {"pi", "sqrt", "times", "cdot", "i", "e", "x", "y", "n"}
+_MATH_WORDS = {"pi", "sqrt", "times", "cdot"}
 
 
 def boxed_contents(text: str) -> List[str]:
     """Contents of every ``\\boxed{...}`` / ``\\fbox{...}`` in order, nested braces balanced."""
+    closing = _matching_braces(text)
     out = []
     for match in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
-        depth, start = 1, match.end()
-        i = start
-        while i < len(text) and depth:
-            ch = text[i]
-            if ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-            i += 1
-        if depth == 0:
-            out.append(text[start : i - 1].strip())
+        end = closing.get(match.end() - 1)
+        if end is not None:
+            out.append(text[match.end() : end].strip())
     return out
+
+
+def _matching_braces(text: str) -> dict:
+    """{index of "{": index of its "}"} for every balanced pair, in one pass."""
+    pairs, opened = {}, []
+    for i, ch in enumerate(text):
+        if ch == "{":
+            opened.append(i)
+        elif ch == "}" and opened:
+            pairs[opened.pop()] = i
+    return pairs
 
 
 def split_reasoning(completion: str) -> Tuple[str, str]:
@@ -110,6 +119,19 @@ def extract_answer(
     if THINK_OPEN in text:
         return _extract_from(text, False, keep_expression)
     return _extract_from(text, last_number_fallback, keep_expression)
+
+
+def last_arithmetic_expression(text: str) -> Optional[str]:
+    """The last arithmetic expression (at least one operator, optionally "= N") in the
+    final part of ``text`` — after ``</think>``; None for an unclosed ``<think>``.
+
+    The fallback for Countdown answers stated without a cue ("… so (25 - 5) * 4 = 80")."""
+    if THINK_CLOSE in text:
+        text = text.rpartition(THINK_CLOSE)[2]
+    elif THINK_OPEN in text:
+        return None
+    found = _ARITHMETIC.findall(text)
+    return found[-1].strip() if found else None
 
 
 def _extract_from(segment: str, last_number_fallback: bool, keep_expression: bool) -> Optional[str]:
@@ -239,10 +261,12 @@ def _number_in_prose(text: str) -> Optional[str]:
     numbers = list(_LAST_NUMBER.finditer(text))
     if len(numbers) != 1 or _NUMBER_ONLY.fullmatch(text):
         return None
-    rest = text[: numbers[0].start()] + " " + text[numbers[0].end() :]
-    words = rest.split()
-    if not words or not re.fullmatch(r"[A-Za-z' ]+", rest.strip()):
+    before, after = text[: numbers[0].start()], text[numbers[0].end() :]
+    if (before and not before[-1].isspace()) or (after and not after[0].isspace()):
+        return None  # "2k", "x5": the number is part of a term
+    words = (before + " " + after).split()
+    if not all(re.fullmatch(r"[A-Za-z']+", w) for w in words):
         return None
-    if any(w.lower() in _MATH_WORDS for w in words):
-        return None
+    if any(w.lower() in _MATH_WORDS or (len(w) == 1 and w not in "aA") for w in words):
+        return None  # "2 pi", "3 x": maths, not units or prose
     return numbers[0].group(0)

@@ -1,17 +1,52 @@
-"""Filters: quality rules on verified rollouts, each a plain function returning
-``None`` (keep) or a snake_case reason (drop), applied by ``FilterRollouts``.
+"""Filters: quality rules on verified rollouts, each explained, applied by ``FilterRollouts``.
 
-Every drop becomes a Rejection (stage ``curate``, step ``filter``, the reason, and
-the numbers behind it) and increments a ``dropped_<reason>`` counter.
+Every filter is a ``check_*(record, config) -> Measurement`` function: the
+numbers it measured and, when the record fails, a snake_case reason and a
+human-readable detail ("target-language share 0.82 < 0.95"). ``filters_for``
+binds the checks a config enables into ``Filter`` objects, in the order they
+run; a ``Filter`` called on a record is the plain rule form (``None`` to keep,
+``(reason, detail)`` to drop). ``FilterRollouts`` drops a record at its first
+failing filter: a Rejection (stage ``curate``, the filter's step, reason and
+detail) and a ``dropped_<reason>`` counter. ``explain_record``/``explain_file``
+run every filter and report each decision with its numbers.
+
+Filters, in order (step → filter: reasons):
+
+- ``filter_truncation`` → truncation: ``truncated`` (finish reason ``length``)
+- ``filter_verdict`` → verdict: the verdict itself (``incorrect``, ``no_answer``, …)
+- ``filter_format`` → answer: ``missing_answer``; think_tags: ``unbalanced_think``,
+  ``missing_think``; reasoning: ``empty_reasoning``; boxed: ``conflicting_answers``
+- ``filter_length`` → length: ``{prompt,reasoning,answer}_too_{short,long}``
+- ``filter_readability`` → paragraphs: ``long_paragraph``; code: ``code_in_math``;
+  markdown: ``markdown_overuse``; characters: ``garbage_characters``
+- ``filter_repetition`` → lines: ``repeated_lines``; paragraphs: ``repeated_paragraphs``;
+  ngrams: ``repeated_ngrams``, ``duplicate_ngrams``; tail_loop: ``looping_tail``
+- ``filter_language`` → language: ``language_mixing`` (see ``transforms.langmix``)
+
+Records are read by attribute and may lack fields (``explain`` reads bare rows):
+a check whose input is missing keeps the record and says so.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
-from typing import Callable, List, Optional, Tuple
+import functools
+import heapq
+import itertools
+import json
+import math
+import operator
+import re
+from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 
+from schemas.records import VerifiedRollout, from_dict
 from transforms.common import DEAD, REJECTED, StageOutputs, error_text, make_dead_letter, make_rejection
+from transforms.extract import THINK_CLOSE, THINK_OPEN, boxed_contents, clean_answer, split_reasoning
+from transforms.langmix import (LanguageIdentifier, MixingMeter, detect_prompt_language, normalize_language,
+                                strip_latex_commands, word_tokens)
 
 #: A rule: record → None (keep) or (reason, detail).
 Rule = Callable[[object], Optional[Tuple[str, str]]]
@@ -19,63 +54,721 @@ Rule = Callable[[object], Optional[Tuple[str, str]]]
 
 @dataclasses.dataclass(frozen=True)
 class FilterConfig:
+    """Which filters run and their thresholds (a fraction of 1.0 or a count of 0 switches a check off)."""
+
     drop_truncated: bool = True  # finish reason "length"
     require_answer: bool = True  # an answer section after the reasoning
     keep_verdicts: Tuple[str, ...] = ("correct",)  # verdicts that pass; others are dropped with the verdict as reason
+    # format
+    check_think_tags: bool = True  # drop repeated, unclosed or reversed <think>/</think>
+    require_think: bool = False  # also drop completions without </think> (a template may open <think>)
+    require_reasoning: bool = True  # drop empty reasoning
+    max_distinct_boxed: int = 1  # distinct \boxed{} answers allowed in the answer section
+    # length, in tokens (the record's counts where it has them, else estimated; 0 = no bound)
+    min_prompt_tokens: int = 0
+    max_prompt_tokens: int = 8192
+    min_reasoning_tokens: int = 0
+    max_reasoning_tokens: int = 32768
+    min_answer_tokens: int = 0
+    max_answer_tokens: int = 4096
+    # readability
+    max_paragraph_words: int = 400  # words (a CJK character counts as one) in one paragraph
+    code_free_domains: Tuple[str, ...] = ("math",)  # domains whose traces may not contain code blocks
+    max_markdown_per_100_words: float = 10.0  # headings, bullets, bold spans, table rows, rules
+    min_markdown_elements: int = 10  # markdown density is judged from this many elements on
+    max_garbage_fraction: float = 0.001  # control, private-use, replacement and invisible characters
+    # repetition (Gopher-style; fractions of the characters of the reasoning's words)
+    max_dup_line_fraction: float = 0.2  # characters in lines seen before
+    max_dup_paragraph_fraction: float = 0.2  # characters in paragraphs seen before
+    max_top_ngram_fractions: Tuple[float, ...] = (0.20, 0.18, 0.16)  # most frequent n-gram, n = 2, 3, 4
+    min_repetition_words: int = 50  # n-gram checks only from this many words on
+    tail_loop_min_repeats: int = 4  # the trace ends in the same passage repeated this many times...
+    tail_loop_min_chars: int = 100  # ...covering at least this many characters
+    # language mixing
+    check_language: bool = True
+    target_language: Optional[str] = None  # None: the record's language, else detected on the prompt
+    fallback_language: str = "en"  # when neither the record nor the prompt tells
+    min_target_share: float = 0.95  # share of target-language words in reasoning + answer...
+    min_share_units: int = 100  # ...judged from this many counted words on (shorter: the run limit alone)
+    max_foreign_run_words: int = 4  # longest passage in another language (words; CJK characters)
+    min_detect_probability: float = 0.8  # langdetect confidence needed to call a sentence foreign
 
     def __post_init__(self):
         if not self.keep_verdicts:
             raise ValueError("keep_verdicts: keep at least one verdict")
+        for name in ("max_distinct_boxed", "min_prompt_tokens", "max_prompt_tokens", "min_reasoning_tokens",
+                     "max_reasoning_tokens", "min_answer_tokens", "max_answer_tokens", "max_paragraph_words",
+                     "min_markdown_elements", "min_repetition_words", "tail_loop_min_repeats",
+                     "tail_loop_min_chars", "max_foreign_run_words", "min_share_units"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)}")
+        for part in ("prompt", "reasoning", "answer"):
+            low, high = getattr(self, f"min_{part}_tokens"), getattr(self, f"max_{part}_tokens")
+            if high and low > high:
+                raise ValueError(f"min_{part}_tokens: {low} is above max_{part}_tokens {high}")
+        for name in ("max_garbage_fraction", "max_dup_line_fraction", "max_dup_paragraph_fraction",
+                     "min_target_share", "min_detect_probability"):
+            _check_fraction(name, getattr(self, name))
+        if self.max_markdown_per_100_words < 0:
+            raise ValueError(f"max_markdown_per_100_words: must be >= 0, got {self.max_markdown_per_100_words}")
+        if len(self.max_top_ngram_fractions) != 3:
+            raise ValueError(f"max_top_ngram_fractions: expected 3 fractions (n = 2, 3, 4), "
+                             f"got {len(self.max_top_ngram_fractions)}")
+        for value in self.max_top_ngram_fractions:
+            _check_fraction("max_top_ngram_fractions", value)
+        if self.target_language is not None and not normalize_language(self.target_language):
+            raise ValueError(f"target_language: expected a language code like 'en', got {self.target_language!r}")
+        if not normalize_language(self.fallback_language):
+            raise ValueError(f"fallback_language: expected a language code like 'en', got {self.fallback_language!r}")
 
 
-# -- rules ----------------------------------------------------------------------
+def _check_fraction(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name}: must be between 0 and 1, got {value}")
 
 
-def truncated(record) -> Optional[Tuple[str, str]]:
-    """Drop completions cut off by the token limit."""
-    if record.finish_reason == "length":
-        return "truncated", f"finish_reason=length at {record.completion_tokens} tokens (max_tokens={record.max_tokens})"
-    return None
+DEFAULT_CONFIG = FilterConfig()
 
 
-def missing_answer(record) -> Optional[Tuple[str, str]]:
-    """Drop completions with no answer after the reasoning."""
-    if not (record.answer or "").strip():
-        return "missing_answer", "no answer section after the reasoning"
-    return None
+class Measurement(NamedTuple):
+    """What a check measured; ``reason`` is None when the record passes."""
+
+    reason: Optional[str]
+    detail: str
+    numbers: dict
 
 
-def verdict_not_kept(keep: Tuple[str, ...]) -> Rule:
-    def rule(record) -> Optional[Tuple[str, str]]:
-        if record.verdict not in keep:
-            return record.verdict, (
-                f"verdict={record.verdict} (extracted={record.extracted_answer!r}, "
-                f"reference={record.reference_answer!r}): {record.verdict_reason}"
-            )
-        return None
-
-    rule.__name__ = "verdict"
-    return rule
+def _keep(detail: str = "", **numbers) -> Measurement:
+    return Measurement(None, detail, numbers)
 
 
-def rules_for(config: FilterConfig) -> List[Tuple[str, Rule]]:
+def _drop(reason: str, detail: str, **numbers) -> Measurement:
+    return Measurement(reason, detail, numbers)
+
+
+def _text(record, name: str) -> str:
+    value = getattr(record, name, None)
+    return value if isinstance(value, str) else ""
+
+
+class TraceView:
+    """A record plus the derived text its filters share, each computed once on first use.
+
+    Attributes not defined here are the record's; a check given a bare record
+    wraps it itself (``view``)."""
+
+    def __init__(self, record):
+        self.record = record
+
+    def __getattr__(self, name):
+        if name == "record":  # not set yet (e.g. while unpickling)
+            raise AttributeError(name)
+        return getattr(self.record, name)
+
+    @functools.cached_property
+    def visible(self) -> str:
+        """Reasoning and answer, as a reader sees them."""
+        reasoning, answer = _text(self.record, "reasoning"), _text(self.record, "answer")
+        return f"{reasoning}\n\n{answer}" if answer else reasoning
+
+    @functools.cached_property
+    def has_cjk(self) -> bool:
+        text = self.visible
+        return not text.isascii() and _CJK_CHAR.search(text) is not None
+
+    @functools.cached_property
+    def reasoning_tokens(self) -> List[bytes]:
+        """``word_tokens`` of the reasoning without LaTeX command names."""
+        return word_tokens(strip_latex_commands(_text(self.record, "reasoning")))
+
+    @functools.cached_property
+    def visible_tokens(self) -> List[bytes]:
+        """``word_tokens`` of the visible text without LaTeX command names."""
+        return self.reasoning_tokens + word_tokens(strip_latex_commands(_text(self.record, "answer")))
+
+    @functools.cached_property
+    def cjk_heavy(self) -> bool:
+        """At least about a quarter of the visible characters are CJK (three UTF-8 bytes each)."""
+        text = self.visible
+        return self.has_cjk and len(text.encode("utf-8", "replace")) - len(text) > len(text) // 2
+
+    @functools.cached_property
+    def reasoning_words(self) -> list:
+        """Words of the reasoning for n-grams: ``reasoning_tokens``, or, in CJK-heavy
+        text (no spaces between words), its letters and digits one character at a time."""
+        if self.cjk_heavy:
+            return list(_NOT_A_CHARACTER_WORD.sub("", strip_latex_commands(_text(self.record, "reasoning")).lower()))
+        return self.reasoning_tokens
+
+
+def view(record) -> TraceView:
+    """``record`` as a TraceView (itself if it already is one)."""
+    return record if isinstance(record, TraceView) else TraceView(record)
+
+
+def _visible(record) -> str:
+    return view(record).visible
+
+
+# -- truncation, verdict, format ---------------------------------------------------------------
+
+
+def check_truncated(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
+    """Completions cut off by the token limit."""
+    finish = getattr(record, "finish_reason", None)
+    numbers = dict(finish_reason=finish, completion_tokens=getattr(record, "completion_tokens", None),
+                   max_tokens=getattr(record, "max_tokens", None))
+    if finish == "length":
+        return Measurement("truncated", f"finish_reason=length at {numbers['completion_tokens']} tokens "
+                                        f"(max_tokens={numbers['max_tokens']})", numbers)
+    return Measurement(None, f"finish_reason={finish}", numbers)
+
+
+def check_verdict(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
+    """Verdicts outside ``keep_verdicts``; the verdict is the reason."""
+    verdict = getattr(record, "verdict", None)
+    if verdict is None:
+        return _keep("not verified: no verdict", verdict=None)
+    if verdict not in config.keep_verdicts:
+        return _drop(verdict, f"verdict={verdict} (extracted={getattr(record, 'extracted_answer', None)!r}, "
+                              f"reference={getattr(record, 'reference_answer', None)!r}): "
+                              f"{getattr(record, 'verdict_reason', '')}", verdict=verdict)
+    return _keep(f"verdict={verdict}", verdict=verdict)
+
+
+def check_missing_answer(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
+    """No answer section after the reasoning."""
+    chars = len(_text(record, "answer").strip())
+    if not chars:
+        return _drop("missing_answer", "no answer section after the reasoning", answer_chars=0)
+    return _keep(f"answer of {chars} characters", answer_chars=chars)
+
+
+def check_think_tags(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
+    """Repeated, unclosed or reversed ``<think>``/``</think>``; with ``require_think``, none at all.
+
+    A completion with ``</think>`` and no ``<think>`` is fine: chat templates often open it."""
+    completion = getattr(record, "completion", None)
+    if not isinstance(completion, str):
+        return _keep("no completion in the input", opens=None, closes=None)
+    opens, closes = completion.count(THINK_OPEN), completion.count(THINK_CLOSE)
+    numbers = dict(opens=opens, closes=closes)
+    if opens > 1 or closes > 1:
+        return _drop("unbalanced_think", f"{opens} <think> and {closes} </think> (at most one each)", **numbers)
+    if opens == 1 and closes == 0:
+        return _drop("unbalanced_think", "<think> is never closed", **numbers)
+    if opens == 1 and completion.index(THINK_CLOSE) < completion.index(THINK_OPEN):
+        return _drop("unbalanced_think", "</think> comes before <think>", **numbers)
+    if config.require_think and closes == 0:
+        return _drop("missing_think", "no </think> and require_think is set", **numbers)
+    return _keep(f"{opens} <think>, {closes} </think>", **numbers)
+
+
+def check_empty_reasoning(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
+    """No thinking before the answer."""
+    chars = len(_text(record, "reasoning").strip())
+    if not chars:
+        return _drop("empty_reasoning", "the reasoning is empty", reasoning_chars=0)
+    return _keep(f"reasoning of {chars} characters", reasoning_chars=chars)
+
+
+_BOXED_NOISE = re.compile(r"\s+|\\left|\\right|\\[,;:! ]|\\displaystyle")
+
+
+def normalize_boxed(content: str) -> str:
+    """A boxed answer in a comparable form: no spacing, delimiters, sizing or trailing period."""
+    cleaned = clean_answer(content, keep_expression=True)
+    return _BOXED_NOISE.sub("", cleaned).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+
+
+def check_conflicting_answers(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
+    """Several different ``\\boxed{}`` answers in the answer section."""
+    answer = _text(record, "answer")
+    distinct = list(dict.fromkeys(normalize_boxed(b) for b in boxed_contents(answer)))
+    numbers = dict(distinct_boxed=len(distinct), max_distinct_boxed=config.max_distinct_boxed)
+    if config.max_distinct_boxed and len(distinct) > config.max_distinct_boxed:
+        shown = ", ".join(distinct[:4])
+        return _drop("conflicting_answers", f"{len(distinct)} different boxed answers > "
+                                            f"{config.max_distinct_boxed}: {shown}", boxed=distinct[:4], **numbers)
+    return _keep(f"{len(distinct)} distinct boxed answer(s)", **numbers)
+
+
+# -- length -----------------------------------------------------------------------------------------
+
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+
+
+def cjk_count(text: str) -> int:
+    """CJK characters in ``text`` (counted by runs: far fewer matches than characters)."""
+    return 0 if text.isascii() else sum(map(len, _CJK_RUN.findall(text)))
+
+
+def estimate_tokens(text: str) -> int:
+    """A tokenizer-free token count: one per CJK character, one per four other characters."""
+    if not text:
+        return 0
+    cjk = cjk_count(text)
+    return cjk + math.ceil((len(text) - cjk) / 4)
+
+
+def token_lengths(record) -> Tuple[Dict[str, int], str]:
+    """Tokens of the prompt, reasoning and answer, and how they were counted.
+
+    The record's ``prompt_tokens`` and ``completion_tokens`` are used when set (the
+    completion's split between reasoning and answer is estimated); otherwise all
+    three are estimated with ``estimate_tokens``."""
+    prompt_tokens = getattr(record, "prompt_tokens", None) or 0
+    completion_tokens = getattr(record, "completion_tokens", None) or 0
+    est = {part: estimate_tokens(_text(record, part)) for part in ("prompt", "reasoning", "answer")}
+    method = "estimated"
+    if prompt_tokens > 0:
+        est["prompt"], method = prompt_tokens, "counted"
+    both = est["reasoning"] + est["answer"]
+    if completion_tokens > 0 and both:
+        est["reasoning"] = round(completion_tokens * est["reasoning"] / both)
+        est["answer"] = completion_tokens - est["reasoning"]
+        method = "counted" if method == "counted" else "mixed"
+    return est, method
+
+
+def check_length(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
+    """Token-length bounds on the prompt, the reasoning and the answer."""
+    tokens, method = token_lengths(record)
+    numbers = dict({f"{part}_tokens": n for part, n in tokens.items()}, tokens_from=method)
+    for part in ("prompt", "reasoning", "answer"):
+        n, low, high = tokens[part], getattr(config, f"min_{part}_tokens"), getattr(config, f"max_{part}_tokens")
+        if n < low:
+            return _drop(f"{part}_too_short", f"{part} {n} tokens < min_{part}_tokens {low}", **numbers)
+        if high and n > high:
+            return _drop(f"{part}_too_long", f"{part} {n} tokens > max_{part}_tokens {high}", **numbers)
+    return _keep(", ".join(f"{p} {n}" for p, n in tokens.items()) + f" tokens ({method})", **numbers)
+
+
+# -- readability -------------------------------------------------------------------------------------
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_CODE_FENCE = re.compile(r"^[ \t]*(?:```|~~~)", re.M)
+#: Line-level markdown: a heading, a bullet, a table row or a horizontal rule.
+_MARKDOWN_LINE = re.compile(r"^[ \t]*(?:#{1,6}[ \t]|[-*+][ \t]+\S|\|.*\||(?:-{3,}|\*{3,}|_{3,})[ \t]*$)", re.M)
+_MARKDOWN_BOLD = re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__")
+_ASCII_GARBAGE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: C0/C1 controls (not tab or newlines), invisible format characters, private use,
+#: lone surrogates, the replacement character and other specials.
+_GARBAGE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f"
+    "\ufeff\ue000-\uf8ff\ud800-\udfff\ufff0-\ufffd\U000f0000-\U0010ffff]")
+def count_words(text: str) -> int:
+    """Whitespace-separated words, each CJK character counted as one."""
+    words = len(text.split())
+    if not text.isascii():
+        runs = _CJK_RUN.findall(text)
+        words += sum(map(len, runs)) - len(runs)  # a run inside one token: each character a word
+    return words
+
+
+def _words_bound(text: str) -> int:
+    """An upper bound of ``count_words`` from whitespace and CJK counts (cheap)."""
+    bound = text.count(" ") + text.count("\n") + text.count("\t") + 1
+    return bound + cjk_count(text)
+
+
+def check_long_paragraph(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
+    """A paragraph (text between blank lines) longer than ``max_paragraph_words``."""
+    v = view(record)
+    limit = config.max_paragraph_words
+    longest = 0
+    for bound, paragraph in sorted(((_words_bound(p), p) for p in _PARAGRAPH_BREAK.split(v.visible)),
+                                   key=lambda pair: pair[0], reverse=True):
+        if bound <= longest:  # no later paragraph can be longer
+            break
+        longest = max(longest, count_words(paragraph))
+    numbers = dict(longest_paragraph_words=longest, max_paragraph_words=limit)
+    if limit and longest > limit:
+        return _drop("long_paragraph", f"paragraph of {longest} words > {limit}", **numbers)
+    return _keep(f"longest paragraph {longest} words", **numbers)
+
+
+def check_code_in_math(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
+    """Fenced code blocks in a trace of a domain in ``code_free_domains``."""
+    text = _visible(record)
+    domain = getattr(record, "domain", None)
+    fences = len(_CODE_FENCE.findall(text)) if ("```" in text or "~~~" in text) else 0
+    numbers = dict(domain=domain, code_fences=fences)
+    if domain in config.code_free_domains and fences:
+        return _drop("code_in_math", f"{fences} code fence(s) in a {domain} trace", **numbers)
+    return _keep(f"{fences} code fence(s), domain {domain}", **numbers)
+
+
+def check_markdown_overuse(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
+    """Headings, bullets, bold spans and tables denser than ``max_markdown_per_100_words``."""
+    v = view(record)
+    text = v.visible
+    elements = len(_MARKDOWN_LINE.findall(text))
+    if "**" in text or "__" in text:
+        elements += len(_MARKDOWN_BOLD.findall(text))
+    words = count_words(text) if v.has_cjk else len(v.visible_tokens)
+    density = round(100.0 * elements / words, 2) if words else 0.0
+    numbers = dict(markdown_elements=elements, words=words, markdown_per_100_words=density)
+    if elements >= max(config.min_markdown_elements, 1) and density > config.max_markdown_per_100_words:
+        return _drop("markdown_overuse", f"{elements} markdown elements, {density} per 100 words > "
+                                         f"{config.max_markdown_per_100_words}", **numbers)
+    return _keep(f"{density} markdown elements per 100 words", **numbers)
+
+
+def check_garbage_characters(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
+    """Control, invisible, private-use and replacement characters above ``max_garbage_fraction``."""
+    text = _visible(record)
+    found = (_ASCII_GARBAGE if text.isascii() else _GARBAGE).findall(text)
+    fraction = len(found) / len(text) if text else 0.0
+    numbers = dict(garbage_chars=len(found), garbage_fraction=round(fraction, 6))
+    if found and fraction > config.max_garbage_fraction:
+        shown = " ".join(sorted({f"U+{ord(c):04X}" for c in found})[:5])
+        return _drop("garbage_characters", f"{len(found)} garbage characters ({shown}), fraction "
+                                           f"{fraction:.4f} > {config.max_garbage_fraction}", **numbers)
+    return _keep(f"{len(found)} garbage characters", **numbers)
+
+
+# -- repetition --------------------------------------------------------------------------------------
+
+#: What is not a letter or digit, removed before CJK text is cut into characters.
+_NOT_A_CHARACTER_WORD = re.compile(r"[\W_]+")
+
+
+def duplicate_fraction(parts: List[str]) -> float:
+    """Characters in parts that repeat an earlier part, over all characters (Gopher)."""
+    parts = [p.strip() for p in parts]
+    total = sum(map(len, parts))
+    if not total:
+        return 0.0
+    seen, repeated = set(), 0
+    for part in parts:
+        if part in seen:
+            repeated += len(part)
+        else:
+            seen.add(part)
+    return repeated / total
+
+
+def check_repeated_lines(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
+    """Lines of the reasoning repeated verbatim, as a fraction of its characters."""
+    fraction = duplicate_fraction(_text(record, "reasoning").split("\n"))
+    numbers = dict(dup_line_fraction=round(fraction, 4), max_dup_line_fraction=config.max_dup_line_fraction)
+    if fraction > config.max_dup_line_fraction:
+        return _drop("repeated_lines", f"repeated-line fraction {fraction:.3f} > {config.max_dup_line_fraction}",
+                     **numbers)
+    return _keep(f"repeated-line fraction {fraction:.3f}", **numbers)
+
+
+def check_repeated_paragraphs(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
+    """Paragraphs of the reasoning repeated verbatim, as a fraction of its characters."""
+    fraction = duplicate_fraction(_PARAGRAPH_BREAK.split(_text(record, "reasoning")))
+    numbers = dict(dup_paragraph_fraction=round(fraction, 4),
+                   max_dup_paragraph_fraction=config.max_dup_paragraph_fraction)
+    if fraction > config.max_dup_paragraph_fraction:
+        return _drop("repeated_paragraphs", f"repeated-paragraph fraction {fraction:.3f} > "
+                                            f"{config.max_dup_paragraph_fraction}", **numbers)
+    return _keep(f"repeated-paragraph fraction {fraction:.3f}", **numbers)
+
+
+def _ngram_counts(words: List[str], n: int) -> collections.Counter:
+    return collections.Counter(zip(*(itertools.islice(words, i, None) for i in range(n))))
+
+
+def _gram_chars(gram: Tuple[str, ...]) -> int:
+    return sum(map(len, gram))
+
+
+def top_ngram_fraction(words: List[str], n: int, total_chars: int) -> float:
+    """Gopher's ratio: characters of the most frequent n-gram (if it repeats) × its count,
+    over all word characters."""
+    counts = _ngram_counts(words, n)
+    if not counts:
+        return 0.0
+    gram, count = counts.most_common(1)[0]
+    return count * _gram_chars(gram) / total_chars if count > 1 else 0.0
+
+
+def check_ngram_repetition(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
+    """Gopher's top n-gram ratios on the reasoning: the characters covered by the most
+    frequent 2-, 3- and 4-gram over all word characters, each against its threshold.
+
+    Counting n-grams is the costly part, so it is skipped where a bound shows the
+    ratio can't pass the threshold. With ``value(g) = count(g) × characters(g)``,
+    ``U1 ≥ U2`` the two largest word values and ``B`` the largest 2-gram value: an
+    n-gram occurs no more often than its words or its sub-n-grams, so a 2-gram's
+    value is at most ``U1 + U2``, a 3-gram's at most ``B + U1`` and a 4-gram's at
+    most ``2B``."""
+    words = view(record).reasoning_words
+    numbers: dict = dict(words=len(words))
+    if len(words) < max(config.min_repetition_words, 1):
+        return _keep(f"{len(words)} words < min_repetition_words {config.min_repetition_words}", **numbers)
+    total = sum(map(len, words))
+    u1, u2 = (heapq.nlargest(2, map(operator.mul, (counts := collections.Counter(words)).values(),
+                                     map(len, counts))) + [0, 0])[:2]
+    largest_bigram = u1 + u2  # B, or its bound until 2-grams are counted
+    for n, limit in zip(range(2, 5), config.max_top_ngram_fractions):
+        bound = {2: u1 + u2, 3: largest_bigram + u1, 4: 2 * largest_bigram}[n]
+        if bound / total <= limit:
+            numbers[f"top_{n}gram_fraction"] = f"<= {bound / total:.3f}"
+            continue
+        grams = _ngram_counts(words, n)
+        gram, count = grams.most_common(1)[0]
+        fraction = count * _gram_chars(gram) / total if count > 1 else 0.0
+        numbers[f"top_{n}gram_fraction"] = round(fraction, 4)
+        if fraction > limit:
+            return _drop("repeated_ngrams", f"top {n}-gram fraction {fraction:.3f} > {limit}", **numbers)
+        if n == 2:
+            largest_bigram = max(map(operator.mul, grams.values(), map(_gram_chars, grams)))
+    return _keep("top n-gram fractions within limits", **numbers)
+
+
+_TAIL_WINDOW = 8192
+_TAIL_PROBE = 16
+
+
+def tail_loop(text: str) -> Tuple[int, int]:
+    """(period, repeats) of the passage the end of ``text`` repeats, (0, 0) if none.
+
+    Candidate periods come from the nearest earlier occurrences of the last few
+    characters (trailing whitespace ignored); the repeats are counted backwards."""
+    s = text[-_TAIL_WINDOW:].rstrip()
+    probe = s[-_TAIL_PROBE:] if len(s) >= 2 * _TAIL_PROBE else s[-2:]
+    if len(s) < 4:
+        return 0, 0
+    best = (0, 0)
+    search_end = len(s) - 1  # exclusive end for the next earlier occurrence's last character
+    for _ in range(8):
+        pos = s.rfind(probe, 0, search_end)
+        if pos < 0:
+            break
+        period = len(s) - (pos + len(probe))
+        unit, repeats = s[-period:], 1
+        while s.endswith(unit, 0, len(s) - repeats * period):
+            repeats += 1
+        if repeats * period > best[0] * best[1] and repeats > 1:
+            best = (period, repeats)
+        search_end = pos + len(probe) - 1
+    return best
+
+
+def check_looping_tail(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
+    """The reasoning or the answer ends by repeating one passage over and over."""
+    worst = dict(tail_period=0, tail_repeats=0, tail_part=None)
+    for part in ("reasoning", "answer"):
+        period, repeats = tail_loop(_text(record, part))
+        if period * repeats > worst["tail_period"] * worst["tail_repeats"]:
+            worst = dict(tail_period=period, tail_repeats=repeats, tail_part=part)
+    chars = worst["tail_period"] * worst["tail_repeats"]
+    if (config.tail_loop_min_repeats and worst["tail_repeats"] >= config.tail_loop_min_repeats
+            and chars >= config.tail_loop_min_chars):
+        return _drop("looping_tail", f"{worst['tail_part']} ends with a {worst['tail_period']}-character passage "
+                                     f"repeated {worst['tail_repeats']} times ({chars} characters)", **worst)
+    return _keep(f"tail repeats {worst['tail_repeats']}x{worst['tail_period']} characters", **worst)
+
+
+# -- language mixing --------------------------------------------------------------------------------
+
+
+def target_language(record, config: FilterConfig, identifier: LanguageIdentifier) -> Tuple[str, str]:
+    """(language, where it came from): the config, the record, the prompt, or the fallback."""
+    if config.target_language:
+        return normalize_language(config.target_language), "config"
+    own = normalize_language(getattr(record, "language", None))
+    if own:
+        return own, "record"
+    detected = detect_prompt_language(_text(record, "prompt"), identifier)
+    if detected:
+        return detected, "prompt"
+    return normalize_language(config.fallback_language), "fallback"
+
+
+def check_language_mixing(record, config: FilterConfig, meter: MixingMeter) -> Measurement:
+    """R1's language consistency: the share of target-language words in reasoning + answer,
+    and the longest passage in another language."""
+    v = view(record)
+    target, source = target_language(v, config, meter.identifier)
+    measure = meter.measure(v.visible, target, v.visible_tokens)
+    numbers = dict(measure.as_dict(), target_from=source, min_target_share=config.min_target_share,
+                   min_share_units=config.min_share_units, max_foreign_run_words=config.max_foreign_run_words)
+    counted = (measure.target_units or 0) + measure.foreign_units
+    if counted >= config.min_share_units and measure.share < config.min_target_share:
+        return _drop("language_mixing", f"target-language ({target}) share {measure.share:.2f} < "
+                                        f"{config.min_target_share} over {counted} words", **numbers)
+    run = measure.longest
+    if run is not None and run.units > config.max_foreign_run_words:
+        return _drop("language_mixing", f"{run.units}-word passage in {run.language} > "
+                                        f"{config.max_foreign_run_words} (target {target}): {run.text!r}", **numbers)
+    return _keep(f"target-language ({target}) share {measure.share:.2f}", **numbers)
+
+
+# -- the configured filter list ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Filter:
+    """One configured check; calling it on a record is the plain rule form."""
+
+    name: str
+    step: str
+    check: Callable[[object], Measurement]
+
+    def __call__(self, record) -> Optional[Tuple[str, str]]:
+        measured = self.check(view(record))
+        return None if measured.reason is None else (measured.reason, measured.detail)
+
+
+#: (name, step, check, enabled(config)) for every filter except language mixing, in order.
+_CHECKS = (
+    ("truncation", "filter_truncation", check_truncated, lambda c: c.drop_truncated),
+    ("verdict", "filter_verdict", check_verdict, lambda c: True),
+    ("answer", "filter_format", check_missing_answer, lambda c: c.require_answer),
+    ("think_tags", "filter_format", check_think_tags, lambda c: c.check_think_tags or c.require_think),
+    ("reasoning", "filter_format", check_empty_reasoning, lambda c: c.require_reasoning),
+    ("boxed", "filter_format", check_conflicting_answers, lambda c: c.max_distinct_boxed > 0),
+    ("length", "filter_length", check_length, lambda c: True),
+    ("paragraphs", "filter_readability", check_long_paragraph, lambda c: c.max_paragraph_words > 0),
+    ("code", "filter_readability", check_code_in_math, lambda c: bool(c.code_free_domains)),
+    ("markdown", "filter_readability", check_markdown_overuse, lambda c: True),
+    ("characters", "filter_readability", check_garbage_characters, lambda c: True),
+    ("lines", "filter_repetition", check_repeated_lines, lambda c: True),
+    ("paragraph_repeats", "filter_repetition", check_repeated_paragraphs, lambda c: True),
+    ("ngrams", "filter_repetition", check_ngram_repetition, lambda c: True),
+    ("tail_loop", "filter_repetition", check_looping_tail, lambda c: c.tail_loop_min_repeats > 0),
+)
+
+
+def filters_for(config: FilterConfig, identifier: Optional[LanguageIdentifier] = None) -> List[Filter]:
+    """The filters a config enables, in the order they run.
+
+    ``identifier`` (loaded in ``DoFn.setup()``) serves language mixing; without one a
+    new identifier loads its profiles on first use."""
+    filters = [Filter(name, step, _bind(check, config)) for name, step, check, enabled in _CHECKS if enabled(config)]
+    if config.check_language:
+        meter = MixingMeter(identifier or LanguageIdentifier(), config.max_foreign_run_words,
+                            config.min_detect_probability)
+        filters.append(Filter("language", "filter_language",
+                              lambda record: check_language_mixing(record, config, meter)))
+    return filters
+
+
+def _bind(check, config: FilterConfig) -> Callable[[object], Measurement]:
+    def bound(record) -> Measurement:
+        return check(record, config)
+
+    bound.__name__ = check.__name__
+    return bound
+
+
+def rules_for(config: FilterConfig, identifier: Optional[LanguageIdentifier] = None) -> List[Tuple[str, Rule]]:
     """The (step name, rule) list a config enables, in the order they run."""
-    rules: List[Tuple[str, Rule]] = []
-    if config.drop_truncated:
-        rules.append(("filter_truncation", truncated))
-    rules.append(("filter_verdict", verdict_not_kept(config.keep_verdicts)))
-    if config.require_answer:
-        rules.append(("filter_format", missing_answer))
-    return rules
+    return [(f.step, f) for f in filters_for(config, identifier)]
 
 
 def first_failure(record, rules: List[Tuple[str, Rule]]) -> Optional[Tuple[str, str, str]]:
     """(step, reason, detail) of the first rule that drops the record, or None."""
+    record = view(record)
     for step, rule in rules:
         result = rule(record)
         if result is not None:
             return (step,) + tuple(result)
     return None
+
+
+# -- plain rules kept for callers of the first version ----------------------------------------------
+
+
+def truncated(record) -> Optional[Tuple[str, str]]:
+    """Drop completions cut off by the token limit."""
+    return Filter("truncation", "filter_truncation", check_truncated)(record)
+
+
+def missing_answer(record) -> Optional[Tuple[str, str]]:
+    """Drop completions with no answer after the reasoning."""
+    return Filter("answer", "filter_format", check_missing_answer)(record)
+
+
+def verdict_not_kept(keep: Tuple[str, ...]) -> Rule:
+    """A rule dropping verdicts outside ``keep`` (the verdict is the reason)."""
+    config = FilterConfig(keep_verdicts=tuple(keep))
+    rule = Filter("verdict", "filter_verdict", _bind(check_verdict, config))
+    return rule
+
+
+# -- explain ------------------------------------------------------------------------------------------
+
+
+def explain_record(record, config: FilterConfig, filters: Optional[List[Filter]] = None) -> dict:
+    """Every filter's decision on ``record`` with the numbers behind it, in order.
+
+    ``{"decision", "reason", "step", "detail", "filters": [{"filter", "step",
+    "decision", "reason", "detail", <numbers>}, ...]}``; the top-level decision is
+    the pipeline's (the first filter that drops)."""
+    filters = filters if filters is not None else filters_for(config)
+    record = view(record)
+    rows, first = [], None
+    for f in filters:
+        measured = f.check(record)
+        decision = "keep" if measured.reason is None else "drop"
+        rows.append(dict(filter=f.name, step=f.step, decision=decision, reason=measured.reason,
+                         detail=measured.detail, **measured.numbers))
+        if first is None and decision == "drop":
+            first = rows[-1]
+    return dict(decision="drop" if first else "keep", reason=first["reason"] if first else None,
+                step=first["step"] if first else None, detail=first["detail"] if first else "", filters=rows)
+
+
+def record_from_row(row: dict):
+    """A VerifiedRollout-like record from a bare row (``completion`` or ``reasoning``/``answer``).
+
+    Missing fields are None; reasoning and answer are split from the completion when absent."""
+    record = from_dict(VerifiedRollout, row)
+    if isinstance(record.completion, str) and record.reasoning is None and record.answer is None:
+        reasoning, answer = split_reasoning(record.completion)
+        record = record._replace(reasoning=reasoning, answer=answer)
+    return record
+
+
+def read_rows(path: str) -> Iterator[Tuple[int, Optional[dict], Optional[str]]]:
+    """(line or row number, row, error) for each record of a JSONL or Parquet file, in order."""
+    if path.endswith(".parquet"):
+        from transforms.io import read_parquet_rows
+
+        for number, row in enumerate(read_parquet_rows(path), 1):
+            yield number, row, None
+        return
+    with FileSystems.open(path) as fh:
+        for number, raw in enumerate(fh, 1):
+            line = raw.decode("utf-8", errors="replace").strip()
+            if not line:
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, None, f"invalid_json: {exc}"
+                continue
+            if not isinstance(row, dict):
+                yield number, None, f"not_an_object: {type(row).__name__}"
+                continue
+            yield number, row, None
+
+
+def explain_file(config: FilterConfig, path: str) -> Iterator[dict]:
+    """One explanation per record of a JSONL/Parquet rollouts file, in input order.
+
+    Each is ``{"line": n, "id": <rollout_id or id or None>, **explain_record(...)}``;
+    a line that isn't a JSON object gives ``{"line": n, "error": ...}``."""
+    identifier = LanguageIdentifier().load() if config.check_language else None
+    filters = filters_for(config, identifier)
+    for number, row, error in read_rows(path):
+        if error is not None:
+            yield {"line": number, "error": error}
+            continue
+        record = record_from_row(row)
+        yield dict(line=number, id=row.get("rollout_id") or row.get("id"), **explain_record(record, config, filters))
+
+
+# -- the transform ------------------------------------------------------------------------------------
 
 
 class _ApplyRules(beam.DoFn):
@@ -84,7 +777,8 @@ class _ApplyRules(beam.DoFn):
         self.stage = stage
 
     def setup(self):
-        self.rules = rules_for(self.config)
+        identifier = LanguageIdentifier().load() if self.config.check_language else None
+        self.rules = rules_for(self.config, identifier)
 
     def process(self, record):
         try:

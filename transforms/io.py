@@ -4,8 +4,13 @@ files, and the per-stage manifest written last.
 Shards are deterministic: records are ranked by id (a stable hash), rank // max_rows
 picks the shard, each shard is sorted by id and written with pyarrow, so the same
 records give byte-identical files whatever the runner, worker count or bundling.
-A shard is written under a temporary name and renamed into place; the manifest,
-written by the launcher after the pipeline finished, is what makes a run visible.
+Publishing: a file is written under a temporary name in a hidden ``.tmp/`` folder
+beside it (a name no reader's glob matches: hidden folder, no ``.parquet`` suffix)
+and renamed into place; the manifest, written by the launcher after the pipeline
+finished, is what makes a run visible, and readers take the files it lists
+(:func:`published_files`). A re-run first withdraws the manifest, then deletes every
+shard and temporary file of the outputs it rewrites, so shards of an earlier run
+with another shard count never survive next to the new ones.
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import hashlib
 import io
 import json
 import math
+import os
 import typing
 from typing import Dict, Iterable, List, Optional
 
@@ -28,6 +34,9 @@ from transforms.common import record_id_of, stable_hash
 #: Records are spread over this many id-range buckets before ranking.
 RANK_BUCKETS = 256
 ROW_GROUP_ROWS = 2_000
+#: The hidden folder, beside the final files, that holds files being written.
+TEMP_DIR = ".tmp"
+TEMP_SUFFIX = ".partial"
 
 
 def _bucket(record_id: str) -> int:
@@ -44,18 +53,33 @@ def shard_path(prefix: str, index: int, count: int) -> str:
     return f"{prefix}-{index:05d}-of-{count:05d}.parquet"
 
 
+def temp_path(path: str, tag: str) -> str:
+    """Where ``path`` is written before it is renamed into place.
+
+    ``dir/.tmp/NAME.TAG-PID.partial``: a hidden folder and a suffix that no glob
+    for the final files (``NAME-*.parquet``, ``dir/*``, ``**/*.parquet``) matches.
+    The process id keeps two concurrent attempts at the same file apart."""
+    folder, name = FileSystems.split(path)
+    return FileSystems.join(folder, TEMP_DIR, f"{name}.{tag}-{os.getpid()}{TEMP_SUFFIX}")
+
+
+def publish_bytes(path: str, data: bytes) -> None:
+    """Write ``data`` to a temporary file, then rename it to ``path`` (replacing it)."""
+    tmp = temp_path(path, hashlib.sha256(data).hexdigest()[:12])
+    with FileSystems.create(tmp) as fh:
+        fh.write(data)
+    if FileSystems.exists(path):
+        FileSystems.delete([path])
+    FileSystems.rename([tmp], [path])
+
+
 def write_table(path: str, rows: List[dict], record_cls, compression: str = "zstd") -> dict:
     """Write rows as one Parquet file (temp name, then rename); return its file entry."""
     table = pa.Table.from_pylist(rows, schema=arrow_schema(record_cls))
     buf = io.BytesIO()
     pq.write_table(table, buf, compression=compression, row_group_size=ROW_GROUP_ROWS)
     data = buf.getvalue()
-    tmp = f"{path}.tmp-{hashlib.sha256(data).hexdigest()[:12]}"
-    with FileSystems.create(tmp) as fh:
-        fh.write(data)
-    if FileSystems.exists(path):
-        FileSystems.delete([path])
-    FileSystems.rename([tmp], [path])
+    publish_bytes(path, data)
     return {
         "path": path,
         "rows": len(rows),
@@ -179,13 +203,8 @@ def list_shards(prefix: str) -> List[str]:
 
 
 def write_json(path: str, obj) -> None:
-    data = (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
-    tmp = path + ".tmp"
-    with FileSystems.create(tmp) as fh:
-        fh.write(data)
-    if FileSystems.exists(path):
-        FileSystems.delete([path])
-    FileSystems.rename([tmp], [path])
+    """Write JSON through a temporary file and a rename: readers see all of it or nothing."""
+    publish_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def read_json(path: str):
@@ -214,10 +233,47 @@ def join(*parts: str) -> str:
     return FileSystems.join(*parts)
 
 
+def list_temp_files(prefix: str) -> List[str]:
+    """Temporary files left under ``prefix``'s hidden ``.tmp/`` folder (by killed writers)."""
+    folder, name = FileSystems.split(prefix)
+    pattern = FileSystems.join(folder, TEMP_DIR, f"{name}-*{TEMP_SUFFIX}")
+    try:
+        result = FileSystems.match([pattern])[0]
+    except Exception:  # noqa: BLE001 - nothing matched
+        return []
+    return sorted(m.path for m in result.metadata_list)
+
+
 def remove_stale(prefix: str, keep: Optional[List[str]] = None) -> List[str]:
-    """Delete shards under ``prefix`` not in ``keep`` (from an earlier run with other shard counts)."""
+    """Delete shards under ``prefix`` not in ``keep`` (from an earlier run with other shard
+    counts) and every temporary file a killed writer left for this prefix."""
     keep_set = set(keep or [])
-    stale = [p for p in list_shards(prefix) if p not in keep_set]
+    stale = [p for p in list_shards(prefix) if p not in keep_set] + list_temp_files(prefix)
     if stale:
         FileSystems.delete(stale)
     return stale
+
+
+def resolve_path(base_dir: str, path: str) -> str:
+    """A path from a manifest: relative ones are relative to the manifest's folder."""
+    if "://" in path or os.path.isabs(path):
+        return path
+    return join(base_dir, path)
+
+
+def manifest_path(path: str) -> str:
+    """The manifest of a stage folder (or the manifest path itself)."""
+    return path if path.endswith(".json") else join(path, MANIFEST)
+
+
+def published_files(stage_dir: str, name: str) -> List[str]:
+    """The files of output ``name`` that the stage's manifest lists: what a reader reads.
+
+    Raises FileNotFoundError while no manifest is written (the stage is not published)."""
+    path = manifest_path(stage_dir)
+    if not FileSystems.exists(path):
+        raise FileNotFoundError(f"{path}: not published (no {MANIFEST})")
+    manifest = read_json(path)
+    base = FileSystems.split(path)[0]
+    files = manifest.get("outputs", {}).get(name, {}).get("files", [])
+    return [resolve_path(base, f["path"]) for f in files]

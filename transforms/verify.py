@@ -19,16 +19,19 @@ math-verify is only used with ``LatexExtractionConfig`` (an ANTLR LaTeX grammar)
 its ``ExprExtractionConfig`` path calls ``parse_expr`` and is not used. math-verify
 runs in a child process started with the "spawn" context (never a fork of a
 threaded Beam worker) with its signal-based timeouts off; the parent bounds each
-call by wall clock and kills the child past the bound.
+call by wall clock and kills the child past the bound (see MathVerifierProcess).
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib.metadata
 import json
 import logging
+import math
 import multiprocessing
 import re
+import resource
 from fractions import Fraction
 from typing import Iterable, Iterator, Optional, Tuple
 
@@ -42,20 +45,24 @@ from transforms.common import (
     error_text,
     make_dead_letter,
 )
-from transforms.extract import boxed_contents, clean_answer, extract_answer
+from transforms.extract import (
+    boxed_contents,
+    clean_answer,
+    extract_answer,
+    last_arithmetic_expression,
+)
 
 VERDICTS = ("correct", "incorrect", "no_answer", "timeout", "unverifiable", "infra_unavailable")
 EXACT_VERSION = "exact==1"
 COUNTDOWN_VERSION = "countdown==1"
 
-_log = logging.getLogger(__name__)
-
 
 @dataclasses.dataclass(frozen=True)
 class VerifyConfig:
+    """How rollouts are verified (``curate.verify`` in the run config)."""
+
     timeout_s: float = 5.0  # wall-clock bound per verification, enforced by killing a child process
     last_number_fallback: bool = True  # use the last number when no explicit answer is stated
-    keep_verdicts: Tuple[str, ...] = ("correct",)  # verdicts that pass on to the filters
     start_timeout_s: float = 60.0  # bound on starting the math-verify child (else infra_unavailable)
     memory_limit_mb: int = 2048  # address-space limit of the math-verify child (0: none)
 
@@ -66,9 +73,6 @@ class VerifyConfig:
             raise ValueError("start_timeout_s: must be > 0")
         if self.memory_limit_mb < 0:
             raise ValueError("memory_limit_mb: must be >= 0")
-        unknown = sorted(set(self.keep_verdicts) - set(VERDICTS))
-        if unknown:
-            raise ValueError(f"keep_verdicts: unknown verdicts {unknown} (allowed: {', '.join(VERDICTS)})")
 
 
 # -- the cheap exact path ------------------------------------------------------
@@ -133,14 +137,30 @@ def exact_verdict(gold: str, pred: str) -> Optional[Tuple[str, str]]:
 
 def normalize_gold(reference_answer: str) -> str:
     """The gold answer as a bare answer: after "####", inside the last ``\\boxed{}``,
-    without ``$`` delimiters or ``\\text{}`` wrappers."""
-    text = reference_answer.strip()
+    without ``$`` delimiters or ``\\text{}`` wrappers; a list of strings written as
+    a literal ("['$2$', '$3$']", OlympiadBench) becomes its items joined by ", "."""
+    text = _unlist(reference_answer.strip())
     if "####" in text:
         text = text.rsplit("####", 1)[1]
     boxed = boxed_contents(text)
     if boxed:
         text = boxed[-1]
     return clean_answer(text, keep_expression=True)
+
+
+def _unlist(text: str) -> str:
+    """The items of a literal list of strings, joined by ", "; other text unchanged.
+
+    Only dataset gold answers come here; ``ast.literal_eval`` evaluates literals only."""
+    if not (text.startswith("[") and text.endswith("]") and ("'" in text or '"' in text)):
+        return text
+    try:
+        items = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    if isinstance(items, list) and items and all(isinstance(i, str) for i in items):
+        return ", ".join(clean_answer(i, keep_expression=True) for i in items)
+    return text
 
 
 # -- math-verify, in the child process ----------------------------------------
@@ -165,13 +185,24 @@ def math_verify_compare(gold: str, pred: str) -> Tuple[str, str]:
     return "incorrect", "math_verify_not_equal"
 
 
+#: CPU seconds a child may spend on one request beyond the parent's wall-clock
+#: bound; the kernel ends it there even if the parent died and can't kill it.
+CPU_GRACE_S = 5.0
+
+
+def _limit_cpu(budget_s: float) -> None:
+    """Let this process use at most ``budget_s`` more CPU seconds (then SIGXCPU ends it)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(math.ceil(usage.ru_utime + usage.ru_stime + budget_s))
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.getrlimit(resource.RLIMIT_CPU)[1]))
+
+
 def _serve_verifier(conn, memory_limit_mb: int) -> None:
-    """Child main loop: answer ``(gold, pred)`` requests until ``None`` or EOF.
+    """Child main loop: answer ``(gold, pred, cpu_budget_s)`` requests until ``None``
+    or EOF (the parent went away while the child was idle).
 
     Replies ``("ok", verdict, reason)`` or ``("error", message)``."""
     if memory_limit_mb:
-        import resource
-
         limit = memory_limit_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     logging.getLogger("math_verify").setLevel(logging.ERROR)
@@ -185,8 +216,10 @@ def _serve_verifier(conn, memory_limit_mb: int) -> None:
             return
         if request is None:
             return
+        gold, pred, cpu_budget_s = request
+        _limit_cpu(cpu_budget_s)
         try:
-            conn.send(("ok",) + math_verify_compare(*request))
+            conn.send(("ok",) + math_verify_compare(gold, pred))
         except MemoryError:
             conn.send(("ok", "timeout", f"memory_limit_exceeded: {memory_limit_mb} MB"))
         except Exception as exc:  # reported to the parent, which dead-letters the record
@@ -208,8 +241,10 @@ class MathVerifierProcess:
     ``timeout_s`` the child is killed (a new one starts on the next call) and the
     verdict is ``"timeout"``. Start-up time is bounded separately by
     ``start_timeout_s`` and does not count against ``timeout_s``. Use as a context
-    manager or call ``close()``; the child is a daemon and also exits when the
-    parent's end of the pipe closes.
+    manager or call ``close()``. Nothing outlives the parent: the child is a daemon,
+    exits when the parent's end of the pipe closes, and each request caps its CPU
+    time at ``timeout_s + CPU_GRACE_S`` so a busy child ends itself (SIGXCPU) even if
+    the parent died mid-request; its address space is capped at ``memory_limit_mb``.
     """
 
     def __init__(self, start_timeout_s: float = 60.0, memory_limit_mb: int = 2048):
@@ -218,10 +253,7 @@ class MathVerifierProcess:
         self._process = None
         self._conn = None
         self.starts = 0  # how many children were started (restarts included)
-
-    @property
-    def version(self) -> str:
-        return f"math-verify=={importlib.metadata.version('math-verify')}"
+        self.version = f"math-verify=={importlib.metadata.version('math-verify')}"
 
     @property
     def pid(self) -> Optional[int]:
@@ -254,21 +286,21 @@ class MathVerifierProcess:
         except (EOFError, OSError):
             ready = False
         if not ready:
-            self._discard()
+            code = self._discard()
             raise VerifierUnavailable(
-                f"math-verify child not ready within {self.start_timeout_s}s"
+                f"math-verify child died or was not ready within {self.start_timeout_s:g}s "
+                f"(exit code {code})"
             )
 
     def verify(self, gold: str, pred: str, timeout_s: float) -> Tuple[str, str]:
         """(verdict, reason) for ``pred`` against ``gold``, within ``timeout_s`` seconds."""
         self.start()
         try:
-            self._conn.send((gold, pred))
+            self._conn.send((gold, pred, timeout_s + CPU_GRACE_S))
             answered = self._conn.poll(timeout_s)
             reply = self._conn.recv() if answered else None
         except (EOFError, OSError) as exc:
-            code = self._process.exitcode if self._process is not None else None
-            self._discard()
+            code = self._discard()
             raise VerifierError(f"math-verify child died (exit code {code})") from exc
         if reply is None:
             self._discard()
@@ -287,16 +319,20 @@ class MathVerifierProcess:
             self._process.join(1.0)
         self._discard()
 
-    def _discard(self) -> None:
-        """Kill and reap the current child, if any, and forget it."""
+    def _discard(self) -> Optional[int]:
+        """Kill and reap the current child, if any, and forget it; its exit code."""
+        code = None
         if self._process is not None:
             if self._process.is_alive():
                 self._process.kill()
             self._process.join(5.0)
-            self._process.close()
+            code = self._process.exitcode
+            if code is not None:
+                self._process.close()
         if self._conn is not None:
             self._conn.close()
         self._process, self._conn = None, None
+        return code
 
     def __enter__(self) -> "MathVerifierProcess":
         return self
@@ -337,22 +373,23 @@ def choice_letter(answer: str, choices: Iterable[str], allow_index: bool = False
     letter = re.fullmatch(r"\(?([A-Za-z])\)?", text)
     if letter and letter.group(1).upper() in letters:
         return letter.group(1).upper()
-    for letter, choice in zip(letters, choices):
+    for name, choice in zip(letters, choices):
         if text.strip().lower() == choice.strip().lower():
-            return letter
+            return name
     if allow_index and text.isdigit() and int(text) < len(choices):
         return letters[int(text)]
     return None
 
 
-def _verify_countdown(text: str, meta: dict) -> dict:
+def _verify_countdown(text: str, meta: dict, fallback: bool) -> dict:
     from transforms.generators import check_countdown
 
     extracted = extract_answer(text, last_number_fallback=False, keep_expression=True)
+    if extracted is None and fallback:
+        extracted = last_arithmetic_expression(text)
     if extracted is None:
         return _fields(None, "no_answer", "countdown", COUNTDOWN_VERSION, "no_expression_found")
-    expression = re.sub(r"=\s*-?\d+(?:\.\d+)?\s*$", "", extracted).strip()
-    ok, reason = check_countdown(expression, list(meta["numbers"]), meta["target"])
+    ok, reason = check_countdown(extracted, list(meta["numbers"]), meta["target"])
     return _fields(extracted, "correct" if ok else "incorrect", "countdown", COUNTDOWN_VERSION, reason)
 
 
@@ -394,7 +431,7 @@ def verify_rollout_fields(rollout, verifier, config: VerifyConfig = VerifyConfig
     text = rollout.answer or rollout.completion or ""
     meta = parse_metadata(rollout.metadata)
     if meta.get("verifier") == "countdown":
-        return _verify_countdown(text, meta)
+        return _verify_countdown(text, meta, config.last_number_fallback)
     gold = rollout.reference_answer
     if gold is None or not str(gold).strip():
         extracted = extract_answer(text, last_number_fallback=config.last_number_fallback)
@@ -425,11 +462,8 @@ class _VerifyFn(beam.DoFn):
         self._verifier = None
 
     def setup(self):
+        # The child starts on the first rollout that needs math-verify.
         self._verifier = MathVerifierProcess(self._config.start_timeout_s, self._config.memory_limit_mb)
-        try:
-            self._verifier.start()
-        except VerifierUnavailable as exc:  # retried on the next math rollout
-            _log.warning("verify: %s", exc)
 
     def process(self, rollout):
         try:
