@@ -12,7 +12,7 @@ AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
 AIRFLOW_REQS := "apache-airflow>=3,<4" "apache-airflow-providers-apache-beam>=6" \
 	apache-airflow-providers-google
 
-.PHONY: demo test test-fast install airflow clean
+.PHONY: demo test test-fast install airflow sandbox clean
 
 $(STAMP): setup.py constraints-cpu.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,17 @@ $(STAMP): setup.py constraints-cpu.txt
 	$(PY) -m pip uninstall -q -y torchvision torchaudio torchcodec
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) sandbox
+
+# bubblewrap, the code sandbox of the verify stage (transforms/sandbox.py). Skipped when
+# already installed; without apt-get (or root/sudo) it warns and goes on: code records
+# are then verified as infra_unavailable, never pass or fail.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo -n)
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+	  { $(SUDO) apt-get install -y -q bubblewrap >/dev/null 2>&1 || \
+	    { $(SUDO) apt-get update -q >/dev/null 2>&1 && $(SUDO) apt-get install -y -q bubblewrap >/dev/null; }; }; } || \
+	  echo "warning: bubblewrap (bwrap) not installed: code verification will report infra_unavailable" >&2
 
 $(AIRFLOW_STAMP): setup.py
 	$(PYTHON) -m venv $(AIRFLOW_VENV)
@@ -42,10 +52,10 @@ airflow: $(AIRFLOW_STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/reasoning-corpus demo --output out/demo
 
-test: $(STAMP) $(AIRFLOW_STAMP)
+test: $(STAMP) $(AIRFLOW_STAMP) sandbox
 	$(PY) -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) sandbox
 	$(PY) -m pytest -q -m "not slow"
 
 clean:

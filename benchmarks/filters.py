@@ -1,17 +1,20 @@
 """Throughput of the chain-of-thought filter stage, next to langdetect on whole texts.
 
-Builds ~5 KB traces from the labelled set (tests/data/langmix_traces.jsonl, itself
-built from real problems in ../shared/data): clean English, clean Chinese, and
-mixed ones (a clean trace of the language plus one labelled mixed trace), then
-measures, on one core (CPU time of this process, so other load on the machine
-counts little):
+Builds ~5 KB traces from real text in ../shared/data and the labelled set
+(tests/data/langmix_traces.jsonl): English traces of distinct GSM8K (train) and
+MATH-500 worked solutions (60%), the same with one hard case from the labelled
+set, an accented name or a short CJK gloss (10%), Chinese traces of CMATH
+problems and labelled Chinese reasoning (15%), and mixed ones: an English or
+Chinese trace with one labelled mixed trace inside (15%). It then measures, on
+one core (CPU seconds of this process, best of ``--repeats``):
 
 - the whole filter stage: every rule of ``rules_for(FilterConfig())`` through
   ``first_failure``, as ``FilterRollouts`` runs it (language identifier loaded
-  once, as in ``DoFn.setup()``);
-- the language-mixing check alone, and its precision and recall on these traces;
-- langdetect on each whole text (the document-level baseline: a trace is
-  "mixed" when the language it reports differs from the target);
+  once, as in ``DoFn.setup()``), over all traces and per kind;
+- the language-mixing check alone, with its precision and recall here;
+- langdetect as it ships (all 55 profiles, seeded) on each whole text: the
+  document-level baseline, where a trace is "mixed" when the language it reports
+  is not the target;
 - counting CJK vs Latin code points (the cheapest possible script check).
 
     cd /work/main && .venv/bin/python benchmarks/filters.py [--traces 400] [--repeats 3]
@@ -19,21 +22,25 @@ counts little):
 from __future__ import annotations
 
 import argparse
+import collections
+import itertools
 import json
 import os
 import re
 import sys
 import time
 
+from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from tests.factories import verified  # noqa: E402
 from transforms.filters import FilterConfig, check_language_mixing, first_failure, rules_for, view  # noqa: E402
-from transforms.langmix import LanguageIdentifier, MixingMeter  # noqa: E402
+from transforms.langmix import LanguageIdentifier, MixingMeter, normalize_language  # noqa: E402
 
 LABELLED = os.path.join(ROOT, "tests", "data", "langmix_traces.jsonl")
-CMATH = os.path.join(ROOT, "..", "shared", "data", "qwen_math_eval", "cmath", "test.jsonl")
+DATA = os.path.join(ROOT, "..", "shared", "data")
 TRACE_CHARS = 5000
 ANSWERS = {"en": "So the final answer is $\\boxed{42}$.", "zh": "所以答案是 $\\boxed{42}$。"}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -45,42 +52,62 @@ def load_labelled():
         return [json.loads(line) for line in fh]
 
 
-def distinct_paragraphs(pool, start: int, extra):
-    """~TRACE_CHARS of distinct paragraphs from the pool's traces (then ``extra`` ones)."""
-    paragraphs, seen = [], set()
-    candidates = [p for k in range(len(pool)) for p in pool[(start + 7 * k) % len(pool)]["reasoning"].split("\n\n")]
-    for paragraph in candidates + [extra[(start + k) % len(extra)] for k in range(len(extra))]:
-        if sum(map(len, paragraphs)) >= TRACE_CHARS:
-            break
+def distinct_paragraphs(pool, start: int, step: int = 7):
+    """Distinct paragraphs from ``pool`` (a list of paragraphs), ~TRACE_CHARS of them."""
+    paragraphs, seen, k = [], set(), 0
+    while sum(map(len, paragraphs)) < TRACE_CHARS and k < len(pool):
+        paragraph = pool[(start + step * k) % len(pool)]
+        k += 1
         if paragraph not in seen:
             seen.add(paragraph)
             paragraphs.append(paragraph)
     return paragraphs
 
 
+def real_english_paragraphs():
+    """Worked solutions of GSM8K (train) and MATH-500, as paragraphs (calculator notes removed)."""
+    out = []
+    with open(os.path.join(DATA, "gsm8k", "train.jsonl"), encoding="utf-8") as fh:
+        for line in itertools.islice(fh, 3000):
+            body = json.loads(line)["answer"].partition("####")[0]
+            out.append(re.sub(r"<<[^>]*>>", "", body).strip())
+    with open(os.path.join(DATA, "math500", "test.jsonl"), encoding="utf-8") as fh:
+        for line in fh:
+            solution = re.sub(r"\[asy\].*?\[/asy\]", "", json.loads(line)["solution"], flags=re.S)
+            out += [p.strip() for p in solution.split("\n\n") if p.strip()]
+    return out
+
+
+#: (kind, share of the traces): plain English, English with hard cases (accented
+#: names, a short CJK gloss), Chinese, and mixed English and Chinese traces.
+KINDS = (("en", 0.60), ("en_hard", 0.10), ("zh", 0.15), ("en_mixed", 0.075), ("zh_mixed", 0.075))
+
+
 def build_traces(count: int):
-    """``count`` ~5 KB traces as (record, target, mixed), a quarter of them mixed."""
+    """``count`` ~5 KB traces as (record, kind, target, mixed)."""
     rows = load_labelled()
-    clean = {lang: [r for r in rows if not r["mixed"] and r["language"] in (lang, None)
-                    and r["kind"].startswith(lang)] for lang in ("en", "zh")}
-    mixed = [r for r in rows if r["mixed"] and r["kind"][:2] in ("en", "zh") and "prompt" not in r["kind"]]
-    with open(CMATH, encoding="utf-8") as fh:  # more real Chinese text for 5 KB Chinese traces
-        cmath = [f"再看一下类似的条件：{json.loads(line)['question']}" for line in fh]
+    english = real_english_paragraphs()
+    hard = [r["reasoning"] for r in rows if r["kind"] == "en_clean_extra"]
+    chinese = list(dict.fromkeys(p for r in rows if r["kind"] == "zh_clean" for p in r["reasoning"].split("\n\n")))
+    with open(os.path.join(DATA, "qwen_math_eval", "cmath", "test.jsonl"), encoding="utf-8") as fh:
+        chinese += [json.loads(line)["question"] for line in fh]
+    mixed = {lang: [r["reasoning"] for r in rows if r["mixed"] and r["kind"].startswith(lang + "+")]
+             for lang in ("en", "zh")}
+    kinds = [kind for kind, share in KINDS for _ in range(round(share * count))]
     traces = []
-    for i in range(count):
-        lang = "zh" if i % 5 == 4 else "en"
-        pool = [r for r in clean[lang] if r["kind"].startswith(lang)]
-        paragraphs = distinct_paragraphs(pool, start=i, extra=cmath if lang == "zh" else [])
-        is_mixed = i % 4 == 3
-        if is_mixed:
-            donors = [r for r in mixed if r["kind"].startswith(lang)]
-            paragraphs.insert(len(paragraphs) // 2, donors[i % len(donors)]["reasoning"])
+    for i, kind in enumerate(kinds):
+        lang = kind[:2]
+        paragraphs = distinct_paragraphs(chinese if lang == "zh" else english, start=i * 13)
+        if kind == "en_hard":
+            paragraphs.insert(len(paragraphs) // 2, hard[i % len(hard)])
+        if kind.endswith("_mixed"):
+            paragraphs.insert(len(paragraphs) // 2, mixed[lang][i % len(mixed[lang])])
         reasoning = "\n\n".join(paragraphs)
         answer = ANSWERS[lang]
-        record = verified(i, prompt=pool[i % len(pool)]["prompt"], language=lang, reasoning=reasoning,
+        record = verified(i, prompt=rows[i % len(rows)]["prompt"], language=lang, reasoning=reasoning,
                           answer=answer, completion=f"<think>\n{reasoning}\n</think>\n\n{answer}",
                           completion_tokens=len(reasoning) // 4)
-        traces.append((record, lang, is_mixed))
+        traces.append((record, kind, lang, kind.endswith("_mixed")))
     return traces
 
 
@@ -107,12 +134,13 @@ def accuracy(predicted, truth):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--traces", type=int, default=400)
-    parser.add_argument("--langdetect-traces", type=int, default=60, help="langdetect is slow: fewer traces")
+    parser.add_argument("--langdetect-traces", type=int, default=80, help="langdetect is slow: fewer traces")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
 
     traces = build_traces(args.traces)
     records = [t[0] for t in traces]
+    truth = [t[3] for t in traces]
     avg_chars = sum(len(r.reasoning) + len(r.answer) for r in records) / len(records)
     config = FilterConfig()
     identifier = LanguageIdentifier().load()
@@ -120,23 +148,28 @@ def main(argv=None):
     meter = MixingMeter(identifier, config.max_foreign_run_words, config.min_detect_probability)
 
     stage = per_second(lambda r: first_failure(r, rules), records, args.repeats)
+    by_kind = {kind: per_second(lambda r: first_failure(r, rules), [t[0] for t in traces if t[1] == kind],
+                                args.repeats) for kind, _ in KINDS}
     language = per_second(lambda r: check_language_mixing(view(r), config, meter), records, args.repeats)
     ours = [check_language_mixing(r, config, meter).reason == "language_mixing" for r in records]
-    ours_p, ours_r, positives = accuracy(ours, [t[2] for t in traces])
-    drops = [first_failure(r, rules) for r in records]
-    stage_reasons = {}
-    for d in drops:
-        stage_reasons[d[1] if d else "kept"] = stage_reasons.get(d[1] if d else "kept", 0) + 1
+    ours_p, ours_r, positives = accuracy(ours, truth)
+    decisions = collections.Counter((first_failure(r, rules) or (None, "kept"))[1] for r in records)
 
-    subset = traces[: args.langdetect_traces]
+    step = -(-len(traces) // args.langdetect_traces)  # spread over every kind
+    subset = traces[::step]
+
+    langdetect = DetectorFactory()  # langdetect as it ships: all 55 profiles, seeded
+    langdetect.load_profile(PROFILES_DIRECTORY)
+    langdetect.set_seed(0)
 
     def whole_text(t):
-        found = identifier.detect(t[0].reasoning + "\n\n" + t[0].answer)
-        return found[0] if found else None
+        detector = langdetect.create()
+        detector.append(t[0].reasoning + "\n\n" + t[0].answer)
+        return normalize_language(detector.detect())
 
     langdetect_rate = per_second(whole_text, subset, 1)
-    ld = [whole_text(t) != t[1] for t in subset]
-    ld_p, ld_r, ld_pos = accuracy(ld, [t[2] for t in subset])
+    ld = [whole_text(t) != t[2] for t in subset]
+    ld_p, ld_r, ld_pos = accuracy(ld, [t[3] for t in subset])
 
     def count_scripts(r):
         text = r.reasoning
@@ -144,22 +177,23 @@ def main(argv=None):
 
     scripts = per_second(count_scripts, records, args.repeats)
 
-    print(f"{len(records)} traces of {avg_chars:,.0f} characters on average "
-          f"({positives} mixed); CPU time of one process, best of {args.repeats}")
-    print(f"{'method':42s} {'traces/s/core':>14s} {'x langdetect':>13s} {'precision':>10s} {'recall':>7s}")
-    rows = [
-        ("whole filter stage (all rules)", stage, None, None),
+    print(f"{len(records)} traces of {avg_chars:,.0f} characters on average ({positives} mixed); "
+          f"CPU seconds of one process, best of {args.repeats}")
+    print(f"{'method':46s} {'traces/s/core':>14s} {'x langdetect':>13s} {'precision':>10s} {'recall':>7s}")
+    rows = [("whole filter stage, all rules, all traces", stage, None, None)]
+    rows += [(f"  ... {kind} traces only", rate, None, None) for kind, rate in by_kind.items()]
+    rows += [
         ("language_mixing check alone", language, ours_p, ours_r),
-        (f"langdetect on whole text ({len(subset)} traces)", langdetect_rate, ld_p, ld_r),
+        (f"langdetect on whole texts ({len(subset)} traces)", langdetect_rate, ld_p, ld_r),
         ("count CJK vs Latin code points", scripts, None, None),
     ]
     for name, rate, precision, recall in rows:
         p = f"{precision:10.3f}" if precision is not None else f"{'':10s}"
         r = f"{recall:7.3f}" if recall is not None else f"{'':7s}"
-        print(f"{name:42s} {rate:14,.0f} {rate / langdetect_rate:13.1f} {p} {r}")
-    print(f"stage decisions: {json.dumps(stage_reasons, sort_keys=True)}")
-    print(f"langdetect on whole texts caught {sum(p and t for p, t in zip(ld, [t[2] for t in subset]))} "
-          f"of {ld_pos} mixed traces")
+        print(f"{name:46s} {rate:14,.0f} {rate / langdetect_rate:13.1f} {p} {r}")
+    print(f"filter stage decisions: {json.dumps(dict(sorted(decisions.items())))}")
+    print(f"langdetect on whole texts flagged {sum(ld)} of {len(subset)} traces and caught "
+          f"{sum(p and t for p, t in zip(ld, [t[3] for t in subset]))} of the {ld_pos} mixed ones")
 
 
 if __name__ == "__main__":

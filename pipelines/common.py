@@ -5,7 +5,8 @@ Publishing protocol of a stage folder: withdraw the old manifest, delete every o
 shard and temporary file of the outputs (:func:`clear_stage`), run the pipeline
 (shards appear under temporary names and are renamed into place), read the
 outputs back, check the accounting and the dead-letter share, and write the
-manifest last (:func:`publish_manifest`). Until then the stage is not published,
+manifest last (the launcher; :func:`enforce_dead_letter_share` withdraws a stage over the
+dead-letter limit). Until then the stage is not published,
 whatever shards a glob may see; a re-run after a kill starts again from the top.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Callable, Dict, List, Optional
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import PipelineOptions, TestOptions
 
 from pipelines.config import RunConfig
 from schemas.records import SCHEMA_VERSION
@@ -24,6 +25,20 @@ from transforms import io as rio
 from transforms.common import StageOutputs
 
 VERSION = "0.1.0"
+
+
+class CorpusOptions(PipelineOptions):
+    """This project's own pipeline options, parsed from the same flags as Beam's.
+
+    Defined here, in a module never run as ``__main__``: a PipelineOptions subclass
+    defined twice would register its flags twice."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        parser.add_argument(
+            "--sample_resource_hint", action="append", default=None, metavar="NAME=VALUE",
+            help="a Beam resource hint for the Sample step only (repeatable), e.g. "
+                 "accelerator=type:nvidia-l4;count:1;install-nvidia-driver or min_ram=16GB")
 
 
 def pipeline_options(beam_args: List[str]) -> PipelineOptions:
@@ -65,6 +80,15 @@ def merge_stage_outputs(pipeline, prefix: str, parts: List[StageOutputs]):
     return rejected, dead
 
 
+class DryRun(Exception):
+    """Raised by :func:`run_pipeline` under ``--dry_run=True`` once the pipeline is built
+    and translated: it stops the launcher before it reads outputs or writes a manifest."""
+
+    def __init__(self, report: dict):
+        super().__init__(f"dry run of {report.get('runner')}")
+        self.report = report
+
+
 def build_pipeline(build: Callable[[beam.Pipeline], None], beam_args: List[str]) -> beam.Pipeline:
     """A pipeline for ``beam_args``, built, with the per-step resource hints applied."""
     from pipelines import runners  # runners imports the stage modules, which import this one
@@ -77,8 +101,15 @@ def build_pipeline(build: Callable[[beam.Pipeline], None], beam_args: List[str])
 
 
 def run_pipeline(build: Callable[[beam.Pipeline], None], beam_args: List[str]):
-    """Build and run a pipeline; return the finished result (for metrics)."""
+    """Build and run a pipeline; return the finished result (for metrics).
+
+    Under Beam's ``--dry_run=True`` it translates the pipeline for its runner
+    instead and raises :class:`DryRun` with the summary (see pipelines.runners)."""
     pipeline = build_pipeline(build, beam_args)
+    if pipeline.options.view_as(TestOptions).dry_run:
+        from pipelines import runners
+
+        raise DryRun(runners.translate(pipeline))
     result = pipeline.run()
     result.wait_until_finish()
     return result
@@ -122,12 +153,6 @@ def enforce_dead_letter_share(out_dir: str, manifest: dict, config: RunConfig) -
         if FileSystems.exists(path):
             FileSystems.delete([path])
         raise
-
-
-def publish_manifest(out_dir: str, manifest: dict, config: RunConfig) -> None:
-    """Check the dead-letter share, then write the manifest: the last write of a stage."""
-    enforce_dead_letter_share(out_dir, manifest, config)
-    rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)
 
 
 def base_manifest(stage: str, config: RunConfig) -> dict:

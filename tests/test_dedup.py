@@ -99,6 +99,21 @@ def test_vectorized_shingle_hashes_equal_the_reference(real_texts):
         assert hashes[offsets[i] : offsets[i + 1]].tolist() == expected
 
 
+@pytest.mark.parametrize("shingle,ngram", [("word", 2), ("word", 3), ("char", 2)])
+def test_tricky_characters_hash_like_the_reference(shingle, ngram):
+    """Random strings over characters whose lower case is context-dependent (Σ), longer
+    (İ), astral or compatibility-mapped: each text alone and all in one batch."""
+    rng = random.Random(1)
+    alphabet = "aAbBÉéΣσςİiI ,.-_'’–×ǅǄΐẞß𝒳ﬁＡ\n\t"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(200)]
+    hasher = minhash.Shingler(shingle, ngram)
+    hashes, offsets = hasher.shingle_hashes(texts)
+    for i, text in enumerate(texts):
+        expected = [minhash.shingle_hash32(s) for s in minhash.shingles(text, shingle, ngram)]
+        assert hashes[offsets[i] : offsets[i + 1]].tolist() == expected
+        assert hasher.shingle_hashes([text])[0].tolist() == expected
+
+
 @pytest.mark.parametrize("text,expected", [
     ("", []),
     ("  !! ", []),
@@ -113,6 +128,7 @@ def test_word_shingles(text, expected):
 def test_signature_round_trips_through_lean_minhash(real_texts):
     hasher = minhash.MinHasher(num_perm=128, seed=1)
     a, b = hasher.signatures([real_texts[10], real_texts[10] + " and one more sentence here."])
+    assert np.array_equal(hasher.signature(real_texts[10]), a)
     lean = minhash.to_lean_minhash(a, seed=1)
     buf = bytearray(lean.bytesize())
     lean.serialize(buf)
@@ -442,13 +458,13 @@ def _kept_sets(p, records, shuffles: int):
 def test_kept_set_identical_under_shuffles():
     records = _small_planted()
     with TestPipeline() as p:
-        sets = _kept_sets(p, records, 3)
+        sets = _kept_sets(p, records, 2)
         assert_that(sets | beam.Distinct() | beam.combiners.Count.Globally(), equal_to([1]))
         assert_that(sets | "Sizes" >> beam.Map(len), lambda sizes: _check_sizes(sizes, len(records)), label="Sizes")
 
 
 def _check_sizes(sizes, total):
-    assert len(sizes) == 3 and 0 < sizes[0] < total - 20  # duplicates were dropped
+    assert len(sizes) == 2 and 0 < sizes[0] < total - 20  # duplicates were dropped
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ from transforms.extract import (
     boxed_contents,
     clean_answer,
     extract_answer,
+    final_boxed_answers,
     last_arithmetic_expression,
     split_reasoning,
 )
@@ -63,6 +64,12 @@ EXTRACTION_CASES = [
     ("The answer is 50%.", "50%"),
     ("The answer is \\(2\\sqrt{3}\\).", "2\\sqrt{3}"),
     ("The answer is $3 \\times 4 = 12$.", "12"),
+    # Chinese answer phrases and a Unicode minus sign
+    ("所以答案是 9。", "9"),
+    ("先列出算式。\n答案：$\\boxed{12}$", "12"),
+    ("计算可得结果。\n答案是：27", "27"),
+    ("<think>先算总数。</think>\n\n最终答案为 −5。", "-5"),
+    ("The final answer is $\\boxed{−3}$.", "-3"),
     # last-number fallback
     ("She has 5 apples and buys 3 more, so she has 8 apples.", "8"),
     ("The total cost is $1,250.", "1,250"),
@@ -141,6 +148,20 @@ def test_last_arithmetic_expression(text, expected):
 )
 def test_clean_answer(raw, expected):
     assert clean_answer(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("The answers are $\\boxed{2}$ and $\\boxed{3}$.", ["2", "3"]),
+        ("<think>\\boxed{9}</think> So \\boxed{4} and \\boxed{4}.", ["4"]),
+        ("<think>\\boxed{9} and \\boxed{8}", []),
+        ("\\boxed{(1, 2)}, \\boxed{\\text{(3, 4)}}", ["(1, 2)", "(3, 4)"]),
+        ("No boxes.", []),
+    ],
+)
+def test_final_boxed_answers(text, expected):
+    assert final_boxed_answers(text) == expected
 
 
 def test_boxed_contents_nested_braces_in_order():

@@ -303,10 +303,12 @@ def test_stage_reports_each_shortfall_and_balances(tmp_path):
     assert manifest["accounting"]["mix"] == {"in": 8, "selected": 8, "rejected": 0, "dead": 0}
     assert manifest["counts"]["by_journey"] == {"direct": 6, "splice:attempt": 2}
     assert os.path.exists(tmp_path / "out" / "README.md")
-    # the same inputs and seed give the same shards
-    again = mix.run(config, curate_dir, str(tmp_path / "again"), [])
+    # the same inputs and seed give the same shards and card, on the multi-processing runner too
+    again = mix.run(config, curate_dir, str(tmp_path / "again"),
+                    ["--direct_running_mode=multi_processing", "--direct_num_workers=2"])
     assert [f["sha256"] for f in again["outputs"]["data/train"]["files"]] == \
         [f["sha256"] for f in manifest["outputs"]["data/train"]["files"]]
+    assert open(tmp_path / "again" / "README.md").read() == open(tmp_path / "out" / "README.md").read()
 
 
 def test_stage_without_journeys_reads_no_rejections(tmp_path):

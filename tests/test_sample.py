@@ -21,6 +21,8 @@ from schemas.records import SCHEMA_VERSION, DeadLetter, Rollout  # noqa: E402
 from tests import factories  # noqa: E402
 from transforms.common import derive_seed  # noqa: E402
 from transforms import sample as sample_module  # noqa: E402
+from transforms.backends.base import cut_at_stop  # noqa: E402
+from transforms.backends.hf import tokens_until  # noqa: E402
 from transforms.extract import boxed_contents, split_reasoning  # noqa: E402
 from transforms.sample import (  # noqa: E402
     R1_USER_TEMPLATE,
@@ -235,6 +237,27 @@ def test_resolve_local_directories_and_hub_ids(tmp_path):
 )
 def test_finish_sample(tokens, stop_ids, max_tokens, expected):
     assert finish_sample(tokens, stop_ids, max_tokens) == expected
+
+
+@pytest.mark.parametrize(
+    "text, stop, expected",
+    [
+        ("a\n\nb", ("\n\n",), 1),
+        ("x</answer>y<end>", ("<end>", "</answer>"), 1),  # the earliest wins
+        ("no stop here", ("</s>",), None),
+        ("anything", (), None),
+    ],
+)
+def test_cut_at_stop(text, stop, expected):
+    assert cut_at_stop(text, stop) == expected
+
+
+@pytest.mark.parametrize("text_end, expected", [(1, 1), (2, 1), (3, 2), (5, 3), (8, 4)])
+def test_tokens_until(text_end, expected):
+    def decode(tokens):  # every token is two characters
+        return "".join(chr(96 + t) * 2 for t in tokens)
+
+    assert tokens_until([1, 2, 3, 4], text_end, decode) == expected
 
 
 @pytest.mark.parametrize(
@@ -564,6 +587,19 @@ def test_real_model_length_and_greedy(smollm2):
 
 
 @pytest.mark.slow
+def test_real_model_stop_strings_end_the_sample(smollm2):
+    free = _with_config(smollm2, max_tokens=24, temperature=0.0)
+    [whole] = free.generate(_requests(free, PROMPTS[:1], 1))
+    text = whole.samples[0].text
+    stop = text[6:9]
+    stopped = _with_config(smollm2, max_tokens=24, temperature=0.0, stop=(stop,))
+    [cut] = stopped.generate(_requests(stopped, PROMPTS[:1], 1))
+    assert cut.samples[0].text == text[:text.find(stop)]
+    assert cut.samples[0].finish_reason == "stop"
+    assert 1 <= cut.samples[0].completion_tokens < whole.samples[0].completion_tokens
+
+
+@pytest.mark.slow
 def test_real_model_through_beam():
     config = dataclasses.replace(REAL, max_tokens=16, batch_size=2)
     problems = [factories.problem(source_id=str(i), prompt=p) for i, p in enumerate(PROMPTS[:2])]
@@ -678,14 +714,15 @@ def test_pipeline_persists_then_resumes_without_asking_the_model(tmp_path, flags
     good, _ = _problems()
     expected = _expected_rollouts(FAKE, good)
     journal = str(tmp_path / "journal")
-    # run 1 had done half of the problems and persisted them
-    pipeline, out = _resume_pipeline(config, good[:2], journal, [], flags)
+    # run 1 (in process) had done half of the problems and persisted them
+    pipeline, out = _resume_pipeline(config, good[:2], journal, [])
     pipeline.run().wait_until_finish()
     persisted = [from_dict(Rollout, row) for path in list_journal(journal) for row in read_parquet_rows(path)]
     assert sorted(r.rollout_id for r in persisted) == sorted(
         r.rollout_id for r in expected if r.problem_id in {p.problem_id for p in good[:2]})
     asked_first = log.read_text().splitlines()
-    # run 2: every problem, in another order, with what run 1 persisted
+    # run 2 (in process, or on two worker processes): every problem, in another
+    # order, with what run 1 persisted
     pipeline, out = _resume_pipeline(config, good[::-1], journal, persisted, flags)
     assert_that(out.kept, equal_to(expected))
     result = pipeline.run()
@@ -695,3 +732,15 @@ def test_pipeline_persists_then_resumes_without_asking_the_model(tmp_path, flags
     assert not set(asked_first) & set(asked_second)
     counters = result.metrics().query(MetricsFilter().with_name("rollouts_reused"))["counters"]
     assert sum(c.committed for c in counters) == 6
+
+
+def test_progress_line_counts_this_workers_totals():
+    from transforms.sample import Outcome, Progress
+
+    problem = factories.problem()
+    full = _full_rollouts(problem)
+    progress = Progress(started=100.0)
+    progress.add([Outcome(problem, full, None, 1, 40), Outcome(problem, [], "boom", 0, 0)])
+    progress.add([Outcome(problem, full, None, 3, 0)])
+    assert progress.line(110.0) == ("sample: 3 prompts done (1 failed), 6 rollouts (4 from the journal), "
+                                    "40 tokens generated, 4.0 tok/s over 10 s")

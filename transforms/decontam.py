@@ -8,7 +8,10 @@ a row has. Texts are tokenized like MinHash word shingles (NFKC, lower case, ``\
 tokens), so case, whitespace and punctuation edits don't hide a copy. A text is
 contaminated by an item when they share at least one ``ngram``-token sequence (an
 item shorter than ``ngram`` tokens counts as one sequence, all of it) and the shared
-sequences cover at least ``min_overlap`` of the item's.
+sequences cover at least ``min_overlap`` of the item's. The default share (0.1) keeps a
+lone boilerplate 13-gram ("... can be expressed as m/n where m and n are relatively
+prime positive integers find m+n") from flagging unrelated competition problems, while
+a copied problem, even edited, shares most of its n-grams.
 
 Rejections: stage as given, step ``decontaminate``, reason ``contaminated``, detail
 ``contaminated:<benchmark> item=<id> shared=<k>/<n> ngram=<n> field=<prompt|response>``

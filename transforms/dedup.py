@@ -125,8 +125,7 @@ _UNREADABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ue000-\uf8f
 
 def normalize_text(text: str) -> str:
     """NFKC, lower case, whitespace collapsed: what "the same text" means for exact dedup."""
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    return re.sub(r"\s+", " ", text).strip()
+    return " ".join(unicodedata.normalize("NFKC", text or "").lower().split())
 
 
 def text_key(text: str) -> str:

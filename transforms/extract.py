@@ -16,9 +16,10 @@ from typing import List, Optional, Tuple
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
 
-#: "answer is", "final answer:", "**Answer:**", "answer =" (case-insensitive).
+#: "answer is", "final answer:", "**Answer:**", "answer =" (case-insensitive), and the
+#: Chinese "答案是" / "答案为" / "答案：" (with "最终" or "所以" in front or not).
 _ANSWER_CUE = re.compile(
-    r"(?i)\b(?:final\s+)?answer\b(?:\*\*)?\s*(?:is\b\s*[:=]?|[:=])(?:\s*\*\*)?\s*"
+    r"(?i)(?:\b(?:final\s+)?answer\b(?:\*\*)?\s*(?:is\b\s*[:=]?|[:=])|答案\s*(?:[是为]\s*[:：]?|[:：]))(?:\s*\*\*)?\s*"
 )
 _GSM8K_MARK = re.compile(r"####\s*([^\n]+)")
 #: A number as written in prose: 1,234 / -3.5 / 3/4 / .5 / 50% (a leading minus
@@ -30,7 +31,7 @@ _NUMBER = (
 _LAST_NUMBER = re.compile(_NUMBER + r"%?")
 _NUMBER_ONLY = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:/\d+)?|\.\d+)%?")
 #: Where a stated answer ends: end of sentence, clause or line (outside brackets).
-_CLAUSE_STOPS = ".;!?\n"
+_CLAUSE_STOPS = ".;!?\n。；！？"
 _MATH_SPANS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
 _TEXT_WRAPPER = re.compile(r"^\\(?:text|textbf|textrm|mathrm|mathbf|mbox)\s*\{")
 _TRAILING_UNIT = re.compile(
@@ -67,6 +68,22 @@ def _matching_braces(text: str) -> dict:
         elif ch == "}" and opened:
             pairs[opened.pop()] = i
     return pairs
+
+
+def final_boxed_answers(text: str) -> List[str]:
+    """The distinct cleaned ``\\boxed{}`` answers of the final part of ``text`` (after
+    ``</think>``; none for an unclosed ``<think>``), in order: a response that states
+    several answers ("$\\boxed{2}$ and $\\boxed{3}$")."""
+    if THINK_CLOSE in text:
+        text = text.rpartition(THINK_CLOSE)[2]
+    elif THINK_OPEN in text:
+        return []
+    out = []
+    for content in boxed_contents(text):
+        cleaned = clean_answer(content, keep_expression=True)
+        if cleaned and cleaned not in out:
+            out.append(cleaned)
+    return out
 
 
 def split_reasoning(completion: str) -> Tuple[str, str]:
@@ -167,11 +184,26 @@ def _last_cued(segment: str, keep_expression: bool) -> Optional[str]:
     """The rightmost answer phrase that is followed by an answer."""
     for match in reversed(list(_ANSWER_CUE.finditer(segment))):
         rest = segment[match.end() :]
-        stated = _math_span(rest) or _first_clause(rest)
+        stated = math_span_list(rest) or _math_span(rest) or _first_clause(rest)
         cleaned = clean_answer(stated, keep_expression=keep_expression)
         if cleaned:
             return cleaned
     return None
+
+
+_SPAN_LIST = re.compile(r"\$(?!\$)([^$]+)\$((?:\s*(?:,|;|\bor\b|\band\b)\s*\$[^$]+\$)*)")
+_SPAN_IN_LIST = re.compile(r"\$([^$]+)\$")
+
+
+def math_span_list(text: str) -> Optional[str]:
+    """Several ``$…$`` spans that ``text`` starts with, joined by commas, "or" or
+    "and" ("$5$ or $9$" → "5, 9"); a single span's contents; None if it doesn't
+    start with one. Text after the last span (a unit, a remark) is left out."""
+    match = _SPAN_LIST.match(text)
+    if not match:
+        return None
+    items = [match.group(1)] + _SPAN_IN_LIST.findall(match.group(2))
+    return ", ".join(item.strip() for item in items)
 
 
 def _math_span(text: str) -> Optional[str]:
@@ -211,13 +243,13 @@ def clean_answer(answer: str, *, keep_expression: bool = False) -> str:
     number ("5 \\text{cm}"), and reduce a choice like "(B)" to "B". Unless
     ``keep_expression``, keep only the result of a worked sum ("23 + 15 = 38" →
     "38") and the number of a prose answer ("38 apples" → "38")."""
-    s = answer.strip().strip("*").strip()
+    s = answer.strip().strip("*").strip().replace("\u2212", "-")  # a Unicode minus sign
     for opener, closer in (("\\(", "\\)"), ("\\[", "\\]")):
         if s.startswith(opener) and s.endswith(closer):
             s = s[len(opener) : -len(closer)].strip()
     s = s.replace("\\$", "").replace("$", "").replace("\\displaystyle", "")
     s = s.replace("{,}", ",").replace("\\!", "").replace("\\,", "").replace("~", " ")
-    s = s.strip().rstrip(".,;:").strip()
+    s = s.strip().rstrip(".,;:。，；：").strip()
     s = _unwrap_text(s)
     unit = _TRAILING_UNIT.match(s)
     if unit:

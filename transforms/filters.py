@@ -19,12 +19,14 @@ Filters, in order (step → filter: reasons):
 - ``filter_length`` → length: ``{prompt,reasoning,answer}_too_{short,long}``
 - ``filter_readability`` → paragraphs: ``long_paragraph``; code: ``code_in_math``;
   markdown: ``markdown_overuse``; characters: ``garbage_characters``
-- ``filter_repetition`` → lines: ``repeated_lines``; paragraphs: ``repeated_paragraphs``;
-  ngrams: ``repeated_ngrams``, ``duplicate_ngrams``; tail_loop: ``looping_tail``
+- ``filter_repetition`` → tail_loop: ``looping_tail``; paragraph_repeats:
+  ``repeated_paragraphs``; lines: ``repeated_lines``; ngrams: ``repeated_ngrams``
 - ``filter_language`` → language: ``language_mixing`` (see ``transforms.langmix``)
 
-Records are read by attribute and may lack fields (``explain`` reads bare rows):
-a check whose input is missing keeps the record and says so.
+"Answer section missing" (readability) is ``missing_answer``. Records are read by
+attribute and may lack fields (``explain`` reads bare rows): a check whose input
+is missing keeps the record and says so. The checks of one record share derived
+text (prose without LaTeX, word tokens, paragraphs) through a ``TraceView``.
 """
 from __future__ import annotations
 
@@ -45,8 +47,9 @@ from apache_beam.io.filesystems import FileSystems
 from schemas.records import VerifiedRollout, from_dict
 from transforms.common import DEAD, REJECTED, StageOutputs, error_text, make_dead_letter, make_rejection
 from transforms.extract import THINK_CLOSE, THINK_OPEN, boxed_contents, clean_answer, split_reasoning
-from transforms.langmix import (LanguageIdentifier, MixingMeter, detect_prompt_language, normalize_language,
-                                strip_latex_commands, word_tokens)
+from transforms.io import read_parquet_rows
+from transforms.langmix import (LanguageIdentifier, MixingMeter, detect_prompt_language, non_ascii_chars,
+                                normalize_language, prose_text, word_tokens)
 
 #: A rule: record → None (keep) or (reason, detail).
 Rule = Callable[[object], Optional[Tuple[str, str]]]
@@ -61,7 +64,7 @@ class FilterConfig:
     keep_verdicts: Tuple[str, ...] = ("correct",)  # verdicts that pass; others are dropped with the verdict as reason
     # format
     check_think_tags: bool = True  # drop repeated, unclosed or reversed <think>/</think>
-    require_think: bool = False  # also drop completions without </think> (a template may open <think>)
+    require_think: bool = False  # also drop completions with no think tags (a template may open <think> itself)
     require_reasoning: bool = True  # drop empty reasoning
     max_distinct_boxed: int = 1  # distinct \boxed{} answers allowed in the answer section
     # length, in tokens (the record's counts where it has them, else estimated; 0 = no bound)
@@ -81,7 +84,7 @@ class FilterConfig:
     max_dup_line_fraction: float = 0.2  # characters in lines seen before
     max_dup_paragraph_fraction: float = 0.2  # characters in paragraphs seen before
     max_top_ngram_fractions: Tuple[float, ...] = (0.20, 0.18, 0.16)  # most frequent n-gram, n = 2, 3, 4
-    min_repetition_words: int = 50  # n-gram checks only from this many words on
+    min_repetition_words: int = 200  # n-gram checks only from this many words on (shorter texts are noisy)
     tail_loop_min_repeats: int = 4  # the trace ends in the same passage repeated this many times...
     tail_loop_min_chars: int = 100  # ...covering at least this many characters
     # language mixing
@@ -139,6 +142,7 @@ class Measurement(NamedTuple):
 
 
 def _keep(detail: str = "", **numbers) -> Measurement:
+    """A pass; ``detail`` only for a note (the numbers speak for themselves)."""
     return Measurement(None, detail, numbers)
 
 
@@ -149,6 +153,9 @@ def _drop(reason: str, detail: str, **numbers) -> Measurement:
 def _text(record, name: str) -> str:
     value = getattr(record, name, None)
     return value if isinstance(value, str) else ""
+
+
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 class TraceView:
@@ -172,33 +179,52 @@ class TraceView:
         return f"{reasoning}\n\n{answer}" if answer else reasoning
 
     @functools.cached_property
+    def non_ascii(self) -> str:
+        """The visible text's non-ASCII characters (``non_ascii_chars``)."""
+        return non_ascii_chars(self.visible)
+
+    @functools.cached_property
     def has_cjk(self) -> bool:
-        text = self.visible
-        return not text.isascii() and _CJK_CHAR.search(text) is not None
+        return _CJK_CHAR.search(self.non_ascii) is not None
+
+    @functools.cached_property
+    def reasoning_paragraphs(self) -> List[str]:
+        return paragraphs(_text(self.record, "reasoning"))
+
+    @functools.cached_property
+    def visible_paragraphs(self) -> List[str]:
+        answer = _text(self.record, "answer")
+        return self.reasoning_paragraphs + (paragraphs(answer) if answer else [])
+
+    @functools.cached_property
+    def reasoning_prose(self) -> str:
+        """The reasoning without LaTeX and code (``prose_text``)."""
+        return prose_text(_text(self.record, "reasoning"))
+
+    @functools.cached_property
+    def answer_prose(self) -> str:
+        return prose_text(_text(self.record, "answer"))
+
+    @functools.cached_property
+    def visible_prose(self) -> str:
+        return f"{self.reasoning_prose}\n\n{self.answer_prose}" if self.answer_prose else self.reasoning_prose
 
     @functools.cached_property
     def reasoning_tokens(self) -> List[bytes]:
-        """``word_tokens`` of the reasoning without LaTeX command names."""
-        return word_tokens(strip_latex_commands(_text(self.record, "reasoning")))
+        """``word_tokens`` of the reasoning's prose: the words of the n-gram checks. In CJK
+        text (no spaces between words) a token is the run between spaces and ASCII
+        punctuation, about a clause, so repetition is found at the clause level there."""
+        return word_tokens(self.reasoning_prose)
 
     @functools.cached_property
     def visible_tokens(self) -> List[bytes]:
-        """``word_tokens`` of the visible text without LaTeX command names."""
-        return self.reasoning_tokens + word_tokens(strip_latex_commands(_text(self.record, "answer")))
+        """``word_tokens`` of the visible prose."""
+        return self.reasoning_tokens + word_tokens(self.answer_prose)
 
     @functools.cached_property
-    def cjk_heavy(self) -> bool:
-        """At least about a quarter of the visible characters are CJK (three UTF-8 bytes each)."""
-        text = self.visible
-        return self.has_cjk and len(text.encode("utf-8", "replace")) - len(text) > len(text) // 2
-
-    @functools.cached_property
-    def reasoning_words(self) -> list:
-        """Words of the reasoning for n-grams: ``reasoning_tokens``, or, in CJK-heavy
-        text (no spaces between words), its letters and digits one character at a time."""
-        if self.cjk_heavy:
-            return list(_NOT_A_CHARACTER_WORD.sub("", strip_latex_commands(_text(self.record, "reasoning")).lower()))
-        return self.reasoning_tokens
+    def visible_words(self) -> int:
+        """``count_words`` of the visible text (of its prose if there is no CJK)."""
+        return count_words(self.visible) if self.has_cjk else len(self.visible_tokens)
 
 
 def view(record) -> TraceView:
@@ -221,7 +247,7 @@ def check_truncated(record, config: FilterConfig = DEFAULT_CONFIG) -> Measuremen
     if finish == "length":
         return Measurement("truncated", f"finish_reason=length at {numbers['completion_tokens']} tokens "
                                         f"(max_tokens={numbers['max_tokens']})", numbers)
-    return Measurement(None, f"finish_reason={finish}", numbers)
+    return Measurement(None, "", numbers)
 
 
 def check_verdict(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
@@ -233,7 +259,7 @@ def check_verdict(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
         return _drop(verdict, f"verdict={verdict} (extracted={getattr(record, 'extracted_answer', None)!r}, "
                               f"reference={getattr(record, 'reference_answer', None)!r}): "
                               f"{getattr(record, 'verdict_reason', '')}", verdict=verdict)
-    return _keep(f"verdict={verdict}", verdict=verdict)
+    return _keep(verdict=verdict)
 
 
 def check_missing_answer(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
@@ -241,11 +267,12 @@ def check_missing_answer(record, config: FilterConfig = DEFAULT_CONFIG) -> Measu
     chars = len(_text(record, "answer").strip())
     if not chars:
         return _drop("missing_answer", "no answer section after the reasoning", answer_chars=0)
-    return _keep(f"answer of {chars} characters", answer_chars=chars)
+    return _keep(answer_chars=chars)
 
 
 def check_think_tags(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
-    """Repeated, unclosed or reversed ``<think>``/``</think>``; with ``require_think``, none at all.
+    """Repeated, unclosed or reversed ``<think>``/``</think>`` (``check_think_tags``); with
+    ``require_think``, no tags at all.
 
     A completion with ``</think>`` and no ``<think>`` is fine: chat templates often open it."""
     completion = getattr(record, "completion", None)
@@ -253,15 +280,17 @@ def check_think_tags(record, config: FilterConfig = DEFAULT_CONFIG) -> Measureme
         return _keep("no completion in the input", opens=None, closes=None)
     opens, closes = completion.count(THINK_OPEN), completion.count(THINK_CLOSE)
     numbers = dict(opens=opens, closes=closes)
+    if config.require_think and closes == 0 and opens == 0:
+        return _drop("missing_think", "no <think>/</think> and require_think is set", **numbers)
+    if not config.check_think_tags:
+        return _keep(**numbers)
     if opens > 1 or closes > 1:
         return _drop("unbalanced_think", f"{opens} <think> and {closes} </think> (at most one each)", **numbers)
     if opens == 1 and closes == 0:
         return _drop("unbalanced_think", "<think> is never closed", **numbers)
     if opens == 1 and completion.index(THINK_CLOSE) < completion.index(THINK_OPEN):
         return _drop("unbalanced_think", "</think> comes before <think>", **numbers)
-    if config.require_think and closes == 0:
-        return _drop("missing_think", "no </think> and require_think is set", **numbers)
-    return _keep(f"{opens} <think>, {closes} </think>", **numbers)
+    return _keep(**numbers)
 
 
 def check_empty_reasoning(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
@@ -269,7 +298,7 @@ def check_empty_reasoning(record, config: FilterConfig = DEFAULT_CONFIG) -> Meas
     chars = len(_text(record, "reasoning").strip())
     if not chars:
         return _drop("empty_reasoning", "the reasoning is empty", reasoning_chars=0)
-    return _keep(f"reasoning of {chars} characters", reasoning_chars=chars)
+    return _keep(reasoning_chars=chars)
 
 
 _BOXED_NOISE = re.compile(r"\s+|\\left|\\right|\\[,;:! ]|\\displaystyle")
@@ -290,26 +319,18 @@ def check_conflicting_answers(record, config: FilterConfig = DEFAULT_CONFIG) -> 
         shown = ", ".join(distinct[:4])
         return _drop("conflicting_answers", f"{len(distinct)} different boxed answers > "
                                             f"{config.max_distinct_boxed}: {shown}", boxed=distinct[:4], **numbers)
-    return _keep(f"{len(distinct)} distinct boxed answer(s)", **numbers)
+    return _keep(**numbers)
 
 
 # -- length -----------------------------------------------------------------------------------------
 
-_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
-
-
-def cjk_count(text: str) -> int:
-    """CJK characters in ``text`` (counted by runs: far fewer matches than characters)."""
-    return 0 if text.isascii() else sum(map(len, _CJK_RUN.findall(text)))
-
-
 def estimate_tokens(text: str) -> int:
-    """A tokenizer-free token count: one per CJK character, one per four other characters."""
+    """A tokenizer-free token count: one per wide character (CJK, most symbols: three
+    UTF-8 bytes, counted from the encoded length), one per four other characters."""
     if not text:
         return 0
-    cjk = cjk_count(text)
-    return cjk + math.ceil((len(text) - cjk) / 4)
+    wide = 0 if text.isascii() else (len(text.encode("utf-8", "replace")) - len(text)) // 2
+    return wide + math.ceil((len(text) - wide) / 4)
 
 
 def token_lengths(record) -> Tuple[Dict[str, int], str]:
@@ -342,15 +363,15 @@ def check_length(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
             return _drop(f"{part}_too_short", f"{part} {n} tokens < min_{part}_tokens {low}", **numbers)
         if high and n > high:
             return _drop(f"{part}_too_long", f"{part} {n} tokens > max_{part}_tokens {high}", **numbers)
-    return _keep(", ".join(f"{p} {n}" for p, n in tokens.items()) + f" tokens ({method})", **numbers)
+    return _keep(**numbers)
 
 
 # -- readability -------------------------------------------------------------------------------------
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _CODE_FENCE = re.compile(r"^[ \t]*(?:```|~~~)", re.M)
-#: Line-level markdown: a heading, a bullet, a table row or a horizontal rule.
-_MARKDOWN_LINE = re.compile(r"^[ \t]*(?:#{1,6}[ \t]|[-*+][ \t]+\S|\|.*\||(?:-{3,}|\*{3,}|_{3,})[ \t]*$)", re.M)
+#: Line-level markdown (after a line break): a heading, a bullet, a table row or a rule.
+_MARKDOWN_LINE = re.compile(r"\n[ \t]*(?:#{1,6}[ \t]|[-*+][ \t]+\S|\|.*\||(?:-{3,}|\*{3,}|_{3,})[ \t]*$)", re.M)
 _MARKDOWN_BOLD = re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__")
 _ASCII_GARBAGE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: C0/C1 controls (not tab or newlines), invisible format characters, private use,
@@ -358,35 +379,38 @@ _ASCII_GARBAGE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _GARBAGE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f"
     "\ufeff\ue000-\uf8ff\ud800-\udfff\ufff0-\ufffd\U000f0000-\U0010ffff]")
+def paragraphs(text: str) -> List[str]:
+    """``text`` cut at blank lines (lines of only spaces or tabs count as blank)."""
+    if "\n " in text or "\n\t" in text:
+        return _PARAGRAPH_BREAK.split(text)
+    return text.split("\n\n")
+
+
 def count_words(text: str) -> int:
-    """Whitespace-separated words, each CJK character counted as one."""
-    words = len(text.split())
-    if not text.isascii():
-        runs = _CJK_RUN.findall(text)
-        words += sum(map(len, runs)) - len(runs)  # a run inside one token: each character a word
-    return words
-
-
-def _words_bound(text: str) -> int:
-    """An upper bound of ``count_words`` from whitespace and CJK counts (cheap)."""
-    bound = text.count(" ") + text.count("\n") + text.count("\t") + 1
-    return bound + cjk_count(text)
+    """Words separated by whitespace; a wide character (three UTF-8 bytes: CJK) counts as a
+    word of its own. Approximate for other non-ASCII text (about one word per two letters)."""
+    if text.isascii():
+        return len(text.split())
+    extra_bytes = len(text.encode("utf-8", "replace")) - len(text)
+    return len(text.encode("ascii", "ignore").split()) + extra_bytes // 2
 
 
 def check_long_paragraph(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
-    """A paragraph (text between blank lines) longer than ``max_paragraph_words``."""
+    """A paragraph (text between blank lines) longer than ``max_paragraph_words``.
+
+    The number reported is the word count of the longest paragraph in characters,
+    or of the longest paragraph over the limit."""
     v = view(record)
     limit = config.max_paragraph_words
-    longest = 0
-    for bound, paragraph in sorted(((_words_bound(p), p) for p in _PARAGRAPH_BREAK.split(v.visible)),
-                                   key=lambda pair: pair[0], reverse=True):
-        if bound <= longest:  # no later paragraph can be longer
-            break
-        longest = max(longest, count_words(paragraph))
+    parts = v.visible_paragraphs
+    # A paragraph has no more words than characters: only the longest one (for the
+    # numbers) and those longer than the limit in characters need counting.
+    candidates = [max(parts, key=len)] + [p for p in parts if limit and len(p) > limit]
+    longest = max(map(count_words, candidates))
     numbers = dict(longest_paragraph_words=longest, max_paragraph_words=limit)
     if limit and longest > limit:
         return _drop("long_paragraph", f"paragraph of {longest} words > {limit}", **numbers)
-    return _keep(f"longest paragraph {longest} words", **numbers)
+    return _keep(**numbers)
 
 
 def check_code_in_math(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
@@ -397,49 +421,49 @@ def check_code_in_math(record, config: FilterConfig = DEFAULT_CONFIG) -> Measure
     numbers = dict(domain=domain, code_fences=fences)
     if domain in config.code_free_domains and fences:
         return _drop("code_in_math", f"{fences} code fence(s) in a {domain} trace", **numbers)
-    return _keep(f"{fences} code fence(s), domain {domain}", **numbers)
+    return _keep(**numbers)
 
 
 def check_markdown_overuse(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
     """Headings, bullets, bold spans and tables denser than ``max_markdown_per_100_words``."""
     v = view(record)
     text = v.visible
-    elements = len(_MARKDOWN_LINE.findall(text))
+    elements = len(_MARKDOWN_LINE.findall("\n" + text))  # a literal first character: a fast scan
     if "**" in text or "__" in text:
         elements += len(_MARKDOWN_BOLD.findall(text))
-    words = count_words(text) if v.has_cjk else len(v.visible_tokens)
+    words = v.visible_words
     density = round(100.0 * elements / words, 2) if words else 0.0
     numbers = dict(markdown_elements=elements, words=words, markdown_per_100_words=density)
     if elements >= max(config.min_markdown_elements, 1) and density > config.max_markdown_per_100_words:
         return _drop("markdown_overuse", f"{elements} markdown elements, {density} per 100 words > "
                                          f"{config.max_markdown_per_100_words}", **numbers)
-    return _keep(f"{density} markdown elements per 100 words", **numbers)
+    return _keep(**numbers)
 
 
 def check_garbage_characters(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
-    """Control, invisible, private-use and replacement characters above ``max_garbage_fraction``."""
-    text = _visible(record)
-    found = (_ASCII_GARBAGE if text.isascii() else _GARBAGE).findall(text)
+    """Control, invisible, private-use and replacement characters above ``max_garbage_fraction``
+    (a single stray one is tolerated)."""
+    v = view(record)
+    text = v.visible
+    found = _ASCII_GARBAGE.findall(text) + _GARBAGE.findall(v.non_ascii)
     fraction = len(found) / len(text) if text else 0.0
     numbers = dict(garbage_chars=len(found), garbage_fraction=round(fraction, 6))
-    if found and fraction > config.max_garbage_fraction:
+    if len(found) > 1 and fraction > config.max_garbage_fraction:
         shown = " ".join(sorted({f"U+{ord(c):04X}" for c in found})[:5])
         return _drop("garbage_characters", f"{len(found)} garbage characters ({shown}), fraction "
                                            f"{fraction:.4f} > {config.max_garbage_fraction}", **numbers)
-    return _keep(f"{len(found)} garbage characters", **numbers)
+    return _keep(**numbers)
 
 
 # -- repetition --------------------------------------------------------------------------------------
 
-#: What is not a letter or digit, removed before CJK text is cut into characters.
-_NOT_A_CHARACTER_WORD = re.compile(r"[\W_]+")
 
 
 def duplicate_fraction(parts: List[str]) -> float:
     """Characters in parts that repeat an earlier part, over all characters (Gopher)."""
-    parts = [p.strip() for p in parts]
+    parts = [p for p in map(str.strip, parts) if p]
     total = sum(map(len, parts))
-    if not total:
+    if not total or len(set(parts)) == len(parts):
         return 0.0
     seen, repeated = set(), 0
     for part in parts:
@@ -457,36 +481,41 @@ def check_repeated_lines(record, config: FilterConfig = DEFAULT_CONFIG) -> Measu
     if fraction > config.max_dup_line_fraction:
         return _drop("repeated_lines", f"repeated-line fraction {fraction:.3f} > {config.max_dup_line_fraction}",
                      **numbers)
-    return _keep(f"repeated-line fraction {fraction:.3f}", **numbers)
+    return _keep(**numbers)
 
 
 def check_repeated_paragraphs(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
     """Paragraphs of the reasoning repeated verbatim, as a fraction of its characters."""
-    fraction = duplicate_fraction(_PARAGRAPH_BREAK.split(_text(record, "reasoning")))
+    fraction = duplicate_fraction(view(record).reasoning_paragraphs)
     numbers = dict(dup_paragraph_fraction=round(fraction, 4),
                    max_dup_paragraph_fraction=config.max_dup_paragraph_fraction)
     if fraction > config.max_dup_paragraph_fraction:
         return _drop("repeated_paragraphs", f"repeated-paragraph fraction {fraction:.3f} > "
                                             f"{config.max_dup_paragraph_fraction}", **numbers)
-    return _keep(f"repeated-paragraph fraction {fraction:.3f}", **numbers)
+    return _keep(**numbers)
 
 
-def _ngram_counts(words: List[str], n: int) -> collections.Counter:
+def _ngram_counts(words: List[bytes], n: int) -> collections.Counter:
     return collections.Counter(zip(*(itertools.islice(words, i, None) for i in range(n))))
 
 
-def _gram_chars(gram: Tuple[str, ...]) -> int:
+def _gram_chars(gram: Tuple[bytes, ...]) -> int:
     return sum(map(len, gram))
 
 
-def top_ngram_fraction(words: List[str], n: int, total_chars: int) -> float:
+def top_ngram_fraction(words: List[bytes], n: int, total_chars: int) -> float:
     """Gopher's ratio: characters of the most frequent n-gram (if it repeats) × its count,
     over all word characters."""
+    return _top_ngram(words, n, total_chars)[0]
+
+
+def _top_ngram(words: List[bytes], n: int, total_chars: int) -> Tuple[float, collections.Counter]:
+    """``top_ngram_fraction`` and the n-gram counts it came from."""
     counts = _ngram_counts(words, n)
     if not counts:
-        return 0.0
+        return 0.0, counts
     gram, count = counts.most_common(1)[0]
-    return count * _gram_chars(gram) / total_chars if count > 1 else 0.0
+    return (count * _gram_chars(gram) / total_chars if count > 1 else 0.0), counts
 
 
 def check_ngram_repetition(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
@@ -498,29 +527,27 @@ def check_ngram_repetition(record, config: FilterConfig = DEFAULT_CONFIG) -> Mea
     ``U1 ≥ U2`` the two largest word values and ``B`` the largest 2-gram value: an
     n-gram occurs no more often than its words or its sub-n-grams, so a 2-gram's
     value is at most ``U1 + U2``, a 3-gram's at most ``B + U1`` and a 4-gram's at
-    most ``2B``."""
-    words = view(record).reasoning_words
+    most ``2B``. Characters are UTF-8 bytes of the words (LaTeX and code excluded)."""
+    words = view(record).reasoning_tokens
     numbers: dict = dict(words=len(words))
     if len(words) < max(config.min_repetition_words, 1):
         return _keep(f"{len(words)} words < min_repetition_words {config.min_repetition_words}", **numbers)
     total = sum(map(len, words))
-    u1, u2 = (heapq.nlargest(2, map(operator.mul, (counts := collections.Counter(words)).values(),
-                                     map(len, counts))) + [0, 0])[:2]
+    counts = collections.Counter(words)
+    u1, u2 = (heapq.nlargest(2, map(operator.mul, counts.values(), map(len, counts))) + [0, 0])[:2]
     largest_bigram = u1 + u2  # B, or its bound until 2-grams are counted
     for n, limit in zip(range(2, 5), config.max_top_ngram_fractions):
         bound = {2: u1 + u2, 3: largest_bigram + u1, 4: 2 * largest_bigram}[n]
         if bound / total <= limit:
-            numbers[f"top_{n}gram_fraction"] = f"<= {bound / total:.3f}"
+            numbers[f"top_{n}gram_bound"] = round(bound / total, 4)  # not counted: can't pass the limit
             continue
-        grams = _ngram_counts(words, n)
-        gram, count = grams.most_common(1)[0]
-        fraction = count * _gram_chars(gram) / total if count > 1 else 0.0
+        fraction, grams = _top_ngram(words, n, total)
         numbers[f"top_{n}gram_fraction"] = round(fraction, 4)
         if fraction > limit:
             return _drop("repeated_ngrams", f"top {n}-gram fraction {fraction:.3f} > {limit}", **numbers)
         if n == 2:
             largest_bigram = max(map(operator.mul, grams.values(), map(_gram_chars, grams)))
-    return _keep("top n-gram fractions within limits", **numbers)
+    return _keep(**numbers)
 
 
 _TAIL_WINDOW = 8192
@@ -564,7 +591,7 @@ def check_looping_tail(record, config: FilterConfig = DEFAULT_CONFIG) -> Measure
             and chars >= config.tail_loop_min_chars):
         return _drop("looping_tail", f"{worst['tail_part']} ends with a {worst['tail_period']}-character passage "
                                      f"repeated {worst['tail_repeats']} times ({chars} characters)", **worst)
-    return _keep(f"tail repeats {worst['tail_repeats']}x{worst['tail_period']} characters", **worst)
+    return _keep(**worst)
 
 
 # -- language mixing --------------------------------------------------------------------------------
@@ -588,7 +615,8 @@ def check_language_mixing(record, config: FilterConfig, meter: MixingMeter) -> M
     and the longest passage in another language."""
     v = view(record)
     target, source = target_language(v, config, meter.identifier)
-    measure = meter.measure(v.visible, target, v.visible_tokens)
+    measure = meter.measure(v.visible, target, prose=v.visible_prose, tokens=v.visible_tokens,
+                            non_ascii=v.non_ascii)
     numbers = dict(measure.as_dict(), target_from=source, min_target_share=config.min_target_share,
                    min_share_units=config.min_share_units, max_foreign_run_words=config.max_foreign_run_words)
     counted = (measure.target_units or 0) + measure.foreign_units
@@ -599,7 +627,7 @@ def check_language_mixing(record, config: FilterConfig, meter: MixingMeter) -> M
     if run is not None and run.units > config.max_foreign_run_words:
         return _drop("language_mixing", f"{run.units}-word passage in {run.language} > "
                                         f"{config.max_foreign_run_words} (target {target}): {run.text!r}", **numbers)
-    return _keep(f"target-language ({target}) share {measure.share:.2f}", **numbers)
+    return _keep(**numbers)
 
 
 # -- the configured filter list ---------------------------------------------------------------------
@@ -631,10 +659,10 @@ _CHECKS = (
     ("code", "filter_readability", check_code_in_math, lambda c: bool(c.code_free_domains)),
     ("markdown", "filter_readability", check_markdown_overuse, lambda c: True),
     ("characters", "filter_readability", check_garbage_characters, lambda c: True),
-    ("lines", "filter_repetition", check_repeated_lines, lambda c: True),
-    ("paragraph_repeats", "filter_repetition", check_repeated_paragraphs, lambda c: True),
-    ("ngrams", "filter_repetition", check_ngram_repetition, lambda c: True),
     ("tail_loop", "filter_repetition", check_looping_tail, lambda c: c.tail_loop_min_repeats > 0),
+    ("paragraph_repeats", "filter_repetition", check_repeated_paragraphs, lambda c: True),
+    ("lines", "filter_repetition", check_repeated_lines, lambda c: True),
+    ("ngrams", "filter_repetition", check_ngram_repetition, lambda c: True),
 )
 
 
@@ -690,9 +718,7 @@ def missing_answer(record) -> Optional[Tuple[str, str]]:
 
 def verdict_not_kept(keep: Tuple[str, ...]) -> Rule:
     """A rule dropping verdicts outside ``keep`` (the verdict is the reason)."""
-    config = FilterConfig(keep_verdicts=tuple(keep))
-    rule = Filter("verdict", "filter_verdict", _bind(check_verdict, config))
-    return rule
+    return Filter("verdict", "filter_verdict", _bind(check_verdict, FilterConfig(keep_verdicts=tuple(keep))))
 
 
 # -- explain ------------------------------------------------------------------------------------------
@@ -732,8 +758,6 @@ def record_from_row(row: dict):
 def read_rows(path: str) -> Iterator[Tuple[int, Optional[dict], Optional[str]]]:
     """(line or row number, row, error) for each record of a JSONL or Parquet file, in order."""
     if path.endswith(".parquet"):
-        from transforms.io import read_parquet_rows
-
         for number, row in enumerate(read_parquet_rows(path), 1):
             yield number, row, None
         return
@@ -757,15 +781,20 @@ def explain_file(config: FilterConfig, path: str) -> Iterator[dict]:
     """One explanation per record of a JSONL/Parquet rollouts file, in input order.
 
     Each is ``{"line": n, "id": <rollout_id or id or None>, **explain_record(...)}``;
-    a line that isn't a JSON object gives ``{"line": n, "error": ...}``."""
+    a line that isn't a JSON object, or a row a check fails on, gives ``"error"``
+    instead of the decisions."""
     identifier = LanguageIdentifier().load() if config.check_language else None
     filters = filters_for(config, identifier)
     for number, row, error in read_rows(path):
         if error is not None:
             yield {"line": number, "error": error}
             continue
-        record = record_from_row(row)
-        yield dict(line=number, id=row.get("rollout_id") or row.get("id"), **explain_record(record, config, filters))
+        found = dict(line=number, id=row.get("rollout_id") or row.get("id"))
+        try:
+            found.update(explain_record(record_from_row(row), config, filters))
+        except Exception as exc:  # noqa: BLE001 - one bad row is reported, the rest still explained
+            found["error"] = f"check_failed: {error_text(exc)}"
+        yield found
 
 
 # -- the transform ------------------------------------------------------------------------------------

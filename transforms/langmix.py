@@ -1,35 +1,39 @@
 """Language mixing inside a chain of thought: R1's language-consistency measure.
 
-The measure is the share of target-language *units* in a text plus the longest
-passage written in another language:
+The measure is the share of target-language *units* in a text, plus the longest
+passage written in another language (a *foreign run*):
 
-- a unit is a word for scripts that separate words with spaces (Latin, Cyrillic,
-  Hangul, Arabic, ...) and a character for Han and Kana (Chinese and Japanese
-  have no spaces); Latin words need two letters, so variable names like ``x``
-  never count; Greek letters are maths and never count;
 - LaTeX (``$…$``, ``\\[…\\]``, environments, commands), code (fences, inline
-  code, ``snake_case``/``camelCase`` identifiers), URLs and numbers are removed
-  before anything is counted or detected;
-- **fast path, scripts**: letters of a script the target language doesn't use
-  (CJK in an English trace, Latin words in a Chinese one) are foreign; they are
-  found with one regular expression, and each maximal passage of them (spaces,
-  punctuation and digits in between) is a *foreign run*;
-- **slow path, same script** (Latin targets only): a sentence of more than
-  ``max_run_units`` words that carries function words of another language (or,
-  for English, accented letters) and no more of the target's is given to
-  langdetect; it is foreign when langdetect names another language with
-  probability ≥ ``min_detect_probability``. Sentences without such cues, and
-  short ones, never reach langdetect: it is slow and unreliable on short text
-  ("Let me check again." comes out French).
+  code, Asymptote), URLs and numbers are left out before anything is counted or
+  detected (``prose_text``);
+- a unit is a word for scripts that separate words with spaces (Latin, Cyrillic,
+  Hangul, ...) and a character for Han and Kana; Greek letters are maths and never
+  count. Latin words in a text whose target is not Latin-script only count with
+  two letters or more, and not as a variable next to an operator (``total - used``),
+  an identifier (``snake_case``, ``camelCase``), a unit, a function name or a point
+  name (``cm``, ``sin``, ``AB``);
+- **scripts** (the fast path): letters of a script the target language doesn't
+  use (CJK in an English trace, Latin words in a Chinese one) are foreign; each
+  maximal passage of them, with spaces, punctuation and digits in between, is a
+  foreign run;
+- **same script** (Latin targets): a sentence of more than ``max_run_units``
+  words that carries function words of another Latin language (or, for English,
+  accented letters) and no more of the target's own is given to langdetect. It is
+  foreign when langdetect names another language with probability ≥
+  ``min_detect_probability`` and the function words agree (a listed language must
+  show one of its own; an unlisted one, none of the target's). Sentences without
+  such cues, and short ones, never reach langdetect: it is slow, and unreliable on
+  short text ("Let me check again." comes out French).
 
 langdetect runs on a private ``DetectorFactory`` whose seed is set on the
-instance (never the class-wide ``DetectorFactory.seed``), and every call builds
-its own detector with its own seeded random generator, so results are the same
-in every process and thread. ``LanguageIdentifier.load()`` reads the profiles
-(about half a second); call it in ``DoFn.setup()``.
+instance (never the class-wide ``DetectorFactory.seed``), and each call builds
+its own detector with its own seeded random generator, so the results are the
+same in every process and thread. ``LanguageIdentifier.load()`` reads the
+profiles (about half a second): call it in ``DoFn.setup()``.
 """
 from __future__ import annotations
 
+import os
 import re
 import string
 import threading
@@ -74,7 +78,8 @@ _RUN_GAP = (r"\s\d!-/:-@\[-`{-~\u00a0-\u00bf\u2000-\u206f\u3000-\u3004\u3008-\u3
 
 # -- what is not prose ----------------------------------------------------------
 
-_CODE_FENCE = re.compile(r"(```|~~~).*?(?:\1|\Z)|\[asy\].*?(?:\[/asy\]|\Z)", re.S)
+_CODE_BLOCKS = tuple((re.compile(re.escape(opener) + r".*?(?:" + re.escape(closer) + r"|\Z)", re.S), opener)
+                     for opener, closer in (("```", "```"), ("~~~", "~~~"), ("[asy]", "[/asy]")))
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _DOUBLE_DOLLAR = re.compile(r"\$\$.*?\$\$", re.S)
 _BRACKET_MATH = re.compile(r"\\\[.*?\\\]", re.S)
@@ -87,8 +92,7 @@ _INLINE_MATH_END = re.compile(r"\$[^\s$][^$\n]{0,400}[.!?]\$(?!\d)")
 _INLINE_MATH = re.compile(r"\$[^\s$](?:[^$\n]{0,400}[^\s$])?\$(?!\d)")
 _LATEX_BLOCKS = ((_BRACKET_MATH, "\\[", "\n"), (_ENVIRONMENT, "\\begin", "\n"), (_PAREN_MATH, "\\(", " "))
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+\*?")
-_LATEX_NAME = re.compile(r"\\(?:begin|end)\{[^{}\n]*\}|\\[A-Za-z]+\*?")
-_URL = re.compile(r"https?://\S+|\bwww\.\S+|\S+@\S+\.\w+")
+_URL = re.compile(r"https?://\S+|\bwww\.\S+")
 _TAGS = re.compile(r"</?think>")
 
 #: Latin-script tokens that are maths or code, never words of a language.
@@ -113,7 +117,7 @@ _FUNCTION_WORDS: Dict[str, FrozenSet[str]] = {
               "other same just like these those when where here why over under both again us non",
         "fr": "le les des est une nous dans pour que qui avec sont donc mais du aux cette "
               "il elle pas sur leur être avons fait comme alors ainsi chaque "
-              "nombre réponse donc vérifions calculons",
+              "nombre réponse vérifions calculons",
         "de": "der das und ist nicht ein eine mit wir sich auch dem zu auf für ich "
               "sie wird sind noch nach bei oder aber dann dass jetzt zahl summe "
               "berechnen insgesamt",
@@ -134,7 +138,8 @@ def normalize_language(code: Optional[str]) -> Optional[str]:
     """``"zh-CN"`` → ``"zh"``; empty → None."""
     if not code or not code.strip():
         return None
-    return re.split(r"[-_]", code.strip().lower(), maxsplit=1)[0]
+    code = code.strip().lower()
+    return code if code.isalpha() else re.split(r"[-_]", code, maxsplit=1)[0]
 
 
 def scripts_of(language: str) -> FrozenSet[str]:
@@ -142,20 +147,16 @@ def scripts_of(language: str) -> FrozenSet[str]:
     return _LANGUAGE_SCRIPTS.get(normalize_language(language) or "", frozenset({"latin"}))
 
 
-def strip_latex_commands(text: str) -> str:
-    """``text`` without LaTeX command names (``\\frac``, ``\\begin{pmatrix}``), each replaced by a space."""
-    return _LATEX_NAME.sub(" ", text) if "\\" in text else text
-
-
 def prose_text(text: str) -> str:
-    """``text`` without LaTeX, code, URLs and think tags.
+    """``text`` without LaTeX, code (fences, inline code, Asymptote), URLs and think tags.
 
     Each is replaced by a space, display maths by a line break and inline maths
     that ends with a full stop by one, so sentence boundaries survive."""
     if not text:
         return ""
-    if "```" in text or "~~~" in text or "[asy]" in text:
-        text = _CODE_FENCE.sub(" ", text)
+    for pattern, opener in _CODE_BLOCKS:
+        if opener in text:
+            text = pattern.sub(" ", text)
     if "`" in text:
         text = _INLINE_CODE.sub(" ", text)
     if "$$" in text:
@@ -169,7 +170,7 @@ def prose_text(text: str) -> str:
         text = _INLINE_MATH.sub(" ", text)
     if "\\" in text:
         text = _LATEX_COMMAND.sub(" ", text)
-    if "://" in text or "www." in text or "@" in text:
+    if "://" in text or "www." in text:
         text = _URL.sub(" ", text)
     if "think>" in text:
         text = _TAGS.sub(" ", text)
@@ -179,33 +180,50 @@ def prose_text(text: str) -> str:
 # -- the identifier ---------------------------------------------------------------
 
 
+#: langdetect profiles of Latin-script languages: the only ones it is asked about
+#: (the script tells the others apart), and fewer profiles make it faster.
+LATIN_PROFILES = ("af", "ca", "cs", "cy", "da", "de", "en", "es", "et", "fi", "fr", "hr", "hu", "id", "it",
+                  "lt", "lv", "nl", "no", "pl", "pt", "ro", "sk", "sl", "so", "sq", "sv", "sw", "tl", "tr", "vi")
+#: langdetect sees at most this much of a text.
+_DETECT_CHARS = 2000
+
+
 class LanguageIdentifier:
     """langdetect with its own seeded profile set; thread-safe and deterministic.
 
     Cheap to build; ``load()`` reads the profiles (once, guarded by a lock) and
     warms the detector up. ``detect`` loads on first use if ``load`` wasn't called.
+    ``profiles``: the langdetect profiles (language codes) to tell apart.
     """
 
-    def __init__(self, seed: int = 0):
+    def __init__(self, seed: int = 0, profiles: Tuple[str, ...] = LATIN_PROFILES):
         self.seed = seed
+        self.profiles = profiles
         self._factory: Optional[DetectorFactory] = None
         self._lock = threading.Lock()
 
     def load(self) -> "LanguageIdentifier":
         with self._lock:
             if self._factory is None:
-                factory = DetectorFactory()
-                factory.load_profile(PROFILES_DIRECTORY)
-                factory.set_seed(self.seed)  # an instance attribute: other factories keep theirs
-                self._factory = factory
+                self._factory = self._new_factory()
         self.detect("Warm-up: this sentence is here to load the detector once.")
         return self
+
+    def _new_factory(self) -> DetectorFactory:
+        texts = []
+        for code in self.profiles:
+            with open(os.path.join(PROFILES_DIRECTORY, code), encoding="utf-8") as fh:
+                texts.append(fh.read())
+        factory = DetectorFactory()
+        factory.load_json_profile(texts)
+        factory.set_seed(self.seed)  # an instance attribute: other factories keep theirs
+        return factory
 
     def detect(self, text: str) -> Optional[Tuple[str, float]]:
         """(language, probability) of the most likely language, or None for text without letters."""
         if self._factory is None:
             self.load()
-        text = re.sub(r"[\d_]+", " ", text or "")
+        text = re.sub(r"[\d_]+", " ", (text or "")[:_DETECT_CHARS])
         if not re.search(r"[^\W\d_]", text):
             return None
         detector = self._factory.create()
@@ -232,7 +250,7 @@ class ForeignRun(NamedTuple):
 
 
 class LanguageMeasure(NamedTuple):
-    """What ``measure_mixing`` found in one text."""
+    """What ``MixingMeter.measure`` found in one text."""
 
     target: str
     target_units: Optional[int]  # None on the fast path (nothing foreign, nothing counted)
@@ -252,7 +270,6 @@ class LanguageMeasure(NamedTuple):
 class _Patterns(NamedTuple):
     """Compiled expressions and word sets for one target language."""
 
-    target_unit: "re.Pattern"  # one target unit (word or character)
     target_chars: Optional["re.Pattern"]  # a run of target characters counted one by one (Han, Kana)
     target_words: Optional["re.Pattern"]  # a target word (scripts with spaces)
     foreign_letter: "re.Pattern"  # any letter of a script the target doesn't use
@@ -270,17 +287,6 @@ class _Patterns(NamedTuple):
                 or bool(self.cue_letter is not None and self.cue_letter.search(text)))
 
 
-def _unit_pattern(scripts) -> str:
-    words = [_SCRIPTS[s][0] for s in scripts if _SCRIPTS[s][1] == "word"]
-    chars = [_SCRIPTS[s][0] for s in scripts if _SCRIPTS[s][1] == "char"]
-    parts = []
-    if words:
-        parts.append(f"[{''.join(words)}]+")
-    if chars:
-        parts.append(f"[{''.join(chars)}]")
-    return "|".join(parts)
-
-
 def _patterns(target: str) -> _Patterns:
     own = scripts_of(target)
     letters = "".join(_SCRIPTS[s][0] for s in _SCRIPTS if s not in own)
@@ -293,24 +299,35 @@ def _patterns(target: str) -> _Patterns:
     cue_letter = re.compile(f"[{_NON_ASCII_LATIN}]") if target == "en" else None
     chars = "".join(_SCRIPTS[x][0] for x in own if _SCRIPTS[x][1] == "char")
     words = "".join(_SCRIPTS[x][0] for x in own if _SCRIPTS[x][1] == "word")
-    return _Patterns(re.compile(_unit_pattern(own)), re.compile(f"[{chars}]+") if chars else None,
+    return _Patterns(re.compile(f"[{chars}]+") if chars else None,
                      re.compile(f"[{words}]+") if words else None, re.compile(letter), re.compile(run),
                      same_script, cue_words, cue_letter, same_script and not mine)
 
 
-_TOKEN_TABLE = bytes.maketrans((string.punctuation + string.digits).encode("ascii"),
-                               b" " * len(string.punctuation + string.digits))
+#: A unit of each non-Latin script: one character (Han, Kana) or one word.
+_SCRIPT_UNITS = {script: re.compile(f"[{chars}]" if kind == "char" else f"[{chars}]+")
+                 for script, (chars, kind) in _SCRIPTS.items() if script != "latin"}
+#: ASCII punctuation and digits → space, ASCII capitals → small letters.
+_TOKEN_TABLE = bytes.maketrans((string.punctuation + string.digits + string.ascii_uppercase).encode("ascii"),
+                               b" " * len(string.punctuation + string.digits) + string.ascii_lowercase.encode())
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；])")
 _LATIN_TOKEN = re.compile(r"[A-Za-z_\u00c0-\u024f][\w'’]*")
-_FUNCTION_WORD_TOKEN = re.compile(rf"[{_LATIN}]+")
+_LATIN_WORD = re.compile(rf"[{_LATIN}]+")
+
+
+def non_ascii_chars(text: str) -> str:
+    """The non-ASCII characters of ``text``, runs joined by spaces (usually a small part of it)."""
+    return "" if text.isascii() else " ".join(_NON_ASCII_RUN.findall(text))
 
 
 def word_tokens(text: str) -> List[bytes]:
-    """Lower-cased UTF-8 tokens of ``text``, split at ASCII whitespace, punctuation and digits.
+    """UTF-8 tokens of ``text`` split at ASCII whitespace, punctuation and digits, with
+    ASCII letters lower-cased.
 
     Bytes, because ``bytes.translate`` is fast on any text while ``str.translate``
     slows to a dictionary look-up per character as soon as one is not ASCII."""
-    return text.lower().encode("utf-8", "replace").translate(_TOKEN_TABLE).split()
+    return text.encode("utf-8", "replace").translate(_TOKEN_TABLE).split()
 
 
 class MixingMeter:
@@ -329,21 +346,25 @@ class MixingMeter:
             found = self._cache[target] = _patterns(target)
         return found
 
-    def measure(self, text: str, target: str, tokens: Optional[List[bytes]] = None) -> LanguageMeasure:
+    def measure(self, text: str, target: str, prose: Optional[str] = None, tokens: Optional[List[bytes]] = None,
+                non_ascii: Optional[str] = None) -> LanguageMeasure:
         """Target-language share and longest foreign run of ``text`` (LaTeX and code excluded).
 
-        ``tokens``: ``word_tokens(strip_latex_commands(text))`` if the caller has them. Fast path: with no
-        letter of a foreign script and no cue of another Latin language anywhere in
-        the raw text, nothing is foreign (removing LaTeX and code only takes text
-        away), so the share is 1.0 and the units are not counted (None)."""
+        ``prose`` (``prose_text(text)``), its ``tokens`` (``word_tokens(prose)``) and
+        ``non_ascii`` (``non_ascii_chars(text)``) may come from a caller that has them.
+        Fast path: with no letter of a foreign script in the text and no cue of
+        another Latin language in its prose, nothing is foreign: the share is 1.0
+        and the units are not counted (None)."""
         target = normalize_language(target) or "en"
         pats = self.patterns(target)
-        if not pats.foreign_letter.search(text):
-            if tokens is None and pats.same_script:
-                tokens = word_tokens(strip_latex_commands(text))
-            if not pats.has_cue(text, tokens or []):
+        prose = prose_text(text) if prose is None else prose
+        if pats.same_script:  # foreign letters and accents are never ASCII: look at the rest only
+            letters = non_ascii_chars(text) if non_ascii is None else non_ascii
+            tokens = word_tokens(prose) if tokens is None else tokens
+            if not pats.foreign_letter.search(letters) and not pats.has_cue(letters, tokens):
                 return LanguageMeasure(target, None, 0, 1.0, None, 0)
-        prose = prose_text(text)
+        elif not pats.foreign_letter.search(prose):
+            return LanguageMeasure(target, None, 0, 1.0, None, 0)
         runs: List[ForeignRun] = []
         own_script = prose
         if pats.foreign_letter.search(prose):
@@ -351,7 +372,7 @@ class MixingMeter:
             own_script = pats.foreign_run.sub(" ", prose)
         detected = 0
         if pats.same_script:  # Latin target: units are the tokens outside foreign-script runs
-            prose_tokens = word_tokens(own_script)
+            prose_tokens = tokens if own_script is prose and tokens is not None else word_tokens(own_script)
             target_units = len(prose_tokens)
             if pats.has_cue(own_script, prose_tokens):
                 found, detected = self._same_script_runs(own_script, prose_tokens, pats, target)
@@ -376,12 +397,13 @@ class MixingMeter:
                 runs.append(ForeignRun(units, self._name(passage, script), _preview(passage)))
         return runs
 
-    def _name(self, passage: str, script: str) -> str:
-        """The language of a foreign passage: by script, or langdetect for long Latin ones."""
-        if script == "latin" and len(passage.split()) > self.max_run_units:
-            found = self.identifier.detect(passage)
-            if found:
-                return found[0]
+    @staticmethod
+    def _name(passage: str, script: str) -> str:
+        """The language of a foreign passage: by script, or by function words for Latin ones."""
+        if script == "latin":
+            hits = function_word_hits(_LATIN_WORD.findall(passage))
+            best = max(hits, key=lambda lang: (hits[lang], lang == "en"))
+            return best if hits[best] else "latin"
         return _SCRIPT_LANGUAGE.get(script, script)
 
     def _same_script_runs(self, prose: str, tokens: List[bytes], pats: _Patterns,
@@ -393,7 +415,7 @@ class MixingMeter:
         none of the target's."""
         runs, detected = [], 0
         for sentence in _cued_sentences(prose, tokens, pats):
-            words = pats.target_unit.findall(sentence)
+            words = _LATIN_WORD.findall(sentence)
             if len(words) <= self.max_run_units:
                 continue
             hits = function_word_hits(words)
@@ -439,24 +461,19 @@ def function_word_hits(words: List[str]) -> Dict[str, int]:
 
 def _foreign_units(passage: str, latin_is_foreign: bool) -> Tuple[int, str]:
     """(units, majority script) of a foreign passage; Latin maths and code tokens don't count."""
-    if passage.isascii():  # the common case: Latin words in a CJK text
-        return (sum(map(_is_latin_word, _LATIN_TOKEN.findall(_OPERAND.sub(" ", passage))))
-                if latin_is_foreign else 0), "latin"
-    counts: Dict[str, int] = {}
-    for script, (chars, kind) in _SCRIPTS.items():
-        if script == "latin":
-            if latin_is_foreign:
-                words = _LATIN_TOKEN.findall(_OPERAND.sub(" ", passage))
-                counts[script] = sum(_is_latin_word(t) for t in words)
-            continue
-        pattern = f"[{chars}]" if kind == "char" else f"[{chars}]+"
-        found = re.findall(pattern, passage)
-        if found:
-            counts[script] = len(found)
-    if not counts:
-        return 0, "latin"
+    counts = {"latin": _latin_words(passage) if latin_is_foreign else 0}
+    if not passage.isascii():
+        for script, pattern in _SCRIPT_UNITS.items():
+            found = len(pattern.findall(passage))
+            if found:
+                counts[script] = found
     script = max(counts, key=lambda s: (counts[s], s))
     return sum(counts.values()), script
+
+
+def _latin_words(passage: str) -> int:
+    """Latin words of a passage that are words of a language (see ``_is_latin_word``)."""
+    return sum(map(_is_latin_word, _LATIN_TOKEN.findall(_OPERAND.sub(" ", passage))))
 
 
 def _is_latin_word(token: str) -> bool:
@@ -491,7 +508,7 @@ def detect_prompt_language(prompt: str, identifier: LanguageIdentifier) -> Optio
         return None
     if script != "latin":
         return "ja" if counts["kana"] and script == "han" else _SCRIPT_LANGUAGE[script]
-    words = [w.lower() for w in _FUNCTION_WORD_TOKEN.findall(prose)]
+    words = [w.lower() for w in _LATIN_WORD.findall(prose)]
     votes = sorted(((sum(w in fw for w in words), lang) for lang, fw in _FUNCTION_WORDS.items()), reverse=True)
     if votes[0][0] >= 2 and votes[0][0] > votes[1][0]:
         return votes[0][1]

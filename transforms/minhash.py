@@ -11,8 +11,10 @@ per-shingle Python loop (SHA-1 per shingle) is far too slow for a corpus, so:
   finished with the MurmurHash3 64-bit finalizer and cut to its high 32 bits
   (``shingle_hash32``). Because a polynomial hash of any substring follows from
   prefix sums, numpy hashes every shingle of a whole batch of documents at once;
-* the permutation step runs on a (num_perm × shingles) matrix per batch and
-  ``np.minimum.reduceat`` takes the per-document minima.
+* tokens are found, lower-cased and classified with lookup tables over the code
+  points of a whole batch (byte-wide for ASCII), never with a per-token Python loop;
+* the permutation step runs one permutation at a time over all the batch's shingles
+  and ``np.minimum.reduceat`` takes the per-document minima.
 
 ``datasketch.MinHash(num_perm, seed, hashfunc=shingle_hash32)`` fed with
 ``shingles(text)`` gives exactly the same hash values (tests check this), so the
@@ -45,6 +47,8 @@ _POLY_BASE_INV = pow(POLY_BASE, -1, 1 << 64)
 _WORD = re.compile(r"\w+")
 _SPACE = 32
 _BMP = 0x10000
+#: Characters whose lower case depends on context (capital sigma) or is two characters.
+_LOWER_EXCEPTIONS = ("\u03a3", "\u0130")
 _FMIX64 = (np.uint64(33), np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53))
 _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35))
 
@@ -53,8 +57,8 @@ _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2
 
 
 def canonical_text(text: str) -> str:
-    """NFKC and lower case: the text shingles are cut from."""
-    return unicodedata.normalize("NFKC", text or "").lower()
+    """NFKC and lower case: the text shingles are cut from (ASCII is already NFKC)."""
+    return _nfkc(text).lower()
 
 
 def word_tokens(text: str) -> List[str]:
@@ -204,6 +208,8 @@ class Shingler:
             raise ValueError(f"ngram must be at least 1, got {ngram}")
         self.shingle, self.ngram = shingle, ngram
         self._separators = _separator_table() if shingle == "word" else None
+        self._lower = _lower_table() if shingle == "word" else None
+        self._lower_separators = self._separators[self._lower] if shingle == "word" else None
         self._powers = np.ones(1, dtype=np.uint64)
         self._inverse_powers = np.ones(1, dtype=np.uint64)
 
@@ -216,56 +222,76 @@ class Shingler:
     def shingle_fingerprints(self, texts: Sequence[str]) -> Tuple[np.ndarray, np.ndarray]:
         """Like ``shingle_hashes`` with all 64 bits (for exact n-gram lookups)."""
         if self.shingle == "word":
-            values, docs = self._word_shingle_values(texts)
+            values, offsets = self._word_shingle_values(texts)
         else:
-            values, docs = self._char_shingle_values(texts)
-        return _fmix64(values), np.searchsorted(docs, np.arange(len(texts) + 1), "left")
+            values, offsets = self._char_shingle_values(texts)
+        return _fmix64(values), offsets
 
     def _word_shingle_values(self, texts: Sequence[str]) -> Tuple[np.ndarray, np.ndarray]:
         """Polynomial hashes of the word shingles, without building the shingles.
 
-        The texts are joined by a space, so no token crosses two texts. Token hashes
-        come from a prefix sum over the code points; a shingle is its tokens joined by
-        one space, so its hash is a sum of token hashes and spaces weighted by powers
-        of the base, again a difference of prefix sums (over tokens)."""
-        lowered = [canonical_text(t) for t in texts]
-        text_starts = np.zeros(len(lowered) + 1, dtype=np.int64)
-        np.cumsum([len(t) + 1 for t in lowered], out=text_starts[1:])
-        codes = _code_points(" ".join(lowered))
-        unit = (~self._is_separator(codes)).view(np.int8)
-        edges = np.diff(unit, prepend=np.int8(0), append=np.int8(0))
-        tok_starts, tok_ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        tok_docs = np.searchsorted(text_starts, tok_starts, "right") - 1
-        token_hashes = self._substring_hashes(codes, tok_starts, tok_ends)
-        # Each token's end in the text the shingles are cut from (tokens joined by one space).
+        The texts are joined by a space, so no token crosses two texts. A shingle is
+        its tokens joined by one space: in that "compact" text, a token's hash is its
+        hash in the raw text (a difference of prefix sums over code points) shifted by
+        a power of the base, so every shingle's hash is again a difference of prefix
+        sums, over tokens."""
+        codes, separators, text_starts = self._lowered_codes([_nfkc(t) for t in texts])
+        # Token bounds: where "is a word character" flips (starts and ends alternate).
+        flips = np.flatnonzero(np.diff(separators, prepend=True, append=True))
+        tok_starts, tok_ends = flips[0::2], flips[1::2]
         compact_ends = np.cumsum(tok_ends - tok_starts + 1) - 1
-        powers, inverse = self._power_tables(int(compact_ends[-1]) + 2 if len(compact_ends) else 1)
-        terms = token_hashes * inverse[compact_ends - 1] + np.uint64(_SPACE) * inverse[compact_ends]
+        powers, inverse = self._power_tables(len(codes) + 1)
+        raw = self._prefix_sums(codes)
+        # Each token, and the space after it, as terms of the compact text's prefix sum.
+        terms = (raw[tok_ends] - raw[tok_starts]) * powers[tok_ends - compact_ends]
+        terms += np.uint64(_SPACE) * inverse[compact_ends]
         prefix = np.zeros(len(terms) + 1, dtype=np.uint64)
         np.cumsum(terms, out=prefix[1:])
-        first, last = _unit_windows(tok_docs, len(texts), self.ngram)
+        first, last, offsets = _windows(np.searchsorted(tok_starts, text_starts), self.ngram)
         values = (prefix[last + 1] - prefix[first]) * powers[compact_ends[last] - 1]
         values -= np.uint64(_SPACE * _POLY_BASE_INV & _MASK64)
-        return values, tok_docs[first]
+        return values, offsets
 
     def _char_shingle_values(self, texts: Sequence[str]) -> Tuple[np.ndarray, np.ndarray]:
         """Polynomial hashes of every n-character window of the whitespace-collapsed texts."""
         collapsed = [" ".join(canonical_text(t).split()) for t in texts]
-        lengths = np.fromiter((len(t) for t in collapsed), dtype=np.int64, count=len(collapsed))
         codes = _code_points("".join(collapsed))
-        char_docs = np.repeat(np.arange(len(texts)), lengths)
-        first, last = _unit_windows(char_docs, len(texts), self.ngram)
-        return self._substring_hashes(codes, first, last + 1), char_docs[first]
+        bounds = np.zeros(len(collapsed) + 1, dtype=np.int64)
+        np.cumsum([len(t) for t in collapsed], out=bounds[1:])
+        first, last, offsets = _windows(bounds, self.ngram)
+        powers, _ = self._power_tables(len(codes) + 1)
+        prefix = self._prefix_sums(codes)
+        return (prefix[last + 1] - prefix[first]) * powers[last], offsets
 
-    def _substring_hashes(self, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        """Polynomial hash of ``codes[s:e]`` for every (s, e), from one prefix sum."""
-        powers, inverse = self._power_tables(len(codes) + 1)
+    def _prefix_sums(self, codes: np.ndarray) -> np.ndarray:
+        """``out[i] = sum(codes[j] * POLY_BASE**-j for j < i)``: the hash of ``codes[s:e]``
+        is ``(out[e] - out[s]) * POLY_BASE**(e - 1)`` (mod 2**64)."""
+        _, inverse = self._power_tables(len(codes) + 1)
         prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
-        np.cumsum(codes * inverse[: len(codes)], out=prefix[1:])
-        return (prefix[ends] - prefix[starts]) * powers[ends - 1]
+        np.multiply(codes, inverse[: len(codes)], out=prefix[1:])
+        np.cumsum(prefix[1:], out=prefix[1:])
+        return prefix
+
+    def _lowered_codes(self, texts: Sequence[str]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Code points of the lower-cased texts joined by a space, whether each is a
+        non-word character (a token separator), and where each text starts.
+
+        ASCII takes a byte-wide path; other text is lowered by table unless it holds a
+        character the table can't lower (context-dependent, longer, or astral)."""
+        joined = " ".join(texts)
+        if joined.isascii():
+            codes = np.frombuffer(joined.lower().encode("ascii"), dtype=np.uint8)
+            return codes, self._separators[codes], _starts(texts)
+        codes = _code_points(joined)
+        if any(char in joined for char in _LOWER_EXCEPTIONS) or codes.max() >= _BMP:
+            lowered = [t.lower() for t in texts]
+            codes = _code_points(" ".join(lowered))
+            return codes, self._is_separator(codes), _starts(lowered)
+        index = codes.astype(np.intp)
+        return self._lower[index], self._lower_separators[index], _starts(texts)
 
     def _is_separator(self, codes: np.ndarray) -> np.ndarray:
-        """Non-word code points (the word shingles' token separators)."""
+        """Non-word code points, for any code point."""
         flags = np.take(self._separators, codes, mode="clip")
         astral = np.flatnonzero(codes >= _BMP)
         for index in astral:
@@ -323,26 +349,41 @@ def _separator_table() -> np.ndarray:
     return np.array([not (chr(c).isalnum() or c == 95) for c in range(_BMP)], dtype=bool)
 
 
+def _lower_table() -> np.ndarray:
+    """For every BMP code point: the code point of its lower case (itself when that is
+    not one character)."""
+    lowered = [chr(c).lower() for c in range(_BMP)]
+    return np.array([ord(low) if len(low) == 1 else c for c, low in enumerate(lowered)], dtype=np.uint32)
+
+
+def _starts(texts: Sequence[str]) -> np.ndarray:
+    """Where each text starts in the texts joined by one space (and the end)."""
+    starts = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum([len(t) + 1 for t in texts], out=starts[1:])
+    return starts
+
+
+def _nfkc(text: str) -> str:
+    text = text or ""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
 def _code_points(text: str) -> np.ndarray:
-    """The text's code points as uint64 (lone surrogates kept)."""
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    """The text's code points (lone surrogates kept)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def _unit_windows(unit_docs: np.ndarray, count: int, ngram: int) -> Tuple[np.ndarray, np.ndarray]:
-    """(first, last) unit index of every shingle: each run of ``ngram`` units inside one
-    text, or all the units of a text that has fewer; ordered by text and position."""
-    first = np.arange(max(len(unit_docs) - ngram + 1, 0))
-    first = first[unit_docs[first] == unit_docs[first + ngram - 1]]
-    last = first + ngram - 1
-    per_doc = np.bincount(unit_docs, minlength=count)
-    short = np.flatnonzero((per_doc > 0) & (per_doc < ngram))
-    if len(short):
-        doc_first = np.searchsorted(unit_docs, short, "left")
-        first = np.concatenate([first, doc_first])
-        last = np.concatenate([last, doc_first + per_doc[short] - 1])
-        order = np.argsort(first, kind="stable")
-        first, last = first[order], last[order]
-    return first, last
+def _windows(unit_bounds: np.ndarray, ngram: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(first, last, offsets): first and last unit of every shingle, text ``i``'s at
+    ``[offsets[i], offsets[i + 1])``; text ``i`` has units ``[bounds[i], bounds[i + 1])``,
+    its shingles are its runs of ``ngram`` units (all of them if it has fewer)."""
+    counts = np.diff(unit_bounds)
+    per_text = np.where(counts >= ngram, counts - ngram + 1, counts > 0)
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(per_text, out=offsets[1:])
+    first = np.arange(offsets[-1]) + np.repeat(unit_bounds[:-1] - offsets[:-1], per_text)
+    last = first + np.repeat(np.minimum(counts, ngram) - 1, per_text)
+    return first, last, offsets
 
 
 def _geometric(base: int, size: int) -> np.ndarray:

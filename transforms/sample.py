@@ -115,9 +115,6 @@ class SampleConfig:
     torch_threads: int = 1
     device: str = "cpu"
     dtype: str = "float32"  # torch dtype of the weights (GGUF files are dequantized to it)
-    #: accelerator resource hint of the sampling step only, e.g.
-    #: "type:nvidia-l4;count:1;install-nvidia-driver" (Dataflow)
-    accelerator: Optional[str] = None
     #: one model per worker VM shared by its processes (Beam's share_model_across_processes)
     share_model: bool = False
     # -- vllm
@@ -480,11 +477,11 @@ def to_outcome(generated: Generated, config: SampleConfig, seed: int, config_has
 class Progress:
     """Running totals of one handler (one worker process) for the live log line."""
 
-    def __init__(self):
-        self.started: Optional[float] = None
+    def __init__(self, started: float):
+        self.started = started
         self.prompts = self.failed = self.rollouts = self.reused = self.tokens = 0
 
-    def add(self, outcomes: Sequence[Outcome], now: float) -> None:
+    def add(self, outcomes: Sequence[Outcome]) -> None:
         self.prompts += len(outcomes)
         self.failed += sum(o.error is not None for o in outcomes)
         self.rollouts += sum(len(o.rollouts) for o in outcomes)
@@ -528,9 +525,8 @@ class SampleModelHandler(ModelHandler):
         return backend
 
     def run_inference(self, batch: Sequence, model: Backend, inference_args=None) -> Iterable[Outcome]:
-        if self._progress is None:
-            self._progress = Progress()
-            self._progress.started = time.perf_counter()
+        if self._progress is None:  # one per worker process, created with its first batch
+            self._progress = Progress(time.perf_counter())
         generated = generate_for_problems(model, batch, self._config, self._seed)
         outcomes = [to_outcome(g, self._config, self._seed, self._config_hash) for g in generated]
         if self._journal_dir:
@@ -538,7 +534,7 @@ class SampleModelHandler(ModelHandler):
             persist_chunk(self._journal_dir,
                           [r for o in outcomes for r in o.rollouts if r.rollout_id not in reused])
         now = time.perf_counter()
-        self._progress.add(outcomes, now)
+        self._progress.add(outcomes)
         logger.info(self._progress.line(now))
         return outcomes
 
@@ -578,8 +574,9 @@ class GenerateRollouts(beam.PTransform):
     (stage "sample", step "generate"). ``completed``: a PCollection of Rollouts
     persisted by earlier runs (read from the journal); those still expected are
     emitted again instead of being generated. ``journal_dir``: where each model
-    batch's new rollouts are persisted first. Only the generation step carries
-    the ``config.accelerator`` resource hint."""
+    batch's new rollouts are persisted first. GPU placement: the launcher puts
+    ``--sample_resource_hint accelerator=...`` on this transform only (see
+    :mod:`pipelines.runners`)."""
 
     def __init__(self, config: SampleConfig, seed: int, config_hash: str, completed=None,
                  journal_dir: Optional[str] = None):
@@ -604,10 +601,7 @@ class GenerateRollouts(beam.PTransform):
 
     def expand(self, problems):
         handler = SampleModelHandler(self._config, self._seed, self._config_hash, self._journal_dir)
-        inference = RunInference(handler)
-        if self._config.accelerator:
-            inference = inference.with_resource_hints(accelerator=self._config.accelerator)
-        outcomes, failed = self._tasks(problems) | "Generate" >> inference.with_exception_handling()
+        outcomes, failed = self._tasks(problems) | "Generate" >> RunInference(handler).with_exception_handling()
         emitted = outcomes | "Emit" >> (
             beam.ParDo(_EmitRollouts(self._config_hash))
             .with_output_types(Rollout, **{DEAD: DeadLetter})

