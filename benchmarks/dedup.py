@@ -29,6 +29,7 @@ import os
 import random
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -178,6 +179,7 @@ def phase_stage(count: int, pool, config: DedupConfig) -> dict:
     cpu, wall = time.process_time() - start, time.time() - wall
     with open(os.path.join(out_dir, "rejected"), encoding="utf-8") as fh:
         rejected = int(fh.read().strip())
+    shutil.rmtree(out_dir)
     generation = time.process_time()
     for index in range(count):
         record(index)
@@ -233,7 +235,9 @@ def child(name: str, count: int) -> dict:
     subprocess.run([sys.executable, os.path.abspath(__file__), "--phase", name, "--docs", str(count),
                     "--out", out], check=True, env=env, cwd=ROOT)
     with open(out, encoding="utf-8") as fh:
-        return json.load(fh)
+        result = json.load(fh)
+    os.remove(out)
+    return result
 
 
 def rate(result: dict) -> tuple:

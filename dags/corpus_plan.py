@@ -39,7 +39,10 @@ def default_settings(repo: str) -> Dict[str, Any]:
     }
 
 
-def merge_settings(params: Dict[str, Any], variables: Dict[str, Any], defaults: Dict[str, Any]) -> Dict[str, Any]:
+Settings = Dict[str, Any]
+
+
+def merge_settings(params: Settings, variables: Settings, defaults: Settings) -> Settings:
     """Per setting: the param if set, else the Variable if set, else the default."""
     merged = {}
     for key in SETTINGS:

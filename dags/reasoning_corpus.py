@@ -20,7 +20,10 @@
 Settings: ``repo``, ``python``, ``config``, ``output_base``, ``runner_profile``,
 ``beam_options`` (a JSON mapping of Beam flags), ``input``, ``limit``. The schedule
 comes from the environment variable ``REASONING_CORPUS_SCHEDULE`` (default ``@weekly``),
-the number of retries of a task from ``REASONING_CORPUS_RETRIES`` (default 2).
+the retries of a task from ``REASONING_CORPUS_RETRIES`` (default 2) and
+``REASONING_CORPUS_RETRY_DELAY_S`` (default 300). A retried stage starts over
+from its launcher (old outputs withdrawn and cleared first), under the same
+folder and job name.
 """
 from __future__ import annotations
 
@@ -33,13 +36,15 @@ from airflow.providers.apache.beam.operators.beam import BeamRunPythonPipelineOp
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG, Param, Variable, task
 
-if os.path.dirname(os.path.abspath(__file__)) not in sys.path:  # the scheduler adds dags/; a bare DagBag doesn't
-    sys.path.append(os.path.dirname(os.path.abspath(__file__)))
-from corpus_plan import SETTINGS, STAGES, VARIABLE_PREFIX, build_plan, default_settings, merge_settings
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:  # the scheduler puts dags/ on the path; a bare DagBag does not
+    sys.path.append(HERE)
+from corpus_plan import (  # noqa: E402 - after the path is set
+    SETTINGS, STAGES, VARIABLE_PREFIX, build_plan, default_settings, merge_settings)
 
 DAG_ID = "reasoning_corpus"
 #: The checkout this file belongs to (dags/ is inside it) unless a Variable says otherwise.
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(HERE)
 
 
 class CorpusStageOperator(BeamRunPythonPipelineOperator):
@@ -70,15 +75,18 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     render_template_as_native_obj=True,
-    default_args={"retries": int(os.environ.get("REASONING_CORPUS_RETRIES", "2")),
-                  "retry_delay": timedelta(minutes=5)},
+    default_args={
+        "retries": int(os.environ.get("REASONING_CORPUS_RETRIES", "2")),
+        "retry_delay": timedelta(seconds=float(os.environ.get("REASONING_CORPUS_RETRY_DELAY_S", "300"))),
+    },
     params={
         "config": Param(None, type=["null", "string"], description="run config YAML"),
         "runner_profile": Param(None, type=["null", "string"],
                                 description="profile of configs/runners.yaml ([FILE:]NAME)"),
         "beam_options": Param({}, type="object", description="Beam flags over the profile's"),
         "output_base": Param(None, type=["null", "string"], description="runs go to OUTPUT_BASE/runs/"),
-        "input": Param(None, type=["null", "string"], description="problems file/glob (else the config's sources)"),
+        "input": Param(None, type=["null", "string"],
+                       description="problems file/glob (else the config's sources)"),
         "limit": Param(None, type=["null", "integer"], description="at most this many problems from input"),
         "python": Param(None, type=["null", "string"], description="the project's python"),
         "repo": Param(None, type=["null", "string"], description="the project's checkout"),

@@ -21,6 +21,7 @@ from transforms.sample import SampleConfig
 from transforms.verify import VerifyConfig
 from transforms.filters import FilterConfig
 from transforms.dedup import DedupConfig
+from transforms.decontam import DecontamConfig
 from transforms.mix import MixConfig
 
 
@@ -32,6 +33,7 @@ class ConfigError(ValueError):
 class CurateConfig:
     verify: VerifyConfig = VerifyConfig()
     filters: FilterConfig = FilterConfig()
+    decontam: DecontamConfig = DecontamConfig()
     dedup: DedupConfig = DedupConfig()
 
 

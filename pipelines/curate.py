@@ -8,7 +8,8 @@ from pipelines.config import RunConfig
 from schemas.records import DeadLetter, Rejection, Rollout, VerifiedRollout
 from transforms import accounting
 from transforms import io as rio
-from transforms.dedup import DedupExact
+from transforms.decontam import DecontaminateBenchmarks, count_by_benchmark
+from transforms.dedup import DedupExact, DedupMinHash
 from transforms.filters import FilterRollouts
 from transforms.verify import VerifyAnswers
 
@@ -19,8 +20,11 @@ def build(pipeline, config: RunConfig, rollout_files: List[str], out_dir: str) -
     rollouts = pipeline | "ReadRollouts" >> rio.ReadRecords(rollout_files, Rollout)
     verified = rollouts | "Verify" >> VerifyAnswers(config.curate.verify)
     filtered = verified.kept | "Filter" >> FilterRollouts(config.curate.filters)
-    deduped = filtered.kept | "Dedup" >> DedupExact(config.curate.dedup)
-    rejected, dead = common.merge_stage_outputs(pipeline, "Curate", [verified, filtered, deduped])
+    clean = filtered.kept | "Decontaminate" >> DecontaminateBenchmarks(config.curate.decontam)
+    exact = clean.kept | "DedupExact" >> DedupExact(config.curate.dedup)
+    deduped = exact.kept | "DedupMinHash" >> DedupMinHash(config.curate.dedup)
+    rejected, dead = common.merge_stage_outputs(
+        pipeline, "Curate", [verified, filtered, clean, exact, deduped])
     common.write_outputs({"curated": deduped.kept, "rejections": rejected, "dead_letters": dead},
                          out_dir, OUTPUTS, max_rows=config.mix.max_rows_per_shard)
 
@@ -37,7 +41,9 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> d
         "curate", rollouts_in, kept=outputs["curated"]["rows"],
         rejected=outputs["rejections"]["rows"], dead=outputs["dead_letters"]["rows"])}
     manifest = common.base_manifest("curate", config)
+    contamination = count_by_benchmark(
+        rio.read_columns(accounting.paths(outputs, "rejections"), ["reason", "detail"]))
     manifest.update(outputs=common.relativize(outputs, out_dir), funnel=funnel, accounting=lines,
-                    upstream={"sample": in_dir})
+                    contamination=contamination, upstream={"sample": in_dir})
     rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)
     return manifest

@@ -66,6 +66,7 @@ def selection_report(outputs: Dict[str, dict], config: MixConfig) -> dict:
 
 
 def per_kind(buckets: Dict[str, dict], name: str, kinds) -> Dict[str, int]:
+    """A bucket column (target, supply, selected, shortfall) summed per kind."""
     out = {k: 0 for k in kinds}
     for bucket, entry in buckets.items():
         kind = bucket.split("/", 1)[0]

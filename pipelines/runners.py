@@ -40,6 +40,7 @@ from apache_beam.pipeline import PipelineVisitor
 from apache_beam.transforms.resources import merge_resource_hints, parse_resource_hints
 
 from pipelines.common import CorpusOptions, DryRun
+from transforms import io as rio
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROFILES_FILE = os.path.join(REPO, "configs", "runners.yaml")
@@ -249,8 +250,6 @@ def translate(pipeline) -> dict:
 
 def _stub_manifest(stage_dir: str, stage: str, outputs) -> None:
     """A stand-in upstream manifest for a dry run: one (absent) file per output."""
-    from transforms import io as rio
-
     files = {name: {"files": [{"path": f"{name}-00000-of-00001.parquet", "rows": 0, "bytes": 0,
                                "sha256": ""}], "rows": 0} for name in outputs}
     rio.write_json(rio.join(stage_dir, rio.MANIFEST), {"stage": stage, "outputs": files})

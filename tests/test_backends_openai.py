@@ -336,11 +336,12 @@ def test_transformers_serve_killed_and_restarted_mid_run(transformers_server, mo
     worker = threading.Thread(
         target=lambda: outcome.setdefault("generated", generate_for_problems(backend, problems, config, SEED)))
     worker.start()
+    answered = '"POST /v1/chat/completions HTTP/1.1" 200'
     deadline = time.monotonic() + 120
-    while "200 OK" not in transformers_server.log_tail(100_000) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    while answered not in transformers_server.log_tail(100_000) and time.monotonic() < deadline:
+        time.sleep(0.1)
     transformers_server.kill()  # mid-run: some requests answered, the rest not yet
-    answered_before = transformers_server.log_tail(100_000).count("200 OK")
+    answered_before = transformers_server.log_tail(100_000).count(answered)
     time.sleep(2.0)
     transformers_server.start(timeout_s=120)
     worker.join(timeout=240)

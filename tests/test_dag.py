@@ -104,7 +104,8 @@ def test_unknown_profile_and_bad_beam_options():
 def _airflow_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PYTHONPATH", "VIRTUAL_ENV"))}
     env.update(AIRFLOW_HOME=str(tmp_path / "airflow-home"), AIRFLOW__CORE__DAGS_FOLDER=os.path.join(ROOT, "dags"),
-               AIRFLOW__CORE__LOAD_EXAMPLES="False", REASONING_CORPUS_RETRIES="0", HF_HUB_OFFLINE="1",
+               AIRFLOW__CORE__LOAD_EXAMPLES="False", REASONING_CORPUS_RETRIES="1",
+               REASONING_CORPUS_RETRY_DELAY_S="1", HF_HUB_OFFLINE="1",
                TOKENIZERS_PARALLELISM="false")
     return env
 
@@ -121,7 +122,7 @@ if dag is not None:
         tasks={t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks},
         kinds={t.task_id: type(t).__mro__[1].__name__ if t.task_id in ("sample", "curate", "mix")
                else type(t).__name__ for t in dag.tasks},
-        max_active_runs=dag.max_active_runs, catchup=dag.catchup, schedule=str(dag.timetable.summary),
+        max_active_runs=dag.max_active_runs, catchup=dag.catchup, schedule=str(dag.schedule),
         params=sorted(dag.params.keys()),
         stage={k: str(getattr(dag.get_task("mix"), k)) for k in ("py_file", "py_options", "runner")},
         verify=dag.get_task("verify").bash_command)

@@ -10,7 +10,7 @@ import pytest
 from apache_beam.testing import test_pipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from schemas.records import SCHEMA_VERSION, Problem, to_dict
+from schemas.records import SCHEMA_VERSION, Problem
 from tests.factories import verified
 from transforms.common import make_rejection, stable_hash
 from transforms.examples import assistant_content
@@ -260,8 +260,8 @@ def tiny(check):
     from transforms.sample import generate_for_problems, make_rollouts
 
     teacher = Teacher.load(TINY)
-    # three sums the tiny model gets right some of the time (it is worse at differences)
-    problems = [p for p in _problems(12, seed=5) if "+" in p.prompt][:3]
+    # small sums: the tiny model gets them right some of the time (differences hardly ever)
+    problems = [p for p in _problems(8, seed=5) if "+" in p.prompt and int(p.reference_answer) < 60]
     generated = generate_for_problems(teacher.backend, problems, TINY, seed=1)
     rollouts = [r for g in generated for r in make_rollouts(g, TINY, 1, "test")]
     verified_rollouts = [project(VerifiedRollout, r, pass_rate=0.0, **check(r, r.answer or r.completion))

@@ -131,4 +131,8 @@ def test_killed_sample_resumes_without_duplicates_gaps_or_asking_twice(tmp_path)
     # latency is 0, so every field is reproducible)
     fresh = [r for g in generate_for_problems(backend, problems, config.sample, config.seed)
              for r in make_rollouts(g, config.sample, config.seed, config.config_hash)]
-    assert sorted(rollouts) == sorted(fresh)
+    by_id = {r.rollout_id: r for r in rollouts}
+    differences = {f.rollout_id: {k: (getattr(by_id[f.rollout_id], k), v) for k, v in f._asdict().items()
+                                  if getattr(by_id[f.rollout_id], k) != v}
+                   for f in fresh if by_id[f.rollout_id] != f}
+    assert not differences, differences

@@ -1,6 +1,6 @@
 """Runner option sets, the Sample-only resource hint, --dry-run for Dataflow and Flink
-(offline), and byte-identical shards across DirectRunner modes, worker counts and
-PYTHONHASHSEED values."""
+(offline), and byte-identical shards across DirectRunner modes, worker counts,
+PYTHONHASHSEED values and a portable job service."""
 import glob
 import json
 import os
@@ -217,6 +217,8 @@ MODES = [
     ("in_memory", "0", ["--direct_running_mode=in_memory", "--direct_num_workers=1"]),
     ("multi_threading x3", "1", ["--direct_running_mode=multi_threading", "--direct_num_workers=3"]),
     ("multi_processing x2", "2", ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]),
+    # the portable path: Beam's own job service in process, SDK workers over the Fn API
+    ("portable job service", "3", ["--profile", "portable", "--job_endpoint=embed"]),
 ]
 
 
@@ -234,7 +236,7 @@ def _shards(out):
 
 
 @pytest.mark.slow
-def test_shards_are_byte_identical_across_modes_worker_counts_and_hash_seeds(tmp_path):
+def test_shards_are_byte_identical_across_modes_worker_counts_hash_seeds_and_runners(tmp_path):
     config = _config(tmp_path)
     outputs = {}
     for name, seed, flags in MODES:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import json
 import math
 import os
 import time
@@ -17,7 +18,7 @@ from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
 from apache_beam.testing.test_pipeline import TestPipeline as BeamPipeline  # noqa: E402
 from apache_beam.testing.util import assert_that, equal_to, is_not_empty  # noqa: E402
 
-from schemas.records import SCHEMA_VERSION, DeadLetter, Rollout  # noqa: E402
+from schemas.records import SCHEMA_VERSION, DeadLetter, Rollout, to_dict  # noqa: E402
 from tests import factories  # noqa: E402
 from transforms.common import derive_seed  # noqa: E402
 from transforms import sample as sample_module  # noqa: E402
@@ -599,17 +600,34 @@ def test_real_model_stop_strings_end_the_sample(smollm2):
     assert 1 <= cut.samples[0].completion_tokens < whole.samples[0].completion_tokens
 
 
+def _append_json(record, path):
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(to_dict(record)) + "\n")
+
+
 @pytest.mark.slow
-def test_real_model_through_beam():
-    config = dataclasses.replace(REAL, max_tokens=16, batch_size=2)
+def test_real_model_through_beam_from_the_converted_directory(smollm2, tmp_path):
+    """The pipeline, loading the HF directory converted from the GGUF, samples
+    exactly what the GGUF-loaded backend samples alone."""
+    from tests.backend_support import converted_model
+
+    config = dataclasses.replace(REAL, model=converted_model(), max_tokens=16, batch_size=2)
     problems = [factories.problem(source_id=str(i), prompt=p) for i, p in enumerate(PROMPTS[:2])]
+    rows = tmp_path / "rollouts.jsonl"
     pipeline, out = _run_pipeline(config, problems)
     summary = out.kept | beam.Map(
         lambda r: (r.problem_id, r.sample_index, r.backend, 1 <= r.completion_tokens <= 16))
     assert_that(summary, equal_to(
         [(p.problem_id, i, "transformers", True) for p in problems for i in range(2)]))
     assert_that(out.dead, equal_to([]), label="NoDead")
+    _ = out.kept | beam.Map(_append_json, str(rows))
     pipeline.run().wait_until_finish()
+    piped = {(r["problem_id"], r["sample_index"]): r["completion"]
+             for r in map(json.loads, rows.read_text().splitlines())}
+    gguf = _with_config(smollm2, max_tokens=16)
+    for generated in generate_for_problems(gguf, problems, gguf.config, SEED):
+        for index, sample in zip(generated.indices, generated.result.samples):
+            assert piped[(generated.problem.problem_id, index)] == sample.text
 
 
 # -- resume: reuse persisted rollouts, generate only the missing ones ---------------------

@@ -410,10 +410,32 @@ PATHOLOGICAL = {
     "python_in_dollars": f"$__import__('os').system('touch {PWNED}')$",
     "sympy_function_names": "Function('f')(exec)",
     "null_and_bidi": "2\x00\u202e1",
+    "deep_parens_short": "(" * 300 + "1" + ")" * 300,
+    "nested_sqrt_short": "\\sqrt{" * 60 + "2" + "}" * 60,
+    "long_complex": "1" * 5000 + "+" + "2" * 5000 + "i",
+    "long_radical": "1" * 3000 + "\\sqrt{" + "7" * 3000 + "}",
+    "long_tuple": "(" + ",".join(["1"] * 3000) + ")",
 }
 
 
+def test_cheap_paths_stay_fast_on_pathological_answers():
+    """Everything that runs in the parent (no child, no bound but its own speed)."""
+    from transforms.matching import oversized
+
+    started = time.monotonic()
+    for answer in PATHOLOGICAL.values():
+        for gold in ("2", "(1, 2)", "\\sqrt{2}", "x < 3", "Paris"):
+            exact_verdict(gold, answer)
+            oversized(gold, answer)
+        inequality_to_interval(answer)
+        answer_key(answer)
+        normalize_gold(answer)
+        knowledge_verdict("2", answer, **KNOWLEDGE)
+    assert time.monotonic() - started < 5.0
+
+
 @pytest.mark.slow
+@pytest.mark.timeout(180)  # each answer is bounded; a hang in the parent must fail, not stall the suite
 def test_pathological_answers_are_bounded_and_never_executed():
     timeout_s = 1.0
     config = VerifyConfig(timeout_s=timeout_s)

@@ -31,12 +31,20 @@ from transforms.io import (
 #: Keys of an accounting line that are not a share of its inputs.
 NOT_PARTS = frozenset({"in", "rollouts"})
 
-#: How the stages chain: (stage, its key) must equal (upstream stage, its key).
+#: How the stages chain: (stage, its key) must equal the sum of (upstream line, key)
+#: terms; the first term's line must be there, the others count 0 when absent (the
+#: journey line exists only when journeys are on: mix takes the curated rollouts plus
+#: the wrong attempts the journey step took in).
 CHAIN = (
-    ("sample", "in", "ingest", "problems"),
-    ("curate", "in", "sample", "rollouts"),
-    ("mix", "in", "curate", "kept"),
+    ("sample", "in", (("ingest", "problems"),)),
+    ("curate", "in", (("sample", "rollouts"),)),
+    ("mix", "in", (("curate", "kept"), ("journey", "in"))),
 )
+
+
+#: Accounting lines named after the ``stage`` column of rejections and dead letters
+#: (a sub-step's line, like mix's journey, shares its stage's column).
+STAGES = ("ingest", "sample", "curate", "mix")
 
 
 class AccountingError(RuntimeError):
@@ -176,16 +184,17 @@ def _accounting_problems(manifest: dict) -> List[str]:
         parts = sum(v for k, v in line.items() if k not in NOT_PARTS)
         if line.get("in") != parts:
             problems.append(f"accounting: {stage}: {line.get('in')} in but {parts} out ({line})")
-    for stage, key, upstream, upstream_key in CHAIN:
-        if stage in lines and upstream in lines:
-            if lines[stage].get(key) != lines[upstream].get(upstream_key):
-                problems.append(f"accounting: {stage}.{key}={lines[stage].get(key)} but "
-                                f"{upstream}.{upstream_key}={lines[upstream].get(upstream_key)}")
+    for stage, key, terms in CHAIN:
+        if stage in lines and terms[0][0] in lines:
+            upstream = sum(lines.get(line, {}).get(term_key, 0) for line, term_key in terms)
+            if lines[stage].get(key) != upstream:
+                names = " + ".join(f"{line}.{term_key}" for line, term_key in terms)
+                problems.append(f"accounting: {stage}.{key}={lines[stage].get(key)} but {names}={upstream}")
     funnel_counts = manifest.get("funnel", {})
     for kind, key in (("rejected", "rejected"), ("dead_letters", "dead")):
         counted = by_stage(funnel_counts.get(kind, {}))
         for stage, line in lines.items():
-            if key in line and line[key] != counted.get(stage, 0):
+            if stage in STAGES and key in line and line[key] != counted.get(stage, 0):
                 problems.append(f"funnel: {stage}: {counted.get(stage, 0)} {kind} in the funnel, "
                                 f"{line[key]} in the accounting")
     data = manifest.get("outputs", {}).get("data/train")

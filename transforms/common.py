@@ -66,11 +66,23 @@ def record_id_of(record) -> str:
     raise TypeError(f"record {type(record).__name__} has no id field")
 
 
+def record_type_name(record) -> str:
+    """The record type's name, by its fields: on portable runners records can arrive as
+    Beam-generated classes (``BeamSchema_…``) with the same fields, never as ours."""
+    from schemas.records import RECORD_TYPES
+
+    fields = tuple(getattr(record, "_fields", ()))
+    for name, cls in RECORD_TYPES.items():
+        if cls._fields == fields:
+            return name
+    return type(record).__name__
+
+
 def make_rejection(record, stage: str, step: str, reason: str, detail: str = "") -> Rejection:
     """A Rejection carrying the whole record as JSON, so nothing is lost."""
     return Rejection(
         record_id=record_id_of(record),
-        record_type=type(record).__name__,
+        record_type=record_type_name(record),
         problem_id=getattr(record, "problem_id", ""),
         source=getattr(record, "source", ""),
         stage=stage,

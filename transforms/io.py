@@ -277,3 +277,12 @@ def published_files(stage_dir: str, name: str) -> List[str]:
     base = FileSystems.split(path)[0]
     files = manifest.get("outputs", {}).get(name, {}).get("files", [])
     return [resolve_path(base, f["path"]) for f in files]
+
+
+def read_columns(paths: Iterable[str], columns: typing.Sequence[str]) -> List[dict]:
+    """Rows holding only ``columns``, over Parquet files (for launcher-side reports)."""
+    rows: List[dict] = []
+    for path in paths:
+        with FileSystems.open(path) as fh:
+            rows.extend(pq.read_table(io.BytesIO(fh.read()), columns=list(columns)).to_pylist())
+    return rows

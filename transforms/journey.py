@@ -303,6 +303,8 @@ def build_journey(wrong, correct: Sequence, teacher: Optional[Teacher], check: C
     if mode is None:
         return Outcome(None, "journey_select", "no_correct_rollout", "splice needs a correct rollout")
     text = attempt_text(wrong)
+    if not text:
+        return Outcome(None, "journey_select", "empty_attempt", "the wrong rollout has no text")
     step = locate_first_wrong_step(wrong, text, teacher, check, config, seed) if config.locate else None
     prefix = text[: step_ends(text)[step]] if step is not None else text
     transition = pick_transition(config, seed, wrong.rollout_id)

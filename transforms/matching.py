@@ -22,6 +22,9 @@ from transforms.extract import clean_answer
 #: Longest answer the exact path parses as a number (longer ones go to math-verify,
 #: which runs bounded in its child process).
 MAX_PLAIN_NUMBER_CHARS = 100
+#: Longest answer the exact path looks at beyond string equality: every rule is a
+#: regular expression or a scan over the answer, and stays fast under this bound.
+MAX_CHEAP_CHARS = 2000
 
 _PLAIN_NUMBER = re.compile(
     r"(?P<sign>[-+]?)(?P<int>\d{1,3}(?:,\d{3})+|\d+)?(?:\.(?P<frac>\d+))?(?P<pct>\\?%)?"
@@ -79,6 +82,8 @@ def exact_verdict(gold: str, pred: str) -> Optional[Tuple[str, str]]:
     knows about rounding; so are text answers and everything else."""
     if normalize_answer_text(gold) == normalize_answer_text(pred) and gold.strip():
         return "correct", "exact_string_match"
+    if max(len(gold), len(pred)) > MAX_CHEAP_CHARS:
+        return None
     text = text_verdict(gold, pred)
     if text is not None:
         return text
@@ -152,7 +157,7 @@ def oversized(gold: str, pred: str) -> Optional[str]:
 
 _BRACKETS = {"(": ")", "[": ")", "\\{": "\\}"}
 _INFINITY = {"\\infty": "inf", "+\\infty": "inf", "-\\infty": "-inf", "∞": "inf", "-∞": "-inf"}
-_COMPLEX = re.compile(r"(?P<re>[-+]?[\d.,]+)?\s*(?P<sign>[-+])?\s*(?P<im>[\d.,]*)\s*\\?i")
+_COMPLEX = re.compile(r"(?:(?P<re>[-+]?\d+(?:\.\d+)?)(?P<sign>[-+])|(?P<lone>[-+]))?(?P<im>\d+(?:\.\d+)?)?i")
 
 
 def _plain_items(inner: str) -> Optional[List]:
@@ -188,19 +193,13 @@ def _structure(answer: str) -> Optional[Tuple[str, str, List]]:
 
 
 def _complex(answer: str) -> Optional[Tuple[Fraction, Fraction]]:
-    """(real, imaginary) of "a + bi", "-2 - 7i", "3i" with plain numbers, else None."""
+    """(real, imaginary) of "a + bi", "-2 - 7i", "3i", "-i" with plain numbers, else None."""
     match = _COMPLEX.fullmatch(normalize_answer_text(answer))
-    if not match or (match.group("re") and not match.group("sign") and match.group("im")):
+    if not match:
         return None
-    real = parse_plain_number(match.group("re")) if match.group("re") else (Fraction(0), False)
-    imag_text = match.group("im") or "1"
-    imag = parse_plain_number(imag_text)
-    if real is None or imag is None or real[1] or imag[1]:
-        return None
-    if match.group("re") and not match.group("sign"):
-        return None  # "3i" is matched by im alone; "3 i" with a real part needs a sign
-    sign = -1 if match.group("sign") == "-" else 1
-    return real[0], sign * imag[0]
+    real = Fraction(match.group("re")) if match.group("re") else Fraction(0)
+    imag = Fraction(match.group("im") or "1")
+    return real, -imag if "-" in (match.group("sign") or match.group("lone") or "") else imag
 
 
 def structured_verdict(gold: str, pred: str) -> Optional[Tuple[str, str]]:
@@ -321,6 +320,8 @@ def inequality_to_interval(answer: str) -> Optional[str]:
 
     Only one variable and one (possibly chained) condition; math-verify then
     compares intervals, which it does well, instead of relations, which it doesn't."""
+    if len(answer) > MAX_CHEAP_CHARS:
+        return None
     s = answer.strip().replace("\\left", "").replace("\\right", "")
     builder = _SET_BUILDER.match(s)
     variable = None

@@ -40,7 +40,6 @@ from transforms.journey import JourneyConfig
 from transforms.knowledge import KnowledgeConfig
 
 KINDS = ("reasoning", "knowledge")
-PARTS = ("direct", "journey")
 QUOTA_FIELDS = ("domain", "source", "difficulty", "language")
 ANY = "*"
 
@@ -190,9 +189,10 @@ class _Bucket(beam.DoFn):
     def process(self, example):
         bucket = bucket_of(example, self.config)
         if bucket is None:
+            field = self.config.quota_field
             yield beam.pvalue.TaggedOutput(REJECTED, make_rejection(
                 example, "mix", "select_quota", "no_quota",
-                f"{example.kind}: no share for {self.config.quota_field}={getattr(example, self.config.quota_field)!r}"))
+                f"{example.kind}: no share for {field}={getattr(example, field)!r}"))
         else:
             yield bucket, example
 

@@ -6,7 +6,9 @@ bubblewrap kills everything in it, daemons included: ``--die-with-parent``), a
 private ``/tmp`` and work directory (size-capped tmpfs), a read-only system
 (``/usr``, the Python installation and the virtualenv, nothing else of the host),
 a clean environment, no controlling terminal (``--new-session``) and no way back to
-privileges (no capabilities, no-new-privs). Inside, a small trusted harness
+privileges (no capabilities, no-new-privs), and a seccomp filter denying the system
+calls only an escape would want (new namespaces, mounts, ptrace, BPF, keyrings,
+io_uring …, see ``transforms/seccomp.py``). Inside, a small trusted harness
 (``transforms/sandbox_harness.py``) sets resource limits (CPU, address space,
 file size, processes, open files, no core dumps) and, when the sandbox was started
 by root, drops to an unprivileged user of its own (one per calling thread, so the
@@ -44,6 +46,8 @@ import threading
 import time
 import typing
 from typing import Any, List, Optional, Tuple
+
+from transforms.seccomp import deny_filter
 
 SANDBOX_VERSION = "bwrap-sandbox==1"
 HARNESS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_harness.py")
@@ -155,12 +159,18 @@ class Sandbox:
             "nice": self.config.nice,
             "uid": UID_BASE + threading.get_native_id() if os.geteuid() == 0 else 0,
         }
-        with tempfile.TemporaryFile() as task_file, tempfile.TemporaryFile() as stdin_file:
+        with tempfile.TemporaryFile() as task_file, tempfile.TemporaryFile() as stdin_file, \
+                tempfile.TemporaryFile() as filter_file:
             task_file.write(json.dumps(task).encode("utf-8"))
             task_file.seek(0)
             stdin_file.write(stdin.encode("utf-8"))
             stdin_file.seek(0)
-            return self._run(task_file.fileno(), stdin_file, timeout_s)
+            seccomp = deny_filter()
+            if seccomp is not None:
+                filter_file.write(seccomp)
+                filter_file.seek(0)
+            return self._run(task_file.fileno(), stdin_file, timeout_s,
+                             filter_file.fileno() if seccomp is not None else None)
 
     def _limits(self, timeout_s: float) -> dict:
         c = self.config
@@ -173,15 +183,16 @@ class Sandbox:
             "RLIMIT_CORE": 0,
         }
 
-    def _run(self, task_fd: int, stdin_file, timeout_s: float) -> RunResult:
+    def _run(self, task_fd: int, stdin_file, timeout_s: float, seccomp_fd: Optional[int]) -> RunResult:
         result_r, result_w = os.pipe()
         status_r, status_w = os.pipe()
         started = time.monotonic()
+        passed = (task_fd, result_w, status_w) + ((seccomp_fd,) if seccomp_fd is not None else ())
         try:
             process = subprocess.Popen(
-                self.command(task_fd, result_w, status_w),
+                self.command(task_fd, result_w, status_w, seccomp_fd),
                 stdin=stdin_file, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                pass_fds=(task_fd, result_w, status_w), close_fds=True,
+                pass_fds=passed, close_fds=True,
                 env={"PATH": "/usr/bin:/bin"}, start_new_session=True,
             )
         except OSError as exc:
@@ -229,12 +240,14 @@ class Sandbox:
                     return _STATUS_OUTPUT
         return _STATUS_EXITED
 
-    def command(self, task_fd: int, result_fd: int, status_fd: int) -> List[str]:
+    def command(self, task_fd: int, result_fd: int, status_fd: int, seccomp_fd: Optional[int] = None) -> List[str]:
         """The bubblewrap command line of one run."""
         size = str(self.config.work_dir_mb << 20)
         args = [self.config.bwrap, "--die-with-parent", "--new-session", "--json-status-fd", str(status_fd),
                 "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                 "--hostname", "sandbox"]
+        if seccomp_fd is not None:
+            args += ["--seccomp", str(seccomp_fd)]
         if os.geteuid() == 0:  # the harness drops to its own user: keep only what that needs
             args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         else:

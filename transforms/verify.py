@@ -248,12 +248,12 @@ def _verify_math(text: str, gold: str, verifier, config: VerifyConfig) -> dict:
         extracted = ", ".join(boxes)  # several answers asked for, stated in several boxes
     if extracted is None:
         return _fields(None, "no_answer", "math-verify", verifier.version, "no_answer_found")
+    too_big = oversized(gold_answer, extracted)
+    if too_big and normalize_answer_text(gold_answer) != normalize_answer_text(extracted):
+        return _fields(extracted, "incorrect", "exact", EXACT_VERSION, too_big)
     decided = exact_verdict(gold_answer, extracted)
     if decided is not None:
         return _fields(extracted, decided[0], "exact", EXACT_VERSION, decided[1])
-    too_big = oversized(gold_answer, extracted)
-    if too_big:
-        return _fields(extracted, "incorrect", "exact", EXACT_VERSION, too_big)
     gold_cmp = inequality_to_interval(gold_answer) or gold_answer
     pred_cmp = inequality_to_interval(extracted) or extracted
     if normalize_answer_text(gold_cmp) == normalize_answer_text(pred_cmp):
