@@ -216,9 +216,11 @@ def main(argv=None):
     labels = [c["label"] for c in cases]
     fields, lat, cpu_lat, cpu = run_ours(cases, config)
     ours = [f["verdict"] == "correct" for f in fields]
-    routes = {}
+    routes = {"decided in the parent": 0, "no answer": 0, "math-verify child": 0}
     for f in fields:
-        routes[f["verifier"]] = routes.get(f["verifier"], 0) + 1
+        route = ("no answer" if f["verdict"] == "no_answer" else
+                 "math-verify child" if f["verifier"] == "math-verify" else "decided in the parent")
+        routes[route] += 1
     subset = cases[:: max(1, len(cases) // args.direct)][: args.direct]
     sub_labels = [c["label"] for c in subset]
     direct, d_lat, d_cpu = run_direct(subset, gold_once=False)
@@ -228,7 +230,7 @@ def main(argv=None):
     rate = len(cases) / cpu
     print(f"math: {len(cases)} real-style rollouts ({sum(l == 'correct' for l in labels)} correct, "
           f"{sum(l == 'incorrect' for l in labels)} incorrect, {sum(l == 'no_answer' for l in labels)} unanswered); "
-          f"routes {json.dumps(routes, sort_keys=True)}")
+          f"routes {json.dumps(routes)}")
     print(f"{'method':34s} {'rollouts/s/core':>16s} {'x direct':>9s} {'p50 ms':>7s} {'p99 ms':>7s} "
           f"{'max ms':>8s} {'agree':>6s} {'prec':>6s} {'recall':>6s}")
     rows = [("ours (exact path + child)", rate, lat, ours, labels),

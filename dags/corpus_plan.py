@@ -82,6 +82,14 @@ def load_profile(repo: str, spec: str) -> Dict[str, Any]:
     return dict(profiles[name])
 
 
+def in_repo(repo: str, path: Optional[str]) -> Optional[str]:
+    """A local path relative to the checkout (tasks don't run in it); URLs, ``hf:``
+    sources and absolute paths as they are."""
+    if not path or "://" in path or path.startswith("hf:") or os.path.isabs(path):
+        return path
+    return os.path.join(repo, path)
+
+
 def _beam_options(value: Any) -> Dict[str, Any]:
     if isinstance(value, str):
         value = json.loads(value)
@@ -96,18 +104,18 @@ def build_plan(settings: Dict[str, Any], dag_id: str, run_id: str) -> Dict[str, 
     options = load_profile(repo, settings["runner_profile"])
     options.update(_beam_options(settings.get("beam_options") or {}))
     runner = options.pop("runner", "DirectRunner")
-    if options.get("setup_file") and not os.path.isabs(options["setup_file"]):
-        options["setup_file"] = os.path.join(repo, options["setup_file"])  # tasks don't run in the repo
-    run_dir = os.path.join(settings["output_base"], "runs", run_key(run_id))
+    if options.get("setup_file"):
+        options["setup_file"] = in_repo(repo, options["setup_file"])
+    run_dir = os.path.join(in_repo(repo, settings["output_base"]), "runs", run_key(run_id))
     dirs = {"sample": os.path.join(run_dir, "sample"), "curate": os.path.join(run_dir, "curate"),
             "mix": run_dir}
-    upstream: Dict[str, Optional[str]] = {"sample": settings.get("input"), "curate": dirs["sample"],
-                                          "mix": dirs["curate"]}
+    upstream: Dict[str, Optional[str]] = {"sample": in_repo(repo, settings.get("input")),
+                                          "curate": dirs["sample"], "mix": dirs["curate"]}
     stages = {}
     for stage in STAGES:
         name = job_name(dag_id, run_id, stage)
-        stage_options = dict(options, stage=stage, config=settings["config"], output=dirs[stage],
-                             job_name=name)
+        stage_options = dict(options, stage=stage, config=in_repo(repo, settings["config"]),
+                             output=dirs[stage], job_name=name)
         if upstream[stage]:
             stage_options["input"] = upstream[stage]
         if stage == "sample" and settings.get("limit") is not None:

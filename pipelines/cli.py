@@ -93,7 +93,18 @@ def _log_progress() -> None:
     """Our stages' INFO lines (progress, tokens/s) on stderr; Beam's own stay at WARNING."""
     import logging
 
-    handler = logging.StreamHandler(sys.stderr)
+    class _Stderr(logging.StreamHandler):
+        """Writes to whatever sys.stderr is at the time (test runners swap it)."""
+
+        @property
+        def stream(self):
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, _value):
+            pass
+
+    handler = _Stderr()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
     for name in ("transforms", "pipelines"):
         log = logging.getLogger(name)

@@ -3,11 +3,11 @@ running the pipeline, and publishing the stage manifest (last).
 
 Publishing protocol of a stage folder: withdraw the old manifest, delete every old
 shard and temporary file of the outputs (:func:`clear_stage`), run the pipeline
-(shards appear under temporary names and are renamed into place), read the
-outputs back, check the accounting and the dead-letter share, and write the
-manifest last (the launcher; :func:`enforce_dead_letter_share` withdraws a stage over the
-dead-letter limit). Until then the stage is not published,
-whatever shards a glob may see; a re-run after a kill starts again from the top.
+(shards appear under temporary names and are renamed into place), read the outputs
+back, check the accounting, and write the manifest last (the launcher). Until then
+the stage is not published, whatever shards a glob may see; a re-run after a kill
+starts again from the top. :func:`enforce_dead_letter_share` withdraws a stage whose
+dead letters exceed the configured share.
 """
 from __future__ import annotations
 

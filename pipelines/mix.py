@@ -92,7 +92,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
     if config.mix.journey.enabled:
         lines["journey"] = accounting.check_balance(
             "journey", journey_in, built=picked["journeys_built"], rejected=picked["journey_rejected"],
-            dead=accounting.by_stage(funnel["dead_letters"]).get("mix", 0))
+            dead=sum(n for key, n in funnel["dead_letters"].items() if key.startswith("mix/journey")))
     lines["mix"] = accounting.check_balance(
         "mix", curated_in + journey_in, selected=outputs[DATA]["rows"],
         rejected=outputs["rejections"]["rows"], dead=outputs["dead_letters"]["rows"])

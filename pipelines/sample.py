@@ -49,13 +49,14 @@ def build(pipeline, config: RunConfig, out_dir: str, journal_files: List[str] = 
 
 
 def show_progress() -> None:
-    """Print the sampler's live progress lines (INFO) on stderr, once per process."""
+    """Let the sampler's live progress lines (INFO) through; print them on stderr
+    unless logging already has a handler for them."""
     progress = logging.getLogger("transforms.sample")
-    if not progress.handlers:
+    progress.setLevel(logging.INFO)
+    if not progress.hasHandlers():
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
         progress.addHandler(handler)
-        progress.setLevel(logging.INFO)
 
 
 def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:

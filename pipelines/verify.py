@@ -28,6 +28,7 @@ import time
 import typing
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from transforms.judge import LLMJudge
 from transforms.matching import answer_key
 from transforms.verify import (
     MAJORITY_VERSION,
@@ -98,10 +99,11 @@ class _Result(typing.NamedTuple):
 
 
 class _Pool:
-    """Threads that verify chunks, each thread with its own Verifiers."""
+    """Threads that verify chunks, each thread with its own Verifiers (the judge shared)."""
 
     def __init__(self, config: VerifyConfig, workers: int):
         self.config = config
+        self._judge = LLMJudge(config.judge) if config.judge.enabled else None  # one model for all threads
         self._local = threading.local()
         self._all: List[Verifiers] = []
         self._lock = threading.Lock()
@@ -109,7 +111,7 @@ class _Pool:
 
     def _verifiers(self) -> Verifiers:
         if not hasattr(self._local, "verifiers"):
-            self._local.verifiers = Verifiers(self.config)
+            self._local.verifiers = Verifiers(self.config, judge=self._judge)
             with self._lock:
                 self._all.append(self._local.verifiers)
         return self._local.verifiers
@@ -134,6 +136,9 @@ class _Pool:
                 continue
             outcome = next(outcomes)
             out = verdict_row(row, outcome.fields, outcome.error)
+            if outcome.error is not None:  # the stage would dead-letter it: not one of the problem's n
+                results.append(_Result(out))
+                continue
             code = is_code(rollout)
             key = answer_key(out["extracted_answer"]) if out["extracted_answer"] and not code else None
             results.append(_Result(out, rollout.problem_id, key, code))

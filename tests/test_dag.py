@@ -90,6 +90,16 @@ def test_plan_of_a_dataflow_run():
     assert p["verify_command"].endswith(f"-m pipelines verify {p['run_dir']}")
 
 
+def test_relative_paths_are_taken_in_the_checkout():
+    settings = plan.merge_settings({"config": "configs/demo.yaml", "output_base": "out/af", "input": "hf:org/x"},
+                                   {}, plan.default_settings("/repo"))
+    settings["repo"] = ROOT  # the profiles file is read from the checkout
+    p = plan.build_plan(settings, "reasoning_corpus", "r")
+    sample = p["stages"]["sample"]["options"]
+    assert sample["config"] == os.path.join(ROOT, "configs/demo.yaml") and sample["input"] == "hf:org/x"
+    assert p["run_dir"].startswith(os.path.join(ROOT, "out/af", "runs") + "/")
+
+
 def test_unknown_profile_and_bad_beam_options():
     settings = plan.default_settings(ROOT)
     with pytest.raises(ValueError, match="unknown runner profile"):

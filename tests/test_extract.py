@@ -9,6 +9,7 @@ from transforms.extract import (
     extract_answer,
     final_boxed_answers,
     last_arithmetic_expression,
+    math_span_list,
     split_reasoning,
 )
 
@@ -70,6 +71,7 @@ EXTRACTION_CASES = [
     ("计算可得结果。\n答案是：27", "27"),
     ("<think>先算总数。</think>\n\n最终答案为 −5。", "-5"),
     ("The final answer is $\\boxed{−3}$.", "-3"),
+    ("**Answer:** $5$ or $9$", "5, 9"),
     # last-number fallback
     ("She has 5 apples and buys 3 more, so she has 8 apples.", "8"),
     ("The total cost is $1,250.", "1,250"),
@@ -162,6 +164,21 @@ def test_clean_answer(raw, expected):
 )
 def test_final_boxed_answers(text, expected):
     assert final_boxed_answers(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("$5$ or $9$", "5, 9"),
+        ("$48$, $384$ in all", "48, 384"),
+        ("$x=1$ and $y=2$.", "x=1, y=2"),
+        ("$145$solution:", "145"),
+        ("$$x$$", None),
+        ("no maths", None),
+    ],
+)
+def test_math_span_list(text, expected):
+    assert math_span_list(text) == expected
 
 
 def test_boxed_contents_nested_braces_in_order():

@@ -5,6 +5,7 @@ mismatch, and the dead-letter share stops a poisoned run."""
 import glob
 import json
 import os
+import re
 import shutil
 
 import pytest
@@ -185,6 +186,8 @@ TAMPERING = {
     "max_dead_letter_share=0.05": lambda out: _edit_manifest(  # 1 of 11 inputs dead: 9.1%
         out, lambda m: m["config"].update(max_dead_letter_share=0.05)),
     "no manifest": lambda out: os.remove(os.path.join(out, rio.MANIFEST)),
+    "in the funnel": lambda out: _edit_manifest(
+        out, lambda m: m["funnel"]["dead_letters"].update({"ingest/read/invalid_json": 2})),
 }
 
 
@@ -204,6 +207,30 @@ def test_verify_catches(problem, published, tmp_path, capsys):
         accounting.verify_manifest(out)
     assert main(["verify", out]) == 1
     assert problem in capsys.readouterr().err
+
+
+CURATE = {"in": 10, "kept": 4, "rejected": 6, "dead": 0}
+
+
+@pytest.mark.parametrize("lines, problem", [
+    ({"curate": CURATE, "mix": {"in": 4, "selected": 4, "rejected": 0, "dead": 0}}, None),
+    ({"curate": CURATE, "journey": {"in": 3, "built": 2, "rejected": 1, "dead": 0},
+      "mix": {"in": 7, "selected": 5, "rejected": 2, "dead": 0}}, None),
+    ({"curate": CURATE, "journey": {"in": 3, "built": 3, "rejected": 0, "dead": 0},
+      "mix": {"in": 4, "selected": 4, "rejected": 0, "dead": 0}}, "curate.kept + journey.in=7"),
+    ({"curate": CURATE, "mix": {"in": 5, "selected": 5, "rejected": 0, "dead": 0}}, "mix.in=5"),
+    ({"mix": {"in": 5, "selected": 5, "rejected": 0, "dead": 0}}, None),  # no upstream line: no chain
+])
+def test_stages_chain(lines, problem, tmp_path):
+    funnel = {"rejected": {f"{stage}/step/reason": lines[stage]["rejected"] for stage in ("curate", "mix")
+                           if stage in lines}, "dead_letters": {}}
+    rio.write_json(str(tmp_path / rio.MANIFEST), {"stage": "mix", "outputs": {}, "accounting": lines,
+                                                  "funnel": funnel})
+    if problem is None:
+        accounting.verify_manifest(str(tmp_path))
+    else:
+        with pytest.raises(accounting.ManifestError, match=re.escape(problem)):
+            accounting.verify_manifest(str(tmp_path))
 
 
 def test_verify_follows_the_upstream_of_a_stage(published, tmp_path):

@@ -68,6 +68,11 @@ def _asked(tmp_path):
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
+def _errors(stderr: str) -> str:
+    """The end of a run's stderr without its progress lines."""
+    return "\n".join(line for line in stderr.splitlines() if "sample: " not in line)[-3000:]
+
+
 def _kill_after_chunks(cmd, out: str, chunks: int, timeout_s: float = 180.0) -> int:
     """Start ``cmd``, SIGKILL its process group once the journal holds ``chunks`` files."""
     proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
@@ -102,7 +107,7 @@ def test_killed_sample_resumes_without_duplicates_gaps_or_asking_twice(tmp_path)
 
     resumed = subprocess.run(_sample_cmd(config_path, out), cwd=ROOT, env=_env(),
                              capture_output=True, text=True, timeout=300)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert resumed.returncode == 0, (resumed.returncode, _errors(resumed.stderr))
     manifest = json.load(open(os.path.join(out, "manifest.json")))
 
     problems = _rows(os.path.join(out, "problems"), Problem)

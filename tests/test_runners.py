@@ -150,7 +150,6 @@ def test_no_hint_no_change():
 # -- dry runs ---------------------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_dataflow_dry_run_builds_every_stage_offline_with_the_gpu_on_sampling_only(tmp_path, capsys):
     out = tmp_path / "out"
     args = runners.profile_args("dataflow-gpu") + ["--job_name=reasoning-corpus-test"]
@@ -171,7 +170,6 @@ def test_dataflow_dry_run_builds_every_stage_offline_with_the_gpu_on_sampling_on
     assert not out.exists()
 
 
-@pytest.mark.slow
 def test_flink_dry_run_translates_the_portable_pipeline_offline(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     args = runners.profile_args("flink") + [f"--sample_resource_hint={GPU}"]

@@ -487,12 +487,13 @@ def test_pipeline_reports_length_rows():
     pipeline.run().wait_until_finish()
 
 
-@pytest.mark.parametrize("batch_size, flags", [(1, []), (4, ["--direct_running_mode=multi_processing",
-                                                              "--direct_num_workers=2"])],
-                         ids=["batch1_in_process", "batch4_multi_processing"])
-def test_pipeline_output_does_not_depend_on_batching_or_runner(batch_size, flags):
+@pytest.mark.parametrize("batch_size, share, flags", [
+    (1, False, []),
+    (4, True, ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]),
+], ids=["batch1_in_process", "batch4_multi_processing_one_shared_model"])
+def test_pipeline_output_does_not_depend_on_batching_or_runner(batch_size, share, flags):
     good, _ = _problems()
-    config = dataclasses.replace(FAKE, batch_size=batch_size)
+    config = dataclasses.replace(FAKE, batch_size=batch_size, share_model=share)
     options = PipelineOptions(["--runner=DirectRunner", *flags])
     pipeline, out = _run_pipeline(config, good, options)
     assert_that(out.kept, equal_to(_expected_rollouts(FAKE, good)))

@@ -5,7 +5,6 @@ VerifyAnswers stage under every DirectRunner mode."""
 import collections
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from transforms.matching import (
     knowledge_verdict,
     token_f1,
 )
-from transforms.sandbox import SandboxConfig
+from transforms.sandbox import Sandbox, SandboxConfig
 from transforms.verify import (
     MathVerifierProcess,
     VerifierUnavailable,
@@ -163,6 +162,28 @@ def test_exact_verdict(gold, pred, expected):
 )
 def test_as_text_answer(answer, expected):
     assert as_text_answer(answer) == expected
+
+
+@pytest.mark.parametrize("gold,pred,expected", [
+    ("2", "1" * 1001, "answer_too_long: 1001 chars"),
+    ("1" * 800, "1" * 1500, None),  # a long reference allows a long answer
+    ("2", "(" * 31 + ")" * 31, "answer_too_deep: 31 levels"),
+    ("\\frac{\\frac{\\frac{1}{2}}{3}}{4}", "\\frac{\\frac{\\frac{1}{2}}{3}}{4}", None),
+])
+def test_oversized(gold, pred, expected):
+    from transforms.matching import oversized
+
+    assert oversized(gold, pred) == expected
+
+
+@pytest.mark.parametrize("answer,items", [
+    ("1, 2", ["1", "2"]), ("(1,2), (3,4)", ["(1,2)", "(3,4)"]), ("1,234", ["1,234"]),
+    ("\\{1, 2\\}", ["\\{1, 2\\}"]), ("x", ["x"]),
+])
+def test_top_level_items(answer, items):
+    from transforms.matching import top_level_items
+
+    assert top_level_items(answer) == items
 
 
 @pytest.mark.parametrize(
@@ -806,7 +827,7 @@ STAGE_CONFIG = VerifyConfig(timeout_s=10, majority_vote=True, code=SandboxConfig
 
 
 def _run_stage(options=None):
-    sandbox_ok = shutil.which("bwrap") is not None
+    sandbox_ok = Sandbox(SandboxConfig()).unavailable() is None
     with test_pipeline.TestPipeline(options=options) as p:
         out = p | beam.Create(_stage_inputs()) | VerifyAnswers(STAGE_CONFIG)
         kept = out.kept | "Summary" >> beam.Map(lambda r: (r.rollout_id, r.verdict, round(r.pass_rate, 6)))
@@ -821,14 +842,19 @@ def _run_stage(options=None):
 
 
 def _verifier_children():
+    """Live math-verify children of this process (other processes' ones don't count)."""
     found = set()
     for name in os.listdir("/proc"):
         try:
             with open(f"/proc/{name}/cmdline", "rb") as fh:
-                if b"transforms.mathcheck" in fh.read():
-                    found.add(int(name))
-        except (OSError, ValueError):
+                cmdline = fh.read()
+            with open(f"/proc/{name}/status") as fh:
+                status = fh.read()
+        except OSError:
             continue
+        if b"transforms.mathcheck" in cmdline and f"\nPPid:\t{os.getpid()}\n" in status \
+                and "State:\tZ" not in status:
+            found.add(int(name))
     return found
 
 

@@ -4,7 +4,6 @@ and Parquet; pass rates, majority vote, broken lines; order kept with several
 workers and small chunks."""
 import json
 import os
-import shutil
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -12,6 +11,7 @@ import pytest
 
 from pipelines import verify as verify_cli
 from pipelines.cli import main
+from transforms.sandbox import Sandbox
 from transforms.verify import VerifyConfig
 
 GSM8K = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data",
@@ -28,6 +28,8 @@ ROWS = [
     {"prompt": "Capital of France?", "domain": "knowledge", "reference_answer": "Paris", "response": "Paris."},
     {"prompt": "Which?", "choices": ["red", "green", "blue"], "reference_answer": "1",
      "response": "The answer is (B)."},
+    {"prompt": "Which, MMLU style?", "choices": "['red', 'green', 'blue']", "reference_answer": "2",
+     "response": "Answer: C"},
     {"prompt": "Sum", "domain": "code", "tests": {"inputs": ["1 2\n"], "outputs": ["3\n"]},
      "response": "```python\nprint(sum(map(int, input().split())))\n```"},
 ]
@@ -56,13 +58,13 @@ def test_one_line_per_input_line_with_the_inputs_fields(tmp_path):
         if given is not None:
             assert {k: got[k] for k in given} == given  # the input's fields, untouched
     verdicts = [(r["verdict"], r["verifier"], r["pass_rate"]) for r in rows]
-    bwrap = shutil.which("bwrap") is not None
+    bwrap = Sandbox().unavailable() is None
     assert verdicts == [
         ("correct", "exact", 0.5), ("incorrect", "exact", 0.5),
         ("unverifiable", "none", 0.0),
         ("error", "none", 0.0), ("error", "none", 0.0),
         ("unverifiable", "none", 0.0), ("unverifiable", "none", 0.0),
-        ("correct", "knowledge-rules", 1.0), ("correct", "exact", 1.0),
+        ("correct", "knowledge-rules", 1.0), ("correct", "exact", 1.0), ("correct", "exact", 1.0),
         ("correct" if bwrap else "infra_unavailable", "sandbox", 1.0 if bwrap else 0.0),
     ]
     assert rows[3]["input_line"] == 4 and rows[3]["reason"].startswith("invalid_json")
@@ -130,3 +132,28 @@ def test_cli_entry_point(tmp_path, capsys):
     assert main(["verify", "--input", str(source)]) == 2  # no --output
     assert main(["verify", "--input", str(tmp_path / "missing.jsonl"), "--output", str(out)]) == 2
     assert main(["verify"]) == 2  # neither DIR nor --input
+
+
+def test_judge_shared_by_the_workers(tmp_path):
+    from transforms.judge import JudgeConfig
+
+    rows = [{"prompt": "First US president?", "domain": "knowledge", "reference_answer": "George Washington",
+             "response": answer} for answer in ("Washington", "George Washington", "George Bush")]
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    _write_jsonl(source, rows * 4)
+    config = VerifyConfig(judge=JudgeConfig(enabled=True, backend="fake"))
+    verify_cli.run(str(source), str(out), config, workers=3, chunk_rows=2)
+    got = [(r["verdict"], r["verifier"]) for r in _read(out)]
+    assert got == [("unverifiable", "llm-judge"), ("correct", "knowledge-rules"),
+                   ("unverifiable", "llm-judge")] * 4  # the fake model writes no JSON verdict
+
+
+def test_cli_reads_curate_verify_from_the_config(tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text("curate:\n  verify:\n    majority_vote: true\n    code:\n      timeout_s: 5\n")
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    _write_jsonl(source, ROWS[2:5])
+    assert main(["verify", "--input", str(source), "--output", str(out), "--config", str(config)]) == 0
+    assert [r["verifier"] for r in _read(out)] == ["majority-vote"] * 3
+    config.write_text("curate:\n  verify:\n    majority_votes: true\n")
+    assert main(["verify", "--input", str(source), "--output", str(out), "--config", str(config)]) == 2

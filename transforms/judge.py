@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import threading
 import typing
 from typing import List, Optional, Sequence, Tuple
 
@@ -125,13 +126,15 @@ class LLMJudge:
     """Judges batches of (problem, reference, response) with one sampler backend.
 
     ``backend``: an already-made backend (tests); by default one is made from
-    ``config`` and loaded on the first ``judge`` call."""
+    ``config`` and loaded on the first ``judge`` call. Thread-safe (calls take
+    turns), so several verifying threads can share one model."""
 
     def __init__(self, config: JudgeConfig, backend=None):
         self.config = config
         self._backend = backend
         self._loaded = False
         self._load_error: Optional[str] = None
+        self._lock = threading.Lock()
         self.version = f"{config.backend}:{config.model}|{JUDGE_PROMPT_VERSION}"
 
     def _ready(self) -> Optional[str]:
@@ -151,6 +154,10 @@ class LLMJudge:
 
     def judge(self, items: Sequence[JudgeItem]) -> List[Judgement]:
         """One Judgement per item, in order."""
+        with self._lock:
+            return self._judge(items)
+
+    def _judge(self, items: Sequence[JudgeItem]) -> List[Judgement]:
         from transforms.backends.base import GenerationRequest
 
         problem = self._ready()

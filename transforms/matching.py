@@ -1,6 +1,8 @@
-"""Cheap answer comparisons, without sympy: the exact path of math verification, text
-answers, inequalities as intervals, knowledge answers (normalized match, numeric
-tolerance, token F1) and the answer key majority votes count.
+"""Cheap answer comparisons, without sympy: the exact path of math verification
+(numbers and percentages, tuples/intervals/sets of numbers, complex numbers,
+integer radicals, prose answers, answers too big to be one), inequalities as
+intervals, knowledge answers (normalized match, numeric tolerance, token F1) and
+the answer key majority votes count.
 
 Plain functions, standard library only (no Beam, no sympy): model text is only ever
 matched with regular expressions and compared as strings or exact ``Fraction``s.

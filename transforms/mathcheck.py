@@ -61,8 +61,10 @@ def math_verify_version() -> str:
     return f"math-verify=={importlib.metadata.version('math-verify')}"
 
 
-def _error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
+def _error_text(exc: BaseException, limit: int = 300) -> str:
+    """``Type: message``, cut to ``limit`` characters (a message may quote a 100k answer)."""
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class _LRU:

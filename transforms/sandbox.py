@@ -59,7 +59,7 @@ HARNESS_PATH = "/run/harness.py"
 UID_BASE = 1 << 30
 NOBODY = 65534
 #: How long the end of a run may take (killing and reaping its processes).
-KILL_WAIT_S = 0.5
+KILL_WAIT_S = 0.8
 _STATUS_EXITED, _STATUS_TIMEOUT, _STATUS_OUTPUT, _STATUS_SANDBOX = (
     "exited", "timeout", "output_limit", "sandbox_error")
 
@@ -77,12 +77,13 @@ class SandboxConfig:
     max_output_kb: int = 1024  # stdout, stderr and results kept per run; more ends the run
     nice: int = 10  # CPU priority below the parent's (0-19), so a busy run never delays its own kill
     max_tests: int = 100  # tests run per rollout (the first ones); more are not run
+    rollout_timeout_s: float = 60.0  # wall clock for all the runs of one rollout
     float_tolerance: float = 1e-6  # relative/absolute tolerance when outputs are numbers
     bwrap: str = "bwrap"  # the bubblewrap executable
 
     def __post_init__(self):
-        if self.timeout_s <= 0:
-            raise ValueError("timeout_s: must be > 0")
+        if self.timeout_s <= 0 or self.rollout_timeout_s <= 0:
+            raise ValueError("timeout_s and rollout_timeout_s: must be > 0")
         for name in ("memory_mb", "max_processes", "max_open_files", "max_file_mb", "work_dir_mb",
                      "max_output_kb", "max_tests"):
             if getattr(self, name) < 1:
@@ -103,6 +104,7 @@ class RunResult(typing.NamedTuple):
     results: List[Any]  # call mode: the JSON lines the harness wrote after "ready"
     elapsed_s: float
     detail: str = ""
+    pid_namespace: Optional[int] = None  # inode of the run's PID namespace (as bubblewrap reported it)
 
 
 class CodeTests(typing.NamedTuple):
@@ -327,11 +329,12 @@ def _result(status: str, returncode: Optional[int], data: dict, elapsed: float) 
     exit_code = _status_value(data["status"], "exit-code")
     if exit_code is None:
         exit_code = returncode
+    namespace = _status_value(data["status"], "pid-namespace")
     lines = bytes(data["result"]).split(b"\n")
     if lines[0] != b'"ready"':
         detail = f"the sandbox did not start: {_tail(bytes(data['stderr'])) or 'no harness'}"
         return RunResult(_STATUS_SANDBOX, exit_code, bytes(data["stdout"]), bytes(data["stderr"]), [],
-                         elapsed, detail)
+                         elapsed, detail, namespace)
     results = []
     for line in lines[1:]:
         try:
@@ -340,7 +343,8 @@ def _result(status: str, returncode: Optional[int], data: dict, elapsed: float) 
             continue
     if exit_code is not None and exit_code > 128 and status == _STATUS_EXITED:
         exit_code = -(exit_code - 128)  # bubblewrap reports a signal death as 128 + signal
-    return RunResult(status, exit_code, bytes(data["stdout"]), bytes(data["stderr"]), results, elapsed)
+    return RunResult(status, exit_code, bytes(data["stdout"]), bytes(data["stderr"]), results, elapsed, "",
+                     namespace)
 
 
 def _tail(data: bytes, limit: int = 300) -> str:
@@ -510,7 +514,8 @@ def run_tests(source: str, suite: CodeTests, sandbox: Sandbox) -> Tuple[str, str
     ``correct`` only when every test ran to a clean exit with the expected output;
     ``timeout`` when a run hit the wall clock; ``infra_unavailable`` when the sandbox
     could not run it; ``incorrect`` otherwise (wrong output, runtime error, output
-    limit). Stdin tests stop at the first failure."""
+    limit). Stdin tests stop at the first failure; all of them together get at most
+    ``rollout_timeout_s``."""
     cases = suite.cases[: sandbox.config.max_tests]
     if not cases:
         return "unverifiable", "no_tests"
@@ -523,7 +528,7 @@ def run_tests(source: str, suite: CodeTests, sandbox: Sandbox) -> Tuple[str, str
         failure = _run_failure(result)
         if failure:
             return failure
-        values = {r.get("i"): r for r in result.results if isinstance(r, dict)}
+        values = {r["i"]: r for r in result.results if isinstance(r, dict) and type(r.get("i")) is int}
         for i, (_, expected) in enumerate(cases):
             got = values.get(i)
             if got is None or "value" not in got:
@@ -532,8 +537,12 @@ def run_tests(source: str, suite: CodeTests, sandbox: Sandbox) -> Tuple[str, str
             if not values_match(got["value"], expected, tolerance):
                 return "incorrect", f"test {i + 1}/{len(cases)}: wrong_answer"
         return "correct", f"passed {len(cases)}/{len(cases)} tests"
+    deadline = time.monotonic() + sandbox.config.rollout_timeout_s
     for i, (stdin, expected) in enumerate(cases):
-        result = sandbox.run(source, stdin=stdin)
+        left = min(sandbox.config.timeout_s, deadline - time.monotonic())
+        if left <= 0:
+            return "timeout", f"rollout_time_limit_exceeded after {i}/{len(cases)} tests"
+        result = sandbox.run(source, stdin=stdin, timeout_s=left)
         failure = _run_failure(result, f"test {i + 1}/{len(cases)}: ")
         if failure:
             return failure

@@ -24,11 +24,14 @@ Routing, per rollout (:func:`verify_rollout_fields`):
 * ``choices`` → multiple-choice letter (or the choice's text; a gold index);
 * ``domain == "knowledge"`` → normalized match, numeric tolerance, token F1
   (:func:`transforms.matching.knowledge_verdict`), else the LLM judge;
-* everything else (math) → the cheap exact path (:func:`exact_verdict`: normalized
-  strings, exact rationals, text answers, answers too long or too deeply nested to
-  be one), then math-verify on LaTeX in its child
-  process (:mod:`transforms.mathcheck`); inequalities and set-builder sets are
-  compared as intervals.
+* everything else (math) → answers too long or too deeply nested to be one are
+  ``incorrect``; then the cheap exact path in this process
+  (:func:`exact_verdict`: normalized strings, exact rationals and percentages,
+  prose answers, tuples/intervals/sets of numbers, complex numbers, integer
+  radicals); then math-verify on LaTeX in its child process
+  (:mod:`transforms.mathcheck`), inequalities and set-builder sets compared as
+  intervals. Several answers in several boxes are joined when the reference has
+  several.
 
 Answers the rules can't decide go to the LLM judge (:mod:`transforms.judge`) when
 ``judge.enabled`` and the domain is in ``judge.domains``; its rationale becomes the
@@ -43,7 +46,7 @@ import dataclasses
 import json
 import re
 import typing
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 
@@ -345,12 +348,15 @@ def verify_rollout_fields(rollout, verifier, config: VerifyConfig = VerifyConfig
 
 class Verifiers:
     """The checkers one worker (DoFn instance or CLI thread) owns: the math-verify
-    child, the sandbox and, when enabled, the judge (loaded on first need)."""
+    child, the sandbox and, when enabled, the judge (loaded on first need; pass
+    ``judge`` to share one between workers, ``judge_backend`` to give it a backend)."""
 
-    def __init__(self, config: VerifyConfig, judge_backend=None):
+    def __init__(self, config: VerifyConfig, judge_backend=None, judge: Optional[LLMJudge] = None):
         self.math = MathVerifierProcess(config.start_timeout_s, config.memory_limit_mb)
         self.sandbox = Sandbox(config.code)
-        self.judge = LLMJudge(config.judge, backend=judge_backend) if config.judge.enabled else None
+        if judge is None and config.judge.enabled:
+            judge = LLMJudge(config.judge, backend=judge_backend)
+        self.judge = judge
 
     def close(self) -> None:
         self.math.close()
@@ -560,10 +566,6 @@ class VerifyAnswers(beam.PTransform):
 
 # -- rows of a rollouts file (the ``verify`` command) ----------------------------------
 
-#: The fields the ``verify`` command adds to each input row.
-ROW_VERDICT_FIELDS = ("verdict", "extracted_answer", "verifier", "verifier_version", "reason", "pass_rate")
-
-
 def rollout_from_row(row: dict) -> Rollout:
     """A Rollout from a row of a user's rollouts file: ``prompt``, ``response`` (or
     ``completion``), optional ``problem_id`` (default: a hash of the prompt),
@@ -587,7 +589,7 @@ def rollout_from_row(row: dict) -> Rollout:
         "prompt": prompt,
         "domain": str(row.get("domain") or ("code" if tests else "math")),
         "reference_answer": None if reference is None else str(reference),
-        "choices": [str(c) for c in row.get("choices") or []],
+        "choices": _choices(row.get("choices")),
         "tests": tests,
         "metadata": metadata,
         "completion": response or "",
@@ -596,6 +598,22 @@ def rollout_from_row(row: dict) -> Rollout:
         "rollout_id": str(row.get("rollout_id") or ""),
     }
     return from_dict(Rollout, values)
+
+
+def _choices(value) -> List[str]:
+    """A row's choices: a list, or a list written as JSON or a Python literal."""
+    if isinstance(value, str):
+        for loader in (json.loads, ast.literal_eval):
+            try:
+                value = loader(value)
+                break
+            except (ValueError, SyntaxError):
+                continue
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"choices: expected a list, got {type(value).__name__}")
+    return [str(c) for c in value]
 
 
 def verdict_row(row: dict, fields: Optional[dict], error: Optional[str] = None) -> dict:

@@ -184,8 +184,10 @@ def gsm8k_cases(rows):
         styles = rng.sample(sorted(NUMBER_STYLES) + ["boxed_plain", "r1_think"], 2)
         for style in styles:
             out.append(case("gsm8k", i, style, row["question"], row["answer"], render(style, steps, gold), "correct"))
-        form, how = rng.choice([(f"{int(gold):,}", "thousands_separator"), (f"\\${gold}", "dollar_sign"),
-                                (f"{gold} dollars", "unit_word"), (f"{gold}.00", "trailing_zeros")])
+        forms = [(f"\\${gold}", "dollar_sign"), (f"{gold} dollars", "unit_word"), (f"{gold}.00", "trailing_zeros")]
+        if abs(int(gold)) >= 1000:
+            forms.append((f"{int(gold):,}", "thousands_separator"))
+        form, how = rng.choice(forms)
         out.append(case("gsm8k", i, "prose_therefore", row["question"], row["answer"],
                         f"{steps}\nTherefore, the answer is {form}.", "correct", note=how))
         wrong = different_form(gold, rng)
