@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
                        default=DEMO_CONFIG if name == "demo" else None)
         p.add_argument("--input", help=(
             "problems file/dir/glob or hf:ORG/NAME[:SPLIT]" if name in ("demo", "run", "sample")
-            else f"the output folder of the previous stage"))
+            else "the output folder of the previous stage"))
         p.add_argument("--output", required=name != "demo",
                        default="out/demo" if name == "demo" else None, help="output folder")
         if name in ("demo", "run", "sample"):

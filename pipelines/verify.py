@@ -28,6 +28,7 @@ import time
 import typing
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from transforms.io import read_records
 from transforms.judge import LLMJudge
 from transforms.matching import answer_key
 from transforms.verify import (
@@ -57,27 +58,9 @@ class _Tally:
 
 
 def read_rows(path: str) -> Iterator[Tuple[int, Optional[dict], Optional[str]]]:
-    """(line number, row or None, error or None) for every line (JSONL) or row (Parquet)."""
-    if path.endswith(".parquet"):
-        import pyarrow.parquet as pq
-
-        number = 0
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
-            for row in batch.to_pylist():
-                number += 1
-                yield number, row, None
-        return
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            try:
-                row = json.loads(line)
-            except ValueError as exc:
-                yield number, None, f"invalid_json: {exc}"
-                continue
-            if not isinstance(row, dict):
-                yield number, None, f"invalid_row: expected a JSON object, got {type(row).__name__}"
-                continue
-            yield number, row, None
+    """(line number, row or None, error or None) for every line (JSONL) or row (Parquet):
+    a blank line too gets its answer, so the output has one line per input line."""
+    return read_records(path, skip_blank=False)
 
 
 def _chunks(rows: Iterator, size: int) -> Iterator[list]:

@@ -68,7 +68,7 @@ def test_one_line_per_input_line_with_the_inputs_fields(tmp_path):
         ("correct" if bwrap else "infra_unavailable", "sandbox", 1.0 if bwrap else 0.0),
     ]
     assert rows[3]["input_line"] == 4 and rows[3]["reason"].startswith("invalid_json")
-    assert rows[4]["reason"].startswith("invalid_row")
+    assert rows[4]["reason"].startswith("not_an_object")
     assert not os.path.exists(str(out) + ".partial")
 
 

@@ -35,19 +35,17 @@ import dataclasses
 import functools
 import heapq
 import itertools
-import json
 import math
 import operator
 import re
 from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 
 from schemas.records import VerifiedRollout, from_dict
 from transforms.common import DEAD, REJECTED, StageOutputs, error_text, make_dead_letter, make_rejection
 from transforms.extract import THINK_CLOSE, THINK_OPEN, boxed_contents, clean_answer, split_reasoning
-from transforms.io import read_parquet_rows
+from transforms.io import read_records
 from transforms.langmix import (LanguageIdentifier, MixingMeter, detect_prompt_language, non_ascii_chars,
                                 normalize_language, prose_text, word_tokens)
 
@@ -757,24 +755,7 @@ def record_from_row(row: dict):
 
 def read_rows(path: str) -> Iterator[Tuple[int, Optional[dict], Optional[str]]]:
     """(line or row number, row, error) for each record of a JSONL or Parquet file, in order."""
-    if path.endswith(".parquet"):
-        for number, row in enumerate(read_parquet_rows(path), 1):
-            yield number, row, None
-        return
-    with FileSystems.open(path) as fh:
-        for number, raw in enumerate(fh, 1):
-            line = raw.decode("utf-8", errors="replace").strip()
-            if not line:
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, None, f"invalid_json: {exc}"
-                continue
-            if not isinstance(row, dict):
-                yield number, None, f"not_an_object: {type(row).__name__}"
-                continue
-            yield number, row, None
+    return read_records(path, skip_blank=True)
 
 
 def explain_file(config: FilterConfig, path: str) -> Iterator[dict]:

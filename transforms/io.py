@@ -286,3 +286,28 @@ def read_columns(paths: Iterable[str], columns: typing.Sequence[str]) -> List[di
         with FileSystems.open(path) as fh:
             rows.extend(pq.read_table(io.BytesIO(fh.read()), columns=list(columns)).to_pylist())
     return rows
+
+
+def read_records(path: str, skip_blank: bool = True) -> Iterable[tuple]:
+    """``(line or row number, row or None, error or None)`` for each record of a JSONL
+    or Parquet file, in order. Lines that are not JSON objects come back as errors
+    (``invalid_json: …``, ``not_an_object: …``); blank lines are skipped, or reported
+    as ``invalid_json`` errors when every line must be answered."""
+    if path.endswith(".parquet"):
+        for number, row in enumerate(read_parquet_rows(path), 1):
+            yield number, row, None
+        return
+    with FileSystems.open(path) as fh:
+        for number, raw in enumerate(fh, 1):
+            line = raw.decode("utf-8", errors="replace").strip()
+            if not line and skip_blank:
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, None, f"invalid_json: {exc}"
+                continue
+            if not isinstance(row, dict):
+                yield number, None, f"not_an_object: expected a JSON object, got {type(row).__name__}"
+                continue
+            yield number, row, None
