@@ -13,10 +13,10 @@ from transforms import io as rio
 from transforms.common import make_rejection
 from transforms.examples import assistant_content, is_row_of, to_example
 from transforms.journey import JourneyConfig
-from transforms.knowledge import KnowledgeConfig, is_trivial, knowledge_reasoning, knowledge_sample_config
+from transforms.knowledge import KnowledgeConfig, is_trivial, knowledge_reasoning
 from transforms.mix import (MixConfig, MixExamples, apportion, bucket_key, bucket_report, bucket_targets,
                             rejected_example)
-from transforms.sample import SampleConfig
+from transforms.sample import FewShot, SampleConfig, build_messages, split_completion
 
 
 def _pool(n_reasoning, n_knowledge, per_problem=1, domains=("math",)):
@@ -182,8 +182,13 @@ def test_knowledge_examples_answer_without_thinking():
     assert to_example(record).messages[1].content == "Paris."
     full = to_example(record, KnowledgeConfig(cot="full"))
     assert full.messages[1].content == "<think>\nThe capital of France is Paris.\n</think>\n\nParis."
-    teacher = knowledge_sample_config(SampleConfig(few_shot=()), KnowledgeConfig())
-    assert teacher.user_template == "{prompt}" and teacher.few_shot == ()
+    # the teacher is asked in non-thinking mode: the knowledge template, no reasoning few-shots
+    config = SampleConfig(few_shot=(FewShot("What is 1 + 1?", "\\boxed{2}"),))
+    assert build_messages("What is the capital of France?", config, "knowledge") == [
+        {"role": "user", "content": "What is the capital of France?"}]
+    assert len(build_messages("What is 2 + 2?", config, "reasoning")) == 3
+    assert split_completion("Paris.", "knowledge") == ("", "Paris.")
+    assert split_completion("Paris.", "reasoning") == ("Paris.", "")
 
 
 def test_rejections_are_recognised_by_their_fields():

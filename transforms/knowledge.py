@@ -12,8 +12,9 @@ kept only as configured:
 * ``cot: full`` — the reasoning as sampled.
 
 Trivial prompts (greetings, thanks, small talk of at most ``trivial_max_words``
-words) never get a CoT. :func:`knowledge_sample_config` is how the sample stage asks
-the teacher in non-thinking mode (its own template, no reasoning few-shots).
+words) never get a CoT. The sample stage asks the teacher about knowledge problems in
+non-thinking mode (``sample.knowledge_template``, no reasoning few-shots: see
+``transforms.sample.build_messages``).
 """
 from __future__ import annotations
 
@@ -33,7 +34,6 @@ SMALL_TALK = (
 )
 
 #: How the teacher is asked a knowledge question: the question itself, no "reason step by step".
-NON_THINKING_TEMPLATE = "{prompt}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +44,6 @@ class KnowledgeConfig:
     max_cot_words: int = 64  # "short": the longest reasoning kept
     trivial_max_words: int = 6  # small talk up to this many words is trivial
     small_talk: Tuple[str, ...] = SMALL_TALK
-    user_template: str = NON_THINKING_TEMPLATE  # the teacher's prompt for knowledge problems
 
     def __post_init__(self):
         if self.cot not in COT_MODES:
@@ -53,8 +52,6 @@ class KnowledgeConfig:
             raise ValueError("max_cot_words: must be >= 0")
         if self.trivial_max_words < 0:
             raise ValueError("trivial_max_words: must be >= 0")
-        if "{prompt}" not in self.user_template:
-            raise ValueError("user_template: must contain {prompt}")
 
 
 _WORD = re.compile(r"[\w']+")
@@ -82,8 +79,3 @@ def knowledge_reasoning(prompt: str, reasoning: str, config: KnowledgeConfig = K
     if config.cot == "short" and len(words(reasoning)) > config.max_cot_words:
         return ""
     return reasoning
-
-
-def knowledge_sample_config(sample: SampleConfig, config: KnowledgeConfig = KnowledgeConfig()) -> SampleConfig:
-    """The teacher settings for knowledge problems: non-thinking prompt, no reasoning few-shots."""
-    return dataclasses.replace(sample, user_template=config.user_template, few_shot=())

@@ -71,7 +71,7 @@ from transforms.common import (
     stable_hash,
     truncate,
 )
-from transforms.extract import split_reasoning
+from transforms.extract import THINK_CLOSE, split_reasoning
 
 BACKENDS = ("transformers", "vllm", "openai", "fake")
 #: Backends this module can run (every configurable one).
@@ -111,6 +111,8 @@ class SampleConfig:
     system_prompt: Optional[str] = None
     user_template: str = R1_USER_TEMPLATE
     few_shot: Tuple[FewShot, ...] = ()
+    #: knowledge problems are asked in non-thinking mode: this template, no few-shot turns
+    knowledge_template: str = "{prompt}"
     batch_size: int = 4  # prompts per model call
     torch_threads: int = 1
     device: str = "cpu"
@@ -154,15 +156,17 @@ class SampleConfig:
             raise ValueError("stop: stop strings must not be empty")
         if self.batch_size < 1:
             raise ValueError("batch_size: must be >= 1")
-        if "{prompt}" not in self.user_template:
-            raise ValueError("user_template: must contain {prompt}")
-        try:
-            self.user_template.format(prompt="")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(
-                f"user_template: only {{prompt}} may be substituted (write literal braces as "
-                f"{{{{ }}}}): {error_text(exc)}"
-            ) from None
+        for name in ("user_template", "knowledge_template"):
+            template = getattr(self, name)
+            if "{prompt}" not in template:
+                raise ValueError(f"{name}: must contain {{prompt}}")
+            try:
+                template.format(prompt="")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(
+                    f"{name}: only {{prompt}} may be substituted (write literal braces as "
+                    f"{{{{ }}}}): {error_text(exc)}"
+                ) from None
         if self.torch_threads < 1:
             raise ValueError("torch_threads: must be >= 1")
         if self.dtype not in DTYPES:
@@ -197,19 +201,30 @@ def make_backend(config: SampleConfig) -> Backend:
 # -- prompts, ids and seeds -----------------------------------------------------
 
 
-def build_messages(problem_prompt: str, config: SampleConfig) -> List[dict]:
+def build_messages(problem_prompt: str, config: SampleConfig, kind: str = "reasoning") -> List[dict]:
     """The chat turns sent for one problem.
 
     An optional system turn, then each few-shot pair verbatim (user, assistant),
-    then the problem through ``config.user_template``."""
+    then the problem through ``config.user_template``. Knowledge problems are asked
+    in non-thinking mode: no few-shot turns, ``config.knowledge_template``."""
     messages = []
     if config.system_prompt:
         messages.append({"role": "system", "content": config.system_prompt})
+    if kind == "knowledge":
+        messages.append({"role": "user", "content": config.knowledge_template.format(prompt=problem_prompt)})
+        return messages
     for shot in config.few_shot:
         messages.append({"role": "user", "content": shot.user})
         messages.append({"role": "assistant", "content": shot.assistant})
     messages.append({"role": "user", "content": config.user_template.format(prompt=problem_prompt)})
     return messages
+
+
+def split_completion(text: str, kind: str) -> Tuple[str, str]:
+    """(reasoning, answer): a knowledge answer given without ``<think>`` is all answer."""
+    if kind == "knowledge" and THINK_CLOSE not in text:
+        return "", text.strip()
+    return split_reasoning(text)
 
 
 def sampling_params(config: SampleConfig, seed: int) -> dict:
@@ -301,7 +316,7 @@ def prepare(backend: Backend, task, config: SampleConfig, seed: int) -> Prepared
     """Render a problem's prompt, find which samples are already done, seed the rest."""
     problem, done = as_task(task)
     try:
-        prompt_text = backend.render(build_messages(problem.prompt, config))
+        prompt_text = backend.render(build_messages(problem.prompt, config, problem.kind))
     except Exception as exc:  # noqa: BLE001 - a bad problem must become a dead letter
         return Prepared(problem, "", (), (), (), f"render: {error_text(exc)}")
     persisted = {r.rollout_id: r for r in done}
@@ -375,7 +390,7 @@ def make_rollouts(generated: Generated, config: SampleConfig, seed: int, config_
     indices = generated.indices or tuple(range(len(result.samples)))
     rollouts = [r._replace(config_hash=config_hash) for r in generated.reused]
     for index, sample, s_seed in zip(indices, result.samples, generated.seeds):
-        reasoning, answer = split_reasoning(sample.text)
+        reasoning, answer = split_completion(sample.text, problem.kind)
         rollouts.append(
             project(
                 Rollout,
