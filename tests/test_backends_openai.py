@@ -190,7 +190,8 @@ def test_retries_429_and_5xx_then_succeeds_with_the_key(scripted, monkeypatch):
 
 def test_a_4xx_fails_the_request_at_once_and_the_key_is_scrubbed(scripted, monkeypatch, caplog):
     scripted.script = [(401, {"error": f"invalid key {SECRET}"}, {})]
-    backend = _loaded(scripted, monkeypatch, n=1)
+    # one request at a time, so the scripted 401 answers the first request in the list
+    backend = _loaded(scripted, monkeypatch, n=1, concurrency=1)
     [bad, good] = backend.generate([_request(backend, seeds=(1,)), _request(backend, "What is 1 + 1?", (2,))])
     assert bad.error.startswith("RequestFailed: HTTP 401") and SECRET not in bad.error and "***" in bad.error
     assert good.error is None and good.samples[0].text == "seed 2"
