@@ -253,8 +253,21 @@ def _explain(args) -> int:
     return 0
 
 
+def exit_now(code: int) -> None:
+    """Exit once a command's work is done (files written, manifest last), without
+    interpreter teardown, where native threads left by Beam/gRPC/torch can abort the
+    process ("terminate called without an active exception", exit -6) after success."""
+    import logging
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 def entry_point() -> None:
-    sys.exit(main())
+    """The ``reasoning-corpus`` console script."""
+    exit_now(main())
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 from typing import Any, Callable, Dict, List, Optional
 
@@ -327,4 +326,6 @@ def stage_main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(stage_main())  # classes above are defined twice then (here and on import): none is registered
+    from pipelines.cli import exit_now
+
+    exit_now(stage_main())  # classes above are defined twice then (here and on import): none is registered
