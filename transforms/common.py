@@ -131,22 +131,3 @@ def make_dead_letter(
 
 def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
-
-
-def split_outputs(pcoll_with_outputs, main: str = "kept") -> StageOutputs:
-    """Turn a ``ParDo(...).with_outputs(REJECTED, DEAD, main=...)`` result into StageOutputs."""
-    return StageOutputs(
-        kept=pcoll_with_outputs[main],
-        rejected=pcoll_with_outputs[REJECTED],
-        dead=pcoll_with_outputs[DEAD],
-    )
-
-
-def merge_side(pipeline_label: str, *pcolls):
-    """Flatten several PCollections of the same record type (an empty list gives an empty one)."""
-    pcolls = [p for p in pcolls if p is not None]
-    if not pcolls:
-        raise ValueError("merge_side needs at least one PCollection")
-    if len(pcolls) == 1:
-        return pcolls[0]
-    return tuple(pcolls) | pipeline_label >> beam.Flatten()

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from schemas.arrow import arrow_schema
-from schemas.records import SCHEMA_VERSION, from_dict, to_dict
+from schemas.records import from_dict, to_dict
 from transforms.common import record_id_of, stable_hash
 
 #: Records are spread over this many id-range buckets before ranking.
@@ -223,10 +223,6 @@ def column_counts(paths: Iterable[str], columns: typing.Sequence[str]) -> Dict[s
             key = "/".join("" if v is None else str(v) for v in values)
             counts[key] = counts.get(key, 0) + 1
     return dict(sorted(counts.items()))
-
-
-def schema_version() -> str:
-    return SCHEMA_VERSION
 
 
 def join(*parts: str) -> str:
