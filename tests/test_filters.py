@@ -2,6 +2,7 @@
 robustness, explain, and the FilterRollouts transform under every DirectRunner mode."""
 import json
 import os
+import random
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -9,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 import pytest
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
@@ -242,6 +244,38 @@ def test_ngram_bound_never_hides_a_failure():
         exact = any(F.top_ngram_fraction(words, n, total) > limit
                     for n, limit in zip(range(2, 5), config.max_top_ngram_fractions))
         assert (F.check_ngram_repetition(record, config).reason == "repeated_ngrams") is exact
+
+
+def _filler(count: int, start: int = 0) -> list:
+    """``count`` distinct five-letter words."""
+    return ["".join(chr(97 + (i // 26 ** k) % 26) for k in range(5)) for i in range(start, start + count)]
+
+
+def test_ngram_bound_counts_a_word_repeated_in_a_row():
+    """"wait wait wait" twenty times among distinct words: the 2-gram (wait, wait) covers
+    more than 20% of the word characters although no two different words do."""
+    parts = []
+    for run in range(20):
+        parts += ["wait"] * 3 + _filler(13, start=13 * run)
+    record = en_trace(reasoning=" ".join(parts))
+    measured = F.check_ngram_repetition(record)
+    assert measured.reason == "repeated_ngrams" and "top 2-gram" in measured.detail, measured
+    assert measured.numbers["top_2gram_fraction"] == pytest.approx(40 * 8 / 1540, abs=1e-4)
+
+
+def test_ngram_bounds_are_upper_bounds():
+    """Every skipped count's bound is at least the exact ratio, on seeded random texts with
+    few distinct words (many repeats, runs and self-pairs)."""
+    rng = random.Random(7)
+    for trial in range(200):
+        vocabulary = _filler(rng.randint(2, 12))
+        words = [w.encode() for w in rng.choices(vocabulary, k=rng.randint(200, 400))]
+        total = sum(map(len, words))
+        largest_word, largest_bigram = F.ngram_bounds(words)
+        exact = {n: F.top_ngram_fraction(words, n, total) for n in (2, 3, 4)}
+        assert exact[2] * total <= largest_bigram
+        assert exact[3] * total <= largest_bigram + largest_word
+        assert exact[4] * total <= 2 * largest_bigram
 
 
 @pytest.mark.parametrize("parts, fraction", [
