@@ -412,15 +412,20 @@ def count_words(text: str) -> int:
 def check_long_paragraph(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
     """A paragraph (text between blank lines) longer than ``max_paragraph_words``.
 
-    The number reported is the word count of the longest paragraph in characters,
-    or of the longest paragraph over the limit."""
+    The number reported is the word count of the longest paragraph in characters or,
+    when one is over the limit, of the one with the most words. An ASCII paragraph
+    has at most half its characters (rounded up) in words, any other at most twice
+    its characters (``count_words``), so only paragraphs that could be over the
+    limit are counted."""
     v = view(record)
     limit = config.max_paragraph_words
     parts = v.visible_paragraphs
-    # A paragraph has no more words than characters: only the longest one (for the
-    # numbers) and those longer than the limit in characters need counting.
-    candidates = [max(parts, key=len)] + [p for p in parts if limit and len(p) > limit]
-    longest = max(map(count_words, candidates))
+    longest = count_words(max(parts, key=len))
+    if limit:
+        for part in parts:
+            size = len(part)
+            if (size + 1) // 2 > limit or 2 * size > limit and not part.isascii():
+                longest = max(longest, count_words(part))
     numbers = dict(longest_paragraph_words=longest, max_paragraph_words=limit)
     if limit and longest > limit:
         return _drop("long_paragraph", f"paragraph of {longest} words > {limit}", **numbers)
@@ -476,10 +481,10 @@ def check_garbage_characters(record, config: FilterConfig = DEFAULT_CONFIG) -> M
 
 def duplicate_fraction(parts: List[str]) -> float:
     """Characters in parts that repeat an earlier part, over all characters (Gopher)."""
-    parts = [p for p in map(str.strip, parts) if p]
-    total = sum(map(len, parts))
-    if not total or len(set(parts)) == len(parts):
+    parts = list(filter(None, map(str.strip, parts)))
+    if len(set(parts)) == len(parts):
         return 0.0
+    total = sum(map(len, parts))
     seen, repeated = set(), 0
     for part in parts:
         if part in seen:
@@ -572,9 +577,10 @@ def ngram_bounds(words: List[bytes]) -> Tuple[int, int]:
     for ``(a, a)`` it is ``2 × len a`` times the number of places ``a`` follows itself."""
     counts = collections.Counter(words)
     largest_word = max(map(operator.mul, counts.values(), map(len, counts)))
+    widest = max(map(len, counts))
     pair = longest = 0  # the (a, b) bound so far; the longest word at least as frequent as this one
     for word, count in counts.most_common():
-        if count < 2:  # a 2-gram with this word occurs at most once
+        if count < 2 or count * 2 * widest <= pair:  # no later word can raise the bound
             break
         length = len(word)
         if longest and count * (length + longest) > pair:
@@ -712,16 +718,12 @@ def filters_for(config: FilterConfig, identifier: Optional[LanguageIdentifier] =
         meter = MixingMeter(identifier or LanguageIdentifier(), config.max_foreign_run_words,
                             config.min_detect_probability)
         filters.append(Filter("language", "filter_language",
-                              lambda record: check_language_mixing(record, config, meter)))
+                              functools.partial(check_language_mixing, config=config, meter=meter)))
     return filters
 
 
 def _bind(check, config: FilterConfig) -> Callable[[object], Measurement]:
-    def bound(record) -> Measurement:
-        return check(record, config)
-
-    bound.__name__ = check.__name__
-    return bound
+    return functools.partial(check, config=config)
 
 
 def rules_for(config: FilterConfig, identifier: Optional[LanguageIdentifier] = None) -> List[Tuple[str, Rule]]:
@@ -733,6 +735,11 @@ def first_failure(record, rules: List[Tuple[str, Rule]]) -> Optional[Tuple[str, 
     """(step, reason, detail) of the first rule that drops the record, or None."""
     record = view(record)
     for step, rule in rules:
+        if type(rule) is Filter:  # the check itself: the record is a view already
+            measured = rule.check(record)
+            if measured.reason is not None:
+                return step, measured.reason, measured.detail
+            continue
         result = rule(record)
         if result is not None:
             return (step,) + tuple(result)

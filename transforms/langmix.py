@@ -90,15 +90,12 @@ _BRACKET_MATH = re.compile(r"\\\[.*?\\\]", re.S)
 _ENVIRONMENT = re.compile(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.S)
 _PAREN_MATH = re.compile(r"\\\(.*?\\\)", re.S)
 #: Inline maths the way pandoc reads it (no space inside the dollars, no digit after
-#: the closing one), so "$5 and $7" stays prose; the first form ends a sentence
-#: inside the maths ("$x = 2.$").
-_INLINE_MATH_END = re.compile(r"\$[^\s$][^$\n]{0,400}[.!?]\$(?!\d)")
+#: the closing one), so "$5 and $7" stays prose.
 _INLINE_MATH = re.compile(r"\$[^\s$](?:[^$\n]{0,400}[^\s$])?\$(?!\d)")
 _LATEX_BLOCKS = ((_BRACKET_MATH, re.compile(r"\\(?=\[)").search, "\n"),
                  (_ENVIRONMENT, re.compile(r"\\(?=begin)").search, "\n"),
                  (_PAREN_MATH, re.compile(r"\\(?=\()").search, " "))
 _HAS_DOUBLE_DOLLAR = re.compile(r"\$(?=\$)").search
-_HAS_MATH_END = re.compile(r"\$(?<=[.!?]\$)").search
 _HAS_SCHEME = re.compile(r":(?=//)").search
 _HAS_WWW = re.compile(r"\.(?<=www\.)").search
 _HAS_TAG = re.compile(r">(?<=think>)").search
@@ -180,9 +177,7 @@ def prose_text(text: str) -> str:
             if probe(text):
                 text = pattern.sub(replacement, text)
     if "$" in text:
-        if _HAS_MATH_END(text):
-            text = _INLINE_MATH_END.sub(". ", text)
-        text = _INLINE_MATH.sub(" ", text)
+        text = _INLINE_MATH.sub(_inline_math_replacement, text)
     if "\\" in text:
         text = _LATEX_COMMAND.sub(" ", text)
     if ":" in text and _HAS_SCHEME(text) or "." in text and _HAS_WWW(text):
@@ -190,6 +185,12 @@ def prose_text(text: str) -> str:
     if ">" in text and _HAS_TAG(text):
         text = _TAGS.sub(" ", text)
     return text
+
+
+def _inline_math_replacement(match: "re.Match") -> str:
+    """A space, or a full stop where the maths ends a sentence inside it ("$x = 2.$")."""
+    maths = match.group(0)
+    return ". " if len(maths) > 3 and maths[-2] in ".!?" else " "
 
 
 # -- the identifier ---------------------------------------------------------------
@@ -515,10 +516,13 @@ def _cued_sentences(prose: str, tokens: List[bytes], pats: _Patterns) -> Iterato
     only the lines that pass are split into sentences and tested word by word."""
     present = [w.decode("utf-8") for w in pats.cue_words.intersection(tokens)]
     for line in prose.split("\n"):
-        lowered = line.lower()
-        if not (pats.detect_all or any(w in lowered for w in present)
-                or (pats.cue_letter is not None and pats.cue_letter.search(line))):
-            continue
+        if not pats.detect_all and not (pats.cue_letter is not None and not line.isascii()
+                                        and pats.cue_letter.search(line)):
+            if not present:
+                continue
+            lowered = line.lower()
+            if not any(w in lowered for w in present):
+                continue
         for sentence in _SENTENCE_END.split(line):
             if pats.has_cue(sentence, word_tokens(sentence)):
                 yield sentence
