@@ -48,11 +48,17 @@ _ARITHMETIC_MACROS = re.compile(r"\\(?:times|cdot|div|left|right)\b")
 _MATH_WORDS = {"pi", "sqrt", "times", "cdot"}
 
 
+_BOXED_OPEN = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_BRACE = re.compile(r"[{}]")
+
+
 def boxed_contents(text: str) -> List[str]:
     """Contents of every ``\\boxed{...}`` / ``\\fbox{...}`` in order, nested braces balanced."""
+    if "\\" not in text or not _BOXED_OPEN.search(text):
+        return []
     closing = _matching_braces(text)
     out = []
-    for match in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
+    for match in _BOXED_OPEN.finditer(text):
         end = closing.get(match.end() - 1)
         if end is not None:
             out.append(text[match.end() : end].strip())
@@ -62,10 +68,11 @@ def boxed_contents(text: str) -> List[str]:
 def _matching_braces(text: str) -> dict:
     """{index of "{": index of its "}"} for every balanced pair, in one pass."""
     pairs, opened = {}, []
-    for i, ch in enumerate(text):
-        if ch == "{":
+    for match in _BRACE.finditer(text):
+        i = match.start()
+        if match.group() == "{":
             opened.append(i)
-        elif ch == "}" and opened:
+        elif opened:
             pairs[opened.pop()] = i
     return pairs
 

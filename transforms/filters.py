@@ -33,7 +33,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import functools
-import heapq
 import itertools
 import math
 import operator
@@ -44,7 +43,7 @@ import apache_beam as beam
 
 from schemas.records import VerifiedRollout, from_dict
 from transforms.common import DEAD, REJECTED, StageOutputs, error_text, make_dead_letter, make_rejection
-from transforms.extract import THINK_CLOSE, THINK_OPEN, boxed_contents, clean_answer, split_reasoning
+from transforms.extract import boxed_contents, clean_answer, split_reasoning
 from transforms.io import read_records
 from transforms.langmix import (LanguageIdentifier, MixingMeter, detect_prompt_language, non_ascii_of_utf8,
                                 normalize_language, prose_text, word_tokens)
@@ -283,7 +282,8 @@ def check_think_tags(record, config: FilterConfig = DEFAULT_CONFIG) -> Measureme
     completion = getattr(record, "completion", None)
     if not isinstance(completion, str):
         return _keep("no completion in the input", opens=None, closes=None)
-    opens, closes = completion.count(THINK_OPEN), completion.count(THINK_CLOSE)
+    tags = _THINK_TAG.findall(completion) if "<" in completion else []  # "" per <think>, "/" per </think>
+    opens, closes = len(tags) - tags.count("/"), tags.count("/")
     numbers = dict(opens=opens, closes=closes)
     if config.require_think and closes == 0 and opens == 0:
         return _drop("missing_think", "no <think>/</think> and require_think is set", **numbers)
@@ -293,7 +293,7 @@ def check_think_tags(record, config: FilterConfig = DEFAULT_CONFIG) -> Measureme
         return _drop("unbalanced_think", f"{opens} <think> and {closes} </think> (at most one each)", **numbers)
     if opens == 1 and closes == 0:
         return _drop("unbalanced_think", "<think> is never closed", **numbers)
-    if opens == 1 and completion.index(THINK_CLOSE) < completion.index(THINK_OPEN):
+    if opens == 1 and tags[0] == "/":
         return _drop("unbalanced_think", "</think> comes before <think>", **numbers)
     return _keep(**numbers)
 
@@ -306,6 +306,7 @@ def check_empty_reasoning(record, config: FilterConfig = DEFAULT_CONFIG) -> Meas
     return _keep(reasoning_chars=chars)
 
 
+_THINK_TAG = re.compile(r"<(/?)think>")
 _BOXED_NOISE = re.compile(r"\s+|\\left|\\right|\\[,;:! ]|\\displaystyle")
 
 
@@ -318,7 +319,8 @@ def normalize_boxed(content: str) -> str:
 def check_conflicting_answers(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
     """Several different ``\\boxed{}`` answers in the answer section."""
     answer = _text(record, "answer")
-    distinct = list(dict.fromkeys(normalize_boxed(b) for b in boxed_contents(answer)))
+    boxed = boxed_contents(answer)
+    distinct = list(dict.fromkeys(map(normalize_boxed, boxed))) if len(boxed) > 1 else boxed  # one is distinct
     numbers = dict(distinct_boxed=len(distinct), max_distinct_boxed=config.max_distinct_boxed)
     if config.max_distinct_boxed and len(distinct) > config.max_distinct_boxed:
         shown = ", ".join(distinct[:4])
