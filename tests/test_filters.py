@@ -1,5 +1,6 @@
 """Chain-of-thought quality filters: rule tables, language mixing on the labelled set,
 robustness, explain, and the FilterRollouts transform under every DirectRunner mode."""
+import collections
 import json
 import os
 import random
@@ -272,6 +273,8 @@ def test_ngram_bounds_are_upper_bounds():
         words = [w.encode() for w in rng.choices(vocabulary, k=rng.randint(200, 400))]
         total = sum(map(len, words))
         largest_word, largest_bigram = F.ngram_bounds(words)
+        counts = collections.Counter(words)
+        assert largest_word == max(count * len(word) for word, count in counts.items())
         exact = {n: F.top_ngram_fraction(words, n, total) for n in (2, 3, 4)}
         assert exact[2] * total <= largest_bigram
         assert exact[3] * total <= largest_bigram + largest_word

@@ -578,13 +578,17 @@ def ngram_bounds(words: List[bytes]) -> Tuple[int, int]:
     two different words ``(a, b)``, ``value ≤ min(count a, count b) × (len a + len b)``;
     for ``(a, a)`` it is ``2 × len a`` times the number of places ``a`` follows itself."""
     counts = collections.Counter(words)
-    largest_word = max(map(operator.mul, counts.values(), map(len, counts)))
     widest = max(map(len, counts))
     pair = longest = 0  # the (a, b) bound so far; the longest word at least as frequent as this one
+    largest_word = widest  # a word that occurs once: its value is its length
     for word, count in counts.most_common():
-        if count < 2 or count * 2 * widest <= pair:  # no later word can raise the bound
+        # Later words have value ≤ count × widest; once that is ≤ pair / 2 they can raise
+        # neither bound (and U ≥ pair / 2 already: a pair's bound is at most two words' values).
+        if count < 2 or count * 2 * widest <= pair:
             break
         length = len(word)
+        if count * length > largest_word:
+            largest_word = count * length
         if longest and count * (length + longest) > pair:
             pair = count * (length + longest)
         if length > longest:
