@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
                                         "--input, verify the answers of a rollouts file instead")
     verify.add_argument("dir", nargs="?", help="a stage or run output folder (or its manifest.json)")
     verify.add_argument("--input", help="instead of DIR: a rollouts file (JSONL or Parquet) to verify, "
-                                        "one output line per input line (see pipelines/verify.py)")
+                                        "one output line per input line (see transforms/verify_file.py)")
     verify.add_argument("--output", help="with --input: the verdicts file (JSONL)")
     verify.add_argument("--config", help="with --input: YAML config whose curate.verify is used")
     verify.add_argument("--workers", type=int, default=1, help="with --input: verifying threads")

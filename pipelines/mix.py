@@ -8,14 +8,13 @@ import apache_beam as beam
 
 from pipelines import common
 from pipelines.config import RunConfig
-from schemas.records import DeadLetter, Rejection, SftExample, VerifiedRollout, from_dict
+from schemas.records import DeadLetter, Rejection, SftExample, VerifiedRollout
 from transforms import accounting
 from transforms import io as rio
 from transforms import report
-from transforms.journey import BuildJourneys, wrong_attempt
-from transforms.mix import MixConfig, MixExamples, bucket_report, example_bucket, rejected_example
+from transforms.journey import BuildJourneys, wrong_attempts
+from transforms.mix import DATA, MixExamples, count_wrong_attempts, per_kind, selection_report
 
-DATA = "data/train"
 OUTPUTS = {DATA: SftExample, "rejections": Rejection, "dead_letters": DeadLetter}
 
 
@@ -29,8 +28,7 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
         wrong = (
             pipeline
             | "ReadCurateRejections" >> rio.ReadRecords(wrong_files, Rejection)
-            | "WrongAttempts" >> beam.FlatMap(lambda r: [w for w in [wrong_attempt(r, journey)] if w])
-            .with_output_types(VerifiedRollout)
+            | "WrongAttempts" >> beam.FlatMap(wrong_attempts, journey).with_output_types(VerifiedRollout)
         )
         journeys = {"correct": curated, "wrong": wrong} | "Journeys" >> BuildJourneys(
             journey, config.sample, config.curate.verify, config.seed)
@@ -41,37 +39,6 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
     common.write_outputs({DATA: mixed.kept, "rejections": rejected, "dead_letters": dead},
                          out_dir, OUTPUTS, max_rows=config.mix.max_rows_per_shard,
                          compression=config.mix.compression)
-
-
-def count_wrong_attempts(rejection_files: List[str], config: MixConfig) -> int:
-    """How many curate rejections are wrong attempts the journey step takes in."""
-    return sum(1 for path in rejection_files for row in rio.read_parquet_rows(path)
-               if wrong_attempt(from_dict(Rejection, row), config.journey) is not None)
-
-
-def selection_report(outputs: Dict[str, dict], config: MixConfig) -> dict:
-    """Buckets (target, supply, selected, shortfall) and journey counts, read back from the outputs."""
-    field = [config.quota_field] if config.quota_field else []
-    selected = list(report.read_columns(accounting.paths(outputs, DATA), ["kind", "journey"] + field))
-    rejections = list(report.read_columns(accounting.paths(outputs, "rejections"),
-                                          ["step", "reason", "payload"]))
-    rejected_examples = [(r["reason"], rejected_example(r)) for r in rejections]
-    over_quota = [example_bucket(ex, config) for reason, ex in rejected_examples if reason == "over_quota"]
-    return {
-        "buckets": bucket_report([example_bucket(r, config) for r in selected], over_quota, config),
-        "journeys_built": sum(1 for r in selected if r["journey"])
-        + sum(1 for _, ex in rejected_examples if ex is not None and ex.get("journey")),
-        "journey_rejected": sum(1 for r in rejections if r["step"].startswith("journey_")),
-    }
-
-
-def per_kind(buckets: Dict[str, dict], name: str, kinds) -> Dict[str, int]:
-    """A bucket column (target, supply, selected, shortfall) summed per kind."""
-    out = {k: 0 for k in kinds}
-    for bucket, entry in buckets.items():
-        kind = bucket.split("/", 1)[0]
-        out[kind] = out.get(kind, 0) + entry[name]
-    return out
 
 
 def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
@@ -86,7 +53,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
     outputs = accounting.collect(out_dir, OUTPUTS)
     data_files = accounting.paths(outputs, DATA)
     funnel = accounting.funnel(outputs)
-    picked = selection_report(outputs, config.mix)
+    picked = selection_report(outputs, config.mix, DATA)
     lines = {}
     journey_in = count_wrong_attempts(wrong_files, config.mix)
     if config.mix.journey.enabled:

@@ -127,6 +127,11 @@ def wrong_attempt(rejection, config: JourneyConfig) -> Optional[VerifiedRollout]
     return from_dict(VerifiedRollout, row)
 
 
+def wrong_attempts(rejection, config: JourneyConfig) -> List[VerifiedRollout]:
+    """``wrong_attempt`` as a list (empty or one rollout), for ``beam.FlatMap``."""
+    found = wrong_attempt(rejection, config)
+    return [found] if found is not None else []
+
 
 def attempt_text(rollout) -> str:
     """The visible text of an attempt: its reasoning, then its answer."""

@@ -29,14 +29,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import apache_beam as beam
 
-from schemas.records import SftExample
+from schemas.records import Rejection, SftExample, from_dict
+from transforms import accounting, report
+from transforms import io as rio
 from transforms.common import REJECTED, StageOutputs, hash_score, make_rejection
 from transforms.examples import is_row_of, to_example
-from transforms.journey import JourneyConfig
+from transforms.journey import JourneyConfig, wrong_attempt
 from transforms.knowledge import KnowledgeConfig
 
 KINDS = ("reasoning", "knowledge")
@@ -285,3 +287,41 @@ def _threshold(sorted_keys, target: int):
     if target <= 0 or len(sorted_keys) <= target:
         return None
     return tuple(sorted_keys[target - 1])
+
+
+# -- read back from the stage's outputs (the launcher's accounting and manifest) ----------------
+
+#: The examples' output name.
+DATA = "data/train"
+
+
+def count_wrong_attempts(rejection_files: List[str], config: MixConfig) -> int:
+    """How many curate rejections are wrong attempts the journey step takes in."""
+    return sum(1 for path in rejection_files for row in rio.read_parquet_rows(path)
+               if wrong_attempt(from_dict(Rejection, row), config.journey) is not None)
+
+
+def selection_report(outputs: Dict[str, dict], config: MixConfig, data: str = DATA) -> dict:
+    """Buckets (target, supply, selected, shortfall) and journey counts, read back from the
+    mix stage's outputs (``accounting.collect``: ``data`` is the examples' output name)."""
+    field = [config.quota_field] if config.quota_field else []
+    selected = list(report.read_columns(accounting.paths(outputs, data), ["kind", "journey"] + field))
+    rejections = list(report.read_columns(accounting.paths(outputs, "rejections"),
+                                          ["step", "reason", "payload"]))
+    rejected_examples = [(r["reason"], rejected_example(r)) for r in rejections]
+    over_quota = [example_bucket(ex, config) for reason, ex in rejected_examples if reason == "over_quota"]
+    return {
+        "buckets": bucket_report([example_bucket(r, config) for r in selected], over_quota, config),
+        "journeys_built": sum(1 for r in selected if r["journey"])
+        + sum(1 for _, ex in rejected_examples if ex is not None and ex.get("journey")),
+        "journey_rejected": sum(1 for r in rejections if r["step"].startswith("journey_")),
+    }
+
+
+def per_kind(buckets: Dict[str, dict], name: str, kinds) -> Dict[str, int]:
+    """A bucket column (target, supply, selected, shortfall) summed per kind."""
+    out = {k: 0 for k in kinds}
+    for bucket, entry in buckets.items():
+        kind = bucket.split("/", 1)[0]
+        out[kind] = out.get(kind, 0) + entry[name]
+    return out
