@@ -70,6 +70,9 @@ GENERATION_FIELDS: _Fields = [
     ("latency_s", float),
 ]
 
+#: Every verdict a verifier gives ("error": a row the file verifier could not read).
+VERDICTS = ("correct", "incorrect", "no_answer", "timeout", "unverifiable", "infra_unavailable", "error")
+
 VERDICT_FIELDS: _Fields = [
     ("extracted_answer", Optional[str]),
     ("verdict", str),  # correct | incorrect | no_answer | timeout | infra_unavailable | unverifiable

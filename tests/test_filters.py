@@ -445,6 +445,7 @@ def test_bare_rows_missing_fields_are_explained(identifier):
     ({"max_paragraph_words": -1}, "max_paragraph_words: must be >= 0"),
     ({"min_reasoning_tokens": 10, "max_reasoning_tokens": 5}, "min_reasoning_tokens: 10 is above"),
     ({"max_top_ngram_fractions": (0.2, 0.1)}, "max_top_ngram_fractions: expected 3 fractions"),
+    ({"keep_verdicts": ("correct", "corect")}, "keep_verdicts: unknown verdict(s) 'corect'; expected some of correct"),
     ({"target_language": " "}, "target_language: expected a language code"),
     ({"keep_verdicts": ()}, "keep_verdicts"),
 ])

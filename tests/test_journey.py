@@ -115,7 +115,7 @@ def test_choices_are_deterministic_and_varied():
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"modes": ("splice", "rewrite")}, "modes"), ({"modes": ()}, "modes"), ({"share": 1.5}, "share"),
-    ({"wrong_verdicts": ("correct",)}, "wrong_verdicts"), ({"continuations": 0}, "continuations"),
+    ({"wrong_verdicts": ("correct",)}, "wrong_verdicts"), ({"wrong_verdicts": ("wrong",)}, "unknown verdict"), ({"continuations": 0}, "continuations"),
     ({"transitions": ("",)}, "transitions"),
 ])
 def test_bad_journey_configs_are_refused(kwargs, message):

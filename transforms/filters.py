@@ -41,7 +41,7 @@ from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import apache_beam as beam
 
-from schemas.records import VerifiedRollout, from_dict
+from schemas.records import VERDICTS, VerifiedRollout, from_dict
 from transforms.common import DEAD, REJECTED, StageOutputs, error_text, make_dead_letter, make_rejection
 from transforms.extract import boxed_contents, clean_answer, split_reasoning
 from transforms.io import read_records
@@ -96,6 +96,10 @@ class FilterConfig:
     def __post_init__(self):
         if not self.keep_verdicts:
             raise ValueError("keep_verdicts: keep at least one verdict")
+        unknown = [v for v in self.keep_verdicts if v not in VERDICTS]
+        if unknown:
+            raise ValueError(f"keep_verdicts: unknown verdict(s) {', '.join(map(repr, unknown))}; "
+                             f"expected some of {', '.join(VERDICTS)}")
         for name in ("max_distinct_boxed", "min_prompt_tokens", "max_prompt_tokens", "min_reasoning_tokens",
                      "max_reasoning_tokens", "min_answer_tokens", "max_answer_tokens", "max_paragraph_words",
                      "min_markdown_elements", "min_repetition_words", "tail_loop_min_repeats",

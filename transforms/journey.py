@@ -35,7 +35,7 @@ from typing import Callable, Iterator, List, NamedTuple, Optional, Sequence, Tup
 
 import apache_beam as beam
 
-from schemas.records import SftExample, VerifiedRollout, from_dict
+from schemas.records import VERDICTS, SftExample, VerifiedRollout, from_dict
 from transforms.common import (
     DEAD,
     REJECTED,
@@ -94,6 +94,10 @@ class JourneyConfig:
             raise ValueError(f"modes: must be a non-empty list of {', '.join(MODES)}, got {list(self.modes)}")
         if not self.wrong_verdicts or "correct" in self.wrong_verdicts:
             raise ValueError("wrong_verdicts: a non-empty list of verdicts other than 'correct'")
+        unknown = [v for v in self.wrong_verdicts if v not in VERDICTS]
+        if unknown:
+            raise ValueError(f"wrong_verdicts: unknown verdict(s) {', '.join(map(repr, unknown))}; "
+                             f"expected some of {', '.join(v for v in VERDICTS if v != 'correct')}")
         for name in ("max_per_problem", "continuations", "max_steps", "max_tokens"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be >= 1")

@@ -50,7 +50,7 @@ from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 
-from schemas.records import Rollout, VerifiedRollout, from_dict, project
+from schemas.records import VERDICTS, Rollout, VerifiedRollout, from_dict, project  # noqa: F401 - VERDICTS re-exported
 from transforms.common import (
     DEAD,
     REJECTED,
@@ -88,7 +88,6 @@ from transforms.matching import (  # noqa: F401 - re-exported for callers and te
 )
 from transforms.sandbox import SANDBOX_VERSION, Sandbox, SandboxConfig, extract_code, parse_tests, run_tests
 
-VERDICTS = ("correct", "incorrect", "no_answer", "timeout", "unverifiable", "infra_unavailable", "error")
 EXACT_VERSION = "exact==2"
 COUNTDOWN_VERSION = "countdown==1"
 KNOWLEDGE_VERSION = "knowledge-rules==1"
