@@ -120,10 +120,22 @@ def test_unknown_generator_lists_valid_names():
         assert name in str(error.value)
 
 
-@pytest.mark.parametrize("count, levels", [(-1, [1]), (3, []), (3, [0]), (3, [1, 4]), (3, ["2"])])
-def test_bad_count_or_difficulties_raise(count, levels):
+@pytest.mark.parametrize("name, count, levels", [
+    ("arithmetic", -1, [1]), ("arithmetic", 3, []), ("countdown", 3, [0]), ("arithmetic", 3, [-1]),
+    ("arithmetic", 3, [1, 4]), ("arithmetic", 3, ["2"]),
+])
+def test_bad_count_or_difficulties_raise(name, count, levels):
     with pytest.raises(ValueError):
-        generate_problems("arithmetic", count, seed=0, difficulties=levels)
+        generate_problems(name, count, seed=0, difficulties=levels)
+
+
+def test_arithmetic_level_zero_is_single_digit_sums_and_differences():
+    problems = generate_problems("arithmetic", 60, seed=4, difficulties=[0])
+    assert len({p["prompt"] for p in problems}) == 60
+    for problem in problems:
+        a, op, b = re.fullmatch(r"What is (\d) ([+-]) (\d)\?", problem["prompt"]).groups()
+        assert int(problem["answer"]) == (int(a) + int(b) if op == "+" else int(a) - int(b)) >= 0
+        assert problem["difficulty"] == "0"
 
 
 def test_zero_count_gives_no_problems():

@@ -2,7 +2,8 @@
 
 Four generators, named as the config refers to them (``SourceConfig.generator``):
 
-- ``arithmetic``: 1 = ``a + b`` / ``a - b`` with 1-2 digit numbers ("What is 23 + 15?");
+- ``arithmetic``: 0 = ``a + b`` / ``a - b`` with single digits ("What is 3 + 5?", for
+  tiny models and demos); 1 = ``a + b`` / ``a - b`` with 1-2 digit numbers ("What is 23 + 15?");
   2 = a multiplication or a three-term sum/difference; 3 = mixed expressions with
   parentheses (and exact divisions) over larger numbers. Answers are integers.
 - ``linear_equation``: "Solve for x: 3x + 5 = 20." 1 = ``ax ± b = c`` with an integer
@@ -39,6 +40,8 @@ from transforms.common import derive_seed
 
 #: Difficulty levels every generator understands.
 LEVELS = (1, 2, 3)
+#: Extra levels of some generators (arithmetic 0: single-digit sums and differences).
+EXTRA_LEVELS = {"arithmetic": (0,)}
 
 #: Draws per problem index before giving up on finding a prompt not seen before.
 MAX_ATTEMPTS = 100
@@ -67,6 +70,15 @@ def _problem(name: str, index: int, difficulty: int, prompt: str, answer, metada
 
 
 # -- arithmetic ----------------------------------------------------------------
+
+def _arithmetic_level0(rng: random.Random) -> Tuple[str, int]:
+    """``a + b`` or ``a - b`` (a >= b) with single digits 1-9."""
+    a, b = rng.randint(1, 9), rng.randint(1, 9)
+    if rng.random() < 0.5:
+        return f"{a} + {b}", a + b
+    a, b = max(a, b), min(a, b)
+    return f"{a} - {b}", a - b
+
 
 def _arithmetic_level1(rng: random.Random) -> Tuple[str, int]:
     """``a + b`` or ``a - b`` (a >= b) with 1-2 digit numbers."""
@@ -119,11 +131,11 @@ def _arithmetic_level3(rng: random.Random) -> Tuple[str, int]:
             return text.format(*operands), value(*operands)
 
 
-_ARITHMETIC_LEVELS = {1: _arithmetic_level1, 2: _arithmetic_level2, 3: _arithmetic_level3}
+_ARITHMETIC_LEVELS = {0: _arithmetic_level0, 1: _arithmetic_level1, 2: _arithmetic_level2, 3: _arithmetic_level3}
 
 
 def arithmetic(index: int, rng: random.Random, difficulty: int) -> dict:
-    """"What is 23 + 15?" at level 1 up to "What is (120 + 45) * 7?" at level 3."""
+    """"What is 3 + 5?" at level 0, "What is 23 + 15?" at 1, up to "What is (120 + 45) * 7?" at 3."""
     expression, value = _ARITHMETIC_LEVELS[difficulty](rng)
     return _problem(
         "arithmetic", index, difficulty, f"What is {expression}?", value, {"expression": expression}
@@ -491,6 +503,11 @@ GENERATORS: Dict[str, Callable[[int, random.Random, int], dict]] = {
 }
 
 
+def levels_of(name: str) -> Tuple[int, ...]:
+    """The difficulty levels generator ``name`` understands."""
+    return tuple(sorted(EXTRA_LEVELS.get(name, ()) + LEVELS))
+
+
 def generate_problems(name: str, count: int, seed: int, difficulties: Sequence[int]) -> List[dict]:
     """``count`` problems of generator ``name``; problem ``i`` has level ``difficulties[i % len]``.
 
@@ -503,8 +520,9 @@ def generate_problems(name: str, count: int, seed: int, difficulties: Sequence[i
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
     levels = list(difficulties)
-    if not levels or any(level not in LEVELS for level in levels):
-        raise ValueError(f"difficulties must be a non-empty list of {LEVELS}, got {levels}")
+    valid = levels_of(name)
+    if not levels or any(type(level) is not int or level not in valid for level in levels):
+        raise ValueError(f"difficulties must be a non-empty list of {valid}, got {levels}")
     generator = GENERATORS[name]
     seen = set()
     problems = []
