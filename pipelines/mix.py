@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 
 from pipelines import common
 from pipelines.config import RunConfig
@@ -13,9 +14,12 @@ from transforms import accounting
 from transforms import io as rio
 from transforms import report
 from transforms.journey import BuildJourneys, wrong_attempts
-from transforms.mix import DATA, MixExamples, count_wrong_attempts, per_kind, selection_report
+from transforms.mix import DATA, MixExamples, per_kind, selection_report
 
 OUTPUTS = {DATA: SftExample, "rejections": Rejection, "dead_letters": DeadLetter}
+#: How many wrong attempts the journey step took in, counted by the pipeline itself
+#: (reading every rejection's payload on the launcher would not scale).
+JOURNEY_INPUTS = "journey_inputs.json"
 
 
 def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: List[str], out_dir: str) -> None:
@@ -30,6 +34,10 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
             | "ReadCurateRejections" >> rio.ReadRecords(wrong_files, Rejection)
             | "WrongAttempts" >> beam.FlatMap(wrong_attempts, journey).with_output_types(VerifiedRollout)
         )
+        _ = (wrong
+             | "CountWrongAttempts" >> beam.combiners.Count.Globally()
+             | "WriteWrongAttemptCount" >> beam.Map(rio.write_json_value, rio.join(out_dir, JOURNEY_INPUTS),
+                                                    "wrong_attempts"))
         journeys = {"correct": curated, "wrong": wrong} | "Journeys" >> BuildJourneys(
             journey, config.sample, config.curate.verify, config.seed)
         inputs["journeys"] = journeys.kept
@@ -41,6 +49,13 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
                          compression=config.mix.compression)
 
 
+def journey_inputs(path: str) -> int:
+    """The pipeline's count of wrong attempts (``JOURNEY_INPUTS``)."""
+    if not FileSystems.exists(path):
+        raise accounting.AccountingError(f"mix: {path} is missing: the pipeline did not count its wrong attempts")
+    return int(rio.read_json(path)["wrong_attempts"])
+
+
 def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         sample_dir: Optional[str] = None) -> dict:
     upstream = common.load_stage_manifest(in_dir, "curate")
@@ -49,13 +64,16 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
     wrong_files = curate_rejections if config.mix.journey.enabled else []
     curated_in = upstream["outputs"]["curated"]["rows"]
     common.clear_stage(out_dir, list(OUTPUTS))
+    count_path = rio.join(out_dir, JOURNEY_INPUTS)
+    if FileSystems.exists(count_path):
+        FileSystems.delete([count_path])
     common.run_pipeline(lambda p: build(p, config, curated_files, wrong_files, out_dir), beam_args)
     outputs = accounting.collect(out_dir, OUTPUTS)
     data_files = accounting.paths(outputs, DATA)
     funnel = accounting.funnel(outputs)
     picked = selection_report(outputs, config.mix, DATA)
     lines = {}
-    journey_in = count_wrong_attempts(wrong_files, config.mix)
+    journey_in = journey_inputs(count_path) if wrong_files else 0
     if config.mix.journey.enabled:
         lines["journey"] = accounting.check_balance(
             "journey", journey_in, built=picked["journeys_built"], rejected=picked["journey_rejected"],

@@ -10,6 +10,7 @@ from pipelines.config import ConfigError, load_config
 from schemas.records import SCHEMA_VERSION, DeadLetter, Rejection, VerifiedRollout, to_dict
 from tests.factories import verified
 from transforms import io as rio
+from transforms.accounting import AccountingError
 from transforms.common import make_rejection
 from transforms.examples import assistant_content, is_row_of, to_example
 from transforms.journey import JourneyConfig
@@ -308,6 +309,10 @@ def test_stage_reports_each_shortfall_and_balances(tmp_path):
     assert manifest["accounting"]["mix"] == {"in": 8, "selected": 8, "rejected": 0, "dead": 0}
     assert manifest["counts"]["by_journey"] == {"direct": 6, "splice:attempt": 2}
     assert os.path.exists(tmp_path / "out" / "README.md")
+    # the journey step's input count comes from the pipeline, not from re-reading the rejections
+    assert json.load(open(tmp_path / "out" / mix.JOURNEY_INPUTS)) == {"wrong_attempts": 2}
+    with pytest.raises(AccountingError, match="did not count its wrong attempts"):
+        mix.journey_inputs(str(tmp_path / "nowhere.json"))
 
 
 @pytest.mark.slow

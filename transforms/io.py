@@ -207,6 +207,12 @@ def write_json(path: str, obj) -> None:
     publish_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
+def write_json_value(value, path: str, key: str) -> None:
+    """``{key: value}`` written to ``path`` (``write_json``): for ``beam.Map`` after a
+    global combine, e.g. a count the launcher reads back."""
+    write_json(path, {key: value})
+
+
 def read_json(path: str):
     with FileSystems.open(path) as fh:
         return json.loads(fh.read().decode("utf-8"))

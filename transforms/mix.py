@@ -29,16 +29,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, Optional, Tuple
 
 import apache_beam as beam
 
-from schemas.records import Rejection, SftExample, from_dict
+from schemas.records import SftExample
 from transforms import accounting, report
-from transforms import io as rio
 from transforms.common import REJECTED, StageOutputs, hash_score, make_rejection
 from transforms.examples import is_row_of, to_example
-from transforms.journey import JourneyConfig, wrong_attempt
+from transforms.journey import JourneyConfig
 from transforms.knowledge import KnowledgeConfig
 
 KINDS = ("reasoning", "knowledge")
@@ -293,12 +292,6 @@ def _threshold(sorted_keys, target: int):
 
 #: The examples' output name.
 DATA = "data/train"
-
-
-def count_wrong_attempts(rejection_files: List[str], config: MixConfig) -> int:
-    """How many curate rejections are wrong attempts the journey step takes in."""
-    return sum(1 for path in rejection_files for row in rio.read_parquet_rows(path)
-               if wrong_attempt(from_dict(Rejection, row), config.journey) is not None)
 
 
 def selection_report(outputs: Dict[str, dict], config: MixConfig, data: str = DATA) -> dict:
