@@ -71,22 +71,23 @@ def _problem(name: str, index: int, difficulty: int, prompt: str, answer, metada
 
 # -- arithmetic ----------------------------------------------------------------
 
-def _arithmetic_level0(rng: random.Random) -> Tuple[str, int]:
-    """``a + b`` or ``a - b`` (a >= b) with single digits 1-9."""
-    a, b = rng.randint(1, 9), rng.randint(1, 9)
+def _sum_or_difference(rng: random.Random, largest: int) -> Tuple[str, int]:
+    """``a + b`` or ``a - b`` (a >= b) with numbers from 1 to ``largest``."""
+    a, b = rng.randint(1, largest), rng.randint(1, largest)
     if rng.random() < 0.5:
         return f"{a} + {b}", a + b
     a, b = max(a, b), min(a, b)
     return f"{a} - {b}", a - b
+
+
+def _arithmetic_level0(rng: random.Random) -> Tuple[str, int]:
+    """``a + b`` or ``a - b`` (a >= b) with single digits 1-9."""
+    return _sum_or_difference(rng, 9)
 
 
 def _arithmetic_level1(rng: random.Random) -> Tuple[str, int]:
     """``a + b`` or ``a - b`` (a >= b) with 1-2 digit numbers."""
-    a, b = rng.randint(1, 99), rng.randint(1, 99)
-    if rng.random() < 0.5:
-        return f"{a} + {b}", a + b
-    a, b = max(a, b), min(a, b)
-    return f"{a} - {b}", a - b
+    return _sum_or_difference(rng, 99)
 
 
 def _arithmetic_level2(rng: random.Random) -> Tuple[str, int]:
