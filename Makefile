@@ -53,7 +53,7 @@ demo: $(STAMP)
 	$(VENV)/bin/reasoning-corpus demo --output out/demo
 
 test: $(STAMP) $(AIRFLOW_STAMP) sandbox
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 test-fast: $(STAMP) sandbox
 	$(PY) -m pytest -q -m "not slow"
