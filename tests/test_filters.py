@@ -279,6 +279,7 @@ def test_ngram_bounds_are_upper_bounds():
         assert exact[2] * total <= largest_bigram
         assert exact[3] * total <= largest_bigram + largest_word
         assert exact[4] * total <= 2 * largest_bigram
+    assert F.ngram_bounds([]) == (0, 0) and F.ngram_bounds([b"once"]) == (4, 0)
 
 
 @pytest.mark.parametrize("parts, fraction", [

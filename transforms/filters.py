@@ -581,6 +581,8 @@ def ngram_bounds(words: List[bytes]) -> Tuple[int, int]:
     n-gram's ratio is at most its value over all word characters. For a 2-gram of
     two different words ``(a, b)``, ``value ≤ min(count a, count b) × (len a + len b)``;
     for ``(a, a)`` it is ``2 × len a`` times the number of places ``a`` follows itself."""
+    if not words:
+        return 0, 0
     counts = collections.Counter(words)
     widest = max(map(len, counts))
     pair = longest = 0  # the (a, b) bound so far; the longest word at least as frequent as this one
