@@ -509,21 +509,26 @@ def levels_of(name: str) -> Tuple[int, ...]:
     return tuple(sorted(EXTRA_LEVELS.get(name, ()) + LEVELS))
 
 
+def check_generator(name: str, difficulties: Sequence[int]) -> None:
+    """ValueError naming the field (``generator``, ``difficulty``) for an unknown generator
+    or a level it doesn't understand."""
+    if name not in GENERATORS:
+        raise ValueError(f"generator: unknown generator {name!r}; valid names: {', '.join(sorted(GENERATORS))}")
+    levels = levels_of(name)
+    if not difficulties or any(type(d) is not int or d not in levels for d in difficulties):
+        raise ValueError(f"difficulty: {name} levels are {', '.join(map(str, levels))}, got {list(difficulties)}")
+
+
 def generate_problems(name: str, count: int, seed: int, difficulties: Sequence[int]) -> List[dict]:
     """``count`` problems of generator ``name``; problem ``i`` has level ``difficulties[i % len]``.
 
     Prompts are distinct: a prompt seen earlier is redrawn from the same rng (deterministic).
     Raises ValueError for an unknown name, a bad count or level, or when no new prompt is
     found in ``MAX_ATTEMPTS`` draws (the requested count exceeds what the levels can make)."""
-    if name not in GENERATORS:
-        valid = ", ".join(sorted(GENERATORS))
-        raise ValueError(f"unknown generator {name!r}; valid names: {valid}")
+    check_generator(name, difficulties)
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
     levels = list(difficulties)
-    valid = levels_of(name)
-    if not levels or any(type(level) is not int or level not in valid for level in levels):
-        raise ValueError(f"difficulties must be a non-empty list of {valid}, got {levels}")
     generator = GENERATORS[name]
     seen = set()
     problems = []

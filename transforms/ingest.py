@@ -97,15 +97,9 @@ class SourceConfig:
                 raise ValueError("generator: a generator source needs a generator name")
             if self.count <= 0:
                 raise ValueError("count: a generator source needs count > 0")
-            from transforms.generators import GENERATORS, levels_of
+            from transforms.generators import check_generator
 
-            if self.generator not in GENERATORS:
-                raise ValueError(f"generator: unknown generator {self.generator!r}; "
-                                 f"valid names: {', '.join(sorted(GENERATORS))}")
-            levels = levels_of(self.generator)
-            if not self.difficulty or any(type(d) is not int or d not in levels for d in self.difficulty):
-                raise ValueError(f"difficulty: {self.generator} levels are {', '.join(map(str, levels))}, "
-                                 f"got {list(self.difficulty)}")
+            check_generator(self.generator, self.difficulty)
         elif not self.path:
             raise ValueError(f"path: source {self.name!r} needs a path (or a generator)")
         if self.kind not in ("reasoning", "knowledge"):
