@@ -31,7 +31,7 @@ $(STAMP): setup.py constraints-cpu.txt
 
 install: $(STAMP) sandbox
 
-# bubblewrap, the code sandbox of the verify stage (transforms/sandbox.py). Skipped when
+# bubblewrap, the code sandbox of the verify stage (transforms/verify/sandbox/runner.py). Skipped when
 # already installed; without apt-get (or root/sudo) it warns and goes on: code records
 # are then verified as infra_unavailable, never pass or fail.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo -n)

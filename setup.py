@@ -12,7 +12,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(include=["pipelines", "pipelines.*", "transforms", "transforms.*",
+    packages=find_packages(include=["pipelines", "pipelines.*", "publish", "publish.*", "transforms", "transforms.*",
                                     "schemas", "schemas.*"]),
     package_data={"schemas": ["golden/*.json"]},
     data_files=[("configs", ["configs/demo.yaml"])],

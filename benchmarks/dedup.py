@@ -40,9 +40,9 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 
-from transforms import minhash  # noqa: E402
-from transforms.common import derive_seed  # noqa: E402
-from transforms.dedup import DedupConfig, union_find_roots  # noqa: E402
+from transforms.dedup import minhash  # noqa: E402
+from transforms.core import derive_seed  # noqa: E402
+from transforms.dedup.transform import DedupConfig, union_find_roots  # noqa: E402
 
 DATA = os.path.join(ROOT, "..", "shared", "data")
 SOURCES = (("math500/test.jsonl", "solution"), ("gsm8k/test.jsonl", "answer"),
@@ -164,7 +164,7 @@ def phase_stage(count: int, pool, config: DedupConfig) -> dict:
     import apache_beam as beam
 
     from tests.factories import verified
-    from transforms.dedup import DedupMinHash
+    from transforms.dedup.transform import DedupMinHash
 
     def record(index):
         return verified(0, source="synthetic", source_id=str(index), prompt=make_doc(index, pool), completion="c")

@@ -36,8 +36,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from tests.factories import verified  # noqa: E402
-from transforms.filters import FilterConfig, check_language_mixing, first_failure, rules_for, view  # noqa: E402
-from transforms.langmix import LanguageIdentifier, MixingMeter, normalize_language  # noqa: E402
+from transforms.filters.transform import FilterConfig, check_language_mixing, first_failure, rules_for, view  # noqa: E402
+from transforms.text.language import LanguageIdentifier, MixingMeter, normalize_language  # noqa: E402
 
 LABELLED = os.path.join(ROOT, "tests", "data", "langmix_traces.jsonl")
 DATA = os.path.join(ROOT, "..", "shared", "data")

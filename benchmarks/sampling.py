@@ -42,7 +42,7 @@ SEED = 1234
 def make_problems(count: int):
     """``count`` deterministic arithmetic problems."""
     from schemas.records import SCHEMA_VERSION, Problem
-    from transforms.common import derive_seed, stable_hash
+    from transforms.core import derive_seed, stable_hash
 
     rng = random.Random(derive_seed("benchmark", count))
     problems = []
@@ -58,7 +58,7 @@ def make_problems(count: int):
 
 def run_bare(backend, problems, config) -> dict:
     """Generate every problem's samples with the loaded backend; tokens, seconds, texts."""
-    from transforms.sample import generate_for_problems
+    from transforms.sample.transform import generate_for_problems
 
     wall, cpu = time.perf_counter(), time.process_time()
     texts = {}
@@ -87,7 +87,7 @@ def run_pipeline(problems, config, rows_path: str) -> dict:
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from schemas.records import to_dict
-    from transforms.sample import GenerateRollouts
+    from transforms.sample.transform import GenerateRollouts
 
     def write_rows(rollouts, path):
         with open(path, "w", encoding="utf-8") as fh:
@@ -130,7 +130,7 @@ def main(argv=None) -> int:
 
     import torch
 
-    from transforms.sample import SampleConfig, make_backend
+    from transforms.sample.transform import SampleConfig, make_backend
 
     torch.set_num_threads(args.threads)
     config = SampleConfig(backend=args.backend, model=args.model, device=args.device, dtype=args.dtype,

@@ -37,8 +37,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from transforms.sandbox import Sandbox, SandboxConfig  # noqa: E402
-from transforms.verify import (  # noqa: E402
+from transforms.verify.sandbox.runner import Sandbox, SandboxConfig  # noqa: E402
+from transforms.verify.transform import (  # noqa: E402
     MathVerifierProcess,
     VerifyConfig,
     normalize_gold,

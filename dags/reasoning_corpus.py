@@ -6,7 +6,7 @@
   of the DAG run id (see ``corpus_plan.py``): a retry reuses them, two runs never
   share a folder.
 * **sample**, **curate**, **mix** are ``BeamRunPythonPipelineOperator`` tasks that
-  run ``python -m pipelines.runners --stage=STAGE ...`` with the project's own
+  run ``python -m pipelines.dag_entry --stage=STAGE ...`` with the project's own
   interpreter (setting ``python``, default ``<repo>/.venv/bin/python``), so
   Airflow and Beam keep separate virtualenvs. The runner and its flags come from
   a profile of ``configs/runners.yaml`` (setting ``runner_profile``) plus
@@ -98,7 +98,7 @@ with DAG(
     for stage in STAGES:
         current = CorpusStageOperator(
             task_id=stage,
-            py_file="pipelines.runners",
+            py_file="pipelines.dag_entry",
             py_options=["-m"],
             py_interpreter=from_plan("['python']"),
             runner=from_plan("['runner']"),

@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
                                         "--input, verify the answers of a rollouts file instead")
     verify.add_argument("dir", nargs="?", help="a stage or run output folder (or its manifest.json)")
     verify.add_argument("--input", help="instead of DIR: a rollouts file (JSONL or Parquet) to verify, "
-                                        "one output line per input line (see transforms/verify_file.py)")
+                                        "one output line per input line (see publish/verify_file.py)")
     verify.add_argument("--output", help="with --input: the verdicts file (JSONL)")
     verify.add_argument("--config", help="with --input: YAML config whose curate.verify is used")
     verify.add_argument("--workers", type=int, default=1, help="with --input: verifying threads")
@@ -131,8 +131,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 2
         return _verify(args.dir)
     from pipelines.config import ConfigError, load_config  # after argparse: --help stays fast
-    from pipelines import common
-    from transforms.accounting import AccountingError, format_summary
+    from pipelines import launch
+    from publish.accounting import AccountingError, format_summary
 
     try:
         overrides = {}
@@ -140,13 +140,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             overrides["sources"] = [_input_source(args.input, args.preset, args.limit)]
         config = load_config(args.config, overrides)
         if args.profile:
-            from pipelines.runners import profile_args
+            from pipelines.options import profile_args
 
             beam_args = profile_args(args.profile) + beam_args
         if args.dry_run:
             return _dry_run(args, config, beam_args)
         manifest = _dispatch(args, config, beam_args)
-        common.enforce_dead_letter_share(args.output.rstrip("/"), manifest, config)
+        launch.enforce_dead_letter_share(args.output.rstrip("/"), manifest, config)
     except (ConfigError, FileNotFoundError, ValueError) as exc:
         print(f"reasoning-corpus: error: {exc}", file=sys.stderr)
         return 2
@@ -164,7 +164,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 def _verify(path: str) -> int:
     """``verify DIR``: re-check a published stage or run from its manifest(s)."""
-    from transforms.accounting import AccountingError, format_verification, verify_manifest
+    from publish.accounting import AccountingError, format_verification, verify_manifest
 
     try:
         checked = verify_manifest(path)
@@ -194,7 +194,7 @@ def _verify_rollouts(args) -> int:
 
 def _dry_run(args, config, beam_args) -> int:
     """``--dry-run``: build every stage's pipeline for the runner; run and submit nothing."""
-    from pipelines.runners import dry_run, format_dry_run
+    from pipelines.dryrun import dry_run, format_dry_run
 
     print(format_dry_run(dry_run(args.command, config, args.input, beam_args)))
     return 0
@@ -202,7 +202,7 @@ def _dry_run(args, config, beam_args) -> int:
 
 def _report(out_dir: str) -> int:
     """``report DIR``: the card of a finished mix run, rendered again from its manifest."""
-    from transforms.report import README, report
+    from publish.card import README, report
 
     try:
         report(out_dir)
@@ -214,7 +214,7 @@ def _report(out_dir: str) -> int:
 
 
 def _dispatch(args, config, beam_args) -> dict:
-    from pipelines import common, curate, mix, sample
+    from pipelines import launch, curate, mix, sample
 
     out = args.output.rstrip("/")
     if args.command == "sample":
@@ -228,8 +228,8 @@ def _dispatch(args, config, beam_args) -> dict:
             raise ValueError("mix needs --input: the output folder of a curate run")
         return mix.run(config, args.input, out, beam_args)
     # demo and run: the three stages in a row (a stage over the dead-letter limit stops the run)
-    common.enforce_dead_letter_share(f"{out}/sample", sample.run(config, f"{out}/sample", beam_args), config)
-    common.enforce_dead_letter_share(f"{out}/curate", curate.run(config, f"{out}/sample", f"{out}/curate",
+    launch.enforce_dead_letter_share(f"{out}/sample", sample.run(config, f"{out}/sample", beam_args), config)
+    launch.enforce_dead_letter_share(f"{out}/curate", curate.run(config, f"{out}/sample", f"{out}/curate",
                                                                  beam_args), config)
     return mix.run(config, f"{out}/curate", out, beam_args, sample_dir=f"{out}/sample")
 
@@ -239,7 +239,7 @@ def _explain(args) -> int:
     import json
 
     from pipelines.config import ConfigError, load_config
-    from transforms.filters import explain_file
+    from transforms.filters.transform import explain_file
 
     try:
         config = load_config(args.config)

@@ -16,13 +16,13 @@ from typing import Any, Optional, Tuple
 
 import yaml
 
-from transforms.ingest import IngestConfig, SourceConfig
-from transforms.sample import SampleConfig
-from transforms.verify import VerifyConfig
-from transforms.filters import FilterConfig
-from transforms.dedup import DedupConfig
-from transforms.decontam import DecontamConfig
-from transforms.mix import MixConfig
+from transforms.ingest.transform import IngestConfig, SourceConfig
+from transforms.sample.transform import SampleConfig
+from transforms.verify.transform import VerifyConfig
+from transforms.filters.transform import FilterConfig
+from transforms.dedup.transform import DedupConfig
+from transforms.decontam.transform import DecontamConfig
+from transforms.mix.transform import MixConfig
 
 
 class ConfigError(ValueError):

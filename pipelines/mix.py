@@ -7,14 +7,16 @@ from typing import Dict, List, Optional
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines import common
+from pipelines import launch
+
+from publish.manifest import clear_stage, load_stage_manifest, relativize
 from pipelines.config import RunConfig
 from schemas.records import DeadLetter, Rejection, SftExample, VerifiedRollout
-from transforms import accounting
-from transforms import io as rio
-from transforms import report
-from transforms.journey import BuildJourneys, wrong_attempts
-from transforms.mix import DATA, MixExamples, per_kind, selection_report
+from publish import accounting
+from transforms.core import io as rio
+from publish import card as report
+from transforms.mix.journey import BuildJourneys, wrong_attempts
+from transforms.mix.transform import DATA, MixExamples, per_kind, selection_report
 
 OUTPUTS = {DATA: SftExample, "rejections": Rejection, "dead_letters": DeadLetter}
 #: How many wrong attempts the journey step took in, counted by the pipeline itself
@@ -43,8 +45,8 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
         inputs["journeys"] = journeys.kept
         side.append(journeys)
     mixed = inputs | "Mix" >> MixExamples(config.mix, config.seed)
-    rejected, dead = common.merge_stage_outputs(pipeline, "Mix", side + [mixed])
-    common.write_outputs({DATA: mixed.kept, "rejections": rejected, "dead_letters": dead},
+    rejected, dead = launch.merge_stage_outputs(pipeline, "Mix", side + [mixed])
+    launch.write_outputs({DATA: mixed.kept, "rejections": rejected, "dead_letters": dead},
                          out_dir, OUTPUTS, max_rows=config.mix.max_rows_per_shard,
                          compression=config.mix.compression)
 
@@ -58,16 +60,16 @@ def journey_inputs(path: str) -> int:
 
 def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         sample_dir: Optional[str] = None) -> dict:
-    upstream = common.load_stage_manifest(in_dir, "curate")
+    upstream = load_stage_manifest(in_dir, "curate")
     curated_files = [f["path"] for f in upstream["outputs"]["curated"]["files"]]
     curate_rejections = [f["path"] for f in upstream["outputs"]["rejections"]["files"]]
     wrong_files = curate_rejections if config.mix.journey.enabled else []
     curated_in = upstream["outputs"]["curated"]["rows"]
-    common.clear_stage(out_dir, list(OUTPUTS))
+    clear_stage(out_dir, list(OUTPUTS))
     count_path = rio.join(out_dir, JOURNEY_INPUTS)
     if FileSystems.exists(count_path):
         FileSystems.delete([count_path])
-    common.run_pipeline(lambda p: build(p, config, curated_files, wrong_files, out_dir), beam_args)
+    launch.run_pipeline(lambda p: build(p, config, curated_files, wrong_files, out_dir), beam_args)
     outputs = accounting.collect(out_dir, OUTPUTS)
     data_files = accounting.paths(outputs, DATA)
     funnel = accounting.funnel(outputs)
@@ -89,16 +91,16 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
     full_funnel = {"rejected": {}, "dead_letters": {}}
     upstream_manifests = [upstream]
     if sample_dir:
-        upstream_manifests.insert(0, common.load_stage_manifest(sample_dir, "sample"))
+        upstream_manifests.insert(0, load_stage_manifest(sample_dir, "sample"))
     for m in upstream_manifests + [{"accounting": lines, "funnel": funnel}]:
         stages.update(m.get("accounting", {}))
         for kind in full_funnel:
             full_funnel[kind].update(m.get("funnel", {}).get(kind, {}))
 
-    manifest = common.base_manifest("mix", config)
+    manifest = launch.base_manifest("mix", config)
     journeys = rio.column_counts(data_files, ["journey"])
     manifest.update(
-        outputs=common.relativize(outputs, out_dir),
+        outputs=relativize(outputs, out_dir),
         rows=outputs[DATA]["rows"],
         targets=targets,
         supply=per_kind(buckets, "supply", targets),

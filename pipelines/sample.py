@@ -1,7 +1,7 @@
 """Stage 1 — sample: sources → Problems → n Rollouts each.
 
 Resume: every model batch's new rollouts are persisted under ``OUT/journal``
-first (see :mod:`transforms.sample`). Running ``sample`` again on the same
+first (see :mod:`transforms.sample.transform`). Running ``sample`` again on the same
 output folder reads the journal, reuses every rollout still expected and
 generates only the missing ones; the stage's outputs and manifest are then
 written as for a fresh run. Delete ``OUT/journal`` to start over.
@@ -14,13 +14,15 @@ from typing import List
 
 import apache_beam as beam
 
-from pipelines import common
+from pipelines import launch
+
+from publish.manifest import clear_stage, relativize
 from pipelines.config import RunConfig
 from schemas.records import DeadLetter, Problem, Rejection, Rollout
-from transforms import accounting
-from transforms import io as rio
-from transforms.ingest import ReadProblems, check_sources
-from transforms.sample import GenerateRollouts, list_journal
+from publish import accounting
+from transforms.core import io as rio
+from transforms.ingest.transform import ReadProblems, check_sources
+from transforms.sample.transform import GenerateRollouts, list_journal
 
 OUTPUTS = {"problems": Problem, "rollouts": Rollout, "rejections": Rejection, "dead_letters": DeadLetter}
 #: The folder (under the stage's output) holding the persisted rollout chunks.
@@ -41,8 +43,8 @@ def build(pipeline, config: RunConfig, out_dir: str, journal_files: List[str] = 
         config.sample, config.seed, config.config_hash,
         completed=read_journal(pipeline, list(journal_files)),
         journal_dir=rio.join(out_dir, JOURNAL))
-    rejected, dead = common.merge_stage_outputs(pipeline, "Sample", [problems, rollouts])
-    common.write_outputs(
+    rejected, dead = launch.merge_stage_outputs(pipeline, "Sample", [problems, rollouts])
+    launch.write_outputs(
         {"problems": problems.kept, "rollouts": rollouts.kept, "rejections": rejected,
          "dead_letters": dead},
         out_dir, OUTPUTS, max_rows=config.mix.max_rows_per_shard)
@@ -51,7 +53,7 @@ def build(pipeline, config: RunConfig, out_dir: str, journal_files: List[str] = 
 def show_progress() -> None:
     """Let the sampler's live progress lines (INFO) through; print them on stderr
     unless logging already has a handler for them."""
-    progress = logging.getLogger("transforms.sample")
+    progress = logging.getLogger("transforms.sample.transform")
     progress.setLevel(logging.INFO)
     if not progress.hasHandlers():
         handler = logging.StreamHandler(sys.stderr)
@@ -64,16 +66,16 @@ def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
     if not config.sources:
         raise ValueError("no sources: give --input PATH or a config with 'sources'")
     check_sources(config.sources)
-    common.clear_stage(out_dir, list(OUTPUTS))
+    clear_stage(out_dir, list(OUTPUTS))
     journal_files = list_journal(rio.join(out_dir, JOURNAL))
     show_progress()
-    result = common.run_pipeline(lambda p: build(p, config, out_dir, journal_files), beam_args)
+    result = launch.run_pipeline(lambda p: build(p, config, out_dir, journal_files), beam_args)
     outputs = accounting.collect(out_dir, OUTPUTS)
     funnel = accounting.funnel(outputs)
     dead = accounting.by_stage(funnel["dead_letters"])
     rejected = accounting.by_stage(funnel["rejected"])
     problems = outputs["problems"]["rows"]
-    read = common.counter(result, "ingest_lines")
+    read = launch.counter(result, "ingest_lines")
     ingest_in = problems + dead.get("ingest", 0) + rejected.get("ingest", 0)
     if read is not None:
         accounting.check_balance("ingest", read, problems=problems,
@@ -92,9 +94,9 @@ def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
         raise accounting.AccountingError(
             f"sample: {sampled} problems sampled but {rollouts} rollouts (n={config.sample.n})")
     lines["sample"]["rollouts"] = rollouts
-    reused = common.counter(result, "rollouts_reused")
-    manifest = common.base_manifest("sample", config)
-    manifest.update(outputs=common.relativize(outputs, out_dir), funnel=funnel, accounting=lines,
+    reused = launch.counter(result, "rollouts_reused")
+    manifest = launch.base_manifest("sample", config)
+    manifest.update(outputs=relativize(outputs, out_dir), funnel=funnel, accounting=lines,
                     resume={"journal_chunks_read": len(journal_files), "rollouts_reused": reused,
                             "rollouts_generated": None if reused is None else rollouts - reused})
     rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)

@@ -1,10 +1,10 @@
 """``reasoning-corpus verify --input ROLLOUTS --output VERDICTS.jsonl``: the launcher of
-:func:`transforms.verify_file.verify_file` (verdicts for a rollouts file made elsewhere,
+:func:`publish.verify_file.verify_file` (verdicts for a rollouts file made elsewhere,
 one output line per input line, in input order)."""
 from __future__ import annotations
 
-from transforms.verify import VerifyConfig
-from transforms.verify_file import CHUNK_ROWS, format_summary, verify_file
+from transforms.verify.transform import VerifyConfig
+from publish.verify_file import CHUNK_ROWS, format_summary, verify_file
 
 __all__ = ["run", "format_summary"]
 

@@ -33,7 +33,7 @@ def convert(out_dir: str = DEFAULT_DIR) -> str:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
-    from transforms.sample import SampleConfig, resolve_model
+    from transforms.sample.transform import SampleConfig, resolve_model
 
     torch.set_num_threads(1)
     path, kwargs = resolve_model(SampleConfig(model="smollm2"))

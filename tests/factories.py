@@ -1,6 +1,6 @@
 """Record factories for tests: every field filled, override what a test cares about."""
 from schemas.records import SCHEMA_VERSION, Problem, Rollout, VerifiedRollout, project
-from transforms.common import stable_hash
+from transforms.core import stable_hash
 
 
 def problem(**kw) -> Problem:

@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 
 from tests import backend_support as support  # noqa: E402
 from tests import factories  # noqa: E402
-from transforms.backends.openai_api import (  # noqa: E402
+from transforms.models.backends.openai_api import (  # noqa: E402
     OpenAIBackend,
     RequestFailed,
     backoff_delay,
@@ -27,7 +27,7 @@ from transforms.backends.openai_api import (  # noqa: E402
     redact,
     request_body,
 )
-from transforms.sample import (  # noqa: E402
+from transforms.sample.transform import (  # noqa: E402
     GenerationRequest,
     SampleConfig,
     build_messages,
@@ -331,7 +331,7 @@ def test_transformers_serve_killed_and_restarted_mid_run(transformers_server, mo
                           api_key_env=None, **{**REAL, "concurrency": 1, "n": 1})
     backend = OpenAIBackend(config)
     backend.load()
-    caplog.set_level("WARNING", logger="transforms.backends.openai_api")
+    caplog.set_level("WARNING", logger="transforms.models.backends.openai_api")
     problems = [factories.problem(source_id=str(i), prompt=f"What is {i} + {i}?") for i in range(8)]
     outcome = {}
     worker = threading.Thread(

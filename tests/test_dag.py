@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from transforms import accounting
-from transforms import io as rio
+from publish import accounting
+from transforms.core import io as rio
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AIRFLOW_BIN = os.path.join(ROOT, ".venv-airflow", "bin")
@@ -153,7 +153,7 @@ def test_the_dag_imports_cleanly_in_a_dagbag(tmp_path):
     assert {bag["kinds"][s] for s in ("sample", "curate", "mix")} == {"BeamRunPythonPipelineOperator"}
     assert bag["max_active_runs"] == 1 and bag["catchup"] is False and bag["schedule"] == "@weekly"
     assert {"config", "runner_profile", "beam_options", "output_base"} <= set(bag["params"])
-    assert bag["stage"]["py_file"] == "pipelines.runners" and bag["stage"]["py_options"] == "['-m']"
+    assert bag["stage"]["py_file"] == "pipelines.dag_entry" and bag["stage"]["py_options"] == "['-m']"
     assert "verify_command" in bag["verify"]
 
 

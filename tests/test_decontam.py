@@ -15,8 +15,8 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests import factories as f
-from transforms.common import make_rejection
-from transforms.decontam import (
+from transforms.core import make_rejection
+from transforms.decontam.transform import (
     BenchmarkConfig,
     BenchmarkIndex,
     DecontaminateBenchmarks,
@@ -26,7 +26,7 @@ from transforms.decontam import (
     count_by_benchmark,
     read_benchmark,
 )
-from transforms.minhash import word_tokens
+from transforms.dedup.minhash import word_tokens
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BENCHMARKS = (

@@ -24,8 +24,8 @@ from apache_beam.testing.util import assert_that, equal_to
 from datasketch import LeanMinHash, MinHashLSH
 
 from tests import factories as f
-from transforms import minhash
-from transforms.dedup import (
+from transforms.dedup import minhash
+from transforms.dedup.transform import (
     Candidate,
     ConnectedComponents,
     DedupConfig,

@@ -1,9 +1,9 @@
-"""Rule tables for answer extraction (transforms/extract.py)."""
+"""Rule tables for answer extraction (transforms/text/extract.py)."""
 import time
 
 import pytest
 
-from transforms.extract import (
+from transforms.text.extract import (
     boxed_contents,
     clean_answer,
     extract_answer,

@@ -21,9 +21,9 @@ from langdetect.detector_factory import DetectorFactory
 
 from pipelines.config import ConfigError, build_dataclass
 from tests.factories import verified
-from transforms import filters as F
-from transforms.filters import FilterConfig, FilterRollouts, explain_file, explain_record, first_failure, rules_for
-from transforms.langmix import LanguageIdentifier, MixingMeter, detect_prompt_language, prose_text
+from transforms.filters import transform as F
+from transforms.filters.transform import FilterConfig, FilterRollouts, explain_file, explain_record, first_failure, rules_for
+from transforms.text.language import LanguageIdentifier, MixingMeter, detect_prompt_language, prose_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "..", "shared", "data")

@@ -13,8 +13,8 @@ from fractions import Fraction
 
 import pytest
 
-from transforms.common import derive_seed
-from transforms.generators import (
+from transforms.core import derive_seed
+from transforms.ingest.generators import (
     GENERATORS,
     MAX_EXPRESSION_CHARS,
     _COUNTDOWN_LEVELS,

@@ -17,8 +17,8 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamPipeline  # no
 from apache_beam.testing.util import assert_that, equal_to  # noqa: E402
 
 from schemas.records import DeadLetter, Problem  # noqa: E402
-from transforms.common import derive_seed, stable_hash  # noqa: E402
-from transforms.ingest import (  # noqa: E402
+from transforms.core import derive_seed, stable_hash  # noqa: E402
+from transforms.ingest.transform import (  # noqa: E402
     BadRecord,
     FieldMapping,
     IngestConfig,
@@ -357,7 +357,7 @@ def test_limit_takes_the_first_problems_in_file_then_line_order(tmp_path):
 
 
 def test_generator_source():
-    generators = pytest.importorskip("transforms.generators")
+    generators = pytest.importorskip("transforms.ingest.generators")
     source = SourceConfig(name="gen", generator="arithmetic", count=5, difficulty=(1, 2))
     problems = _outputs(source)
     raw = generators.generate_problems("arithmetic", 5, derive_seed(SEED, "generator", "gen"), (1, 2))

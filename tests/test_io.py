@@ -9,7 +9,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from schemas.records import Problem
 from tests.factories import problem
-from transforms import io as rio
+from transforms.core import io as rio
 
 
 def _write(records, out, max_rows, options=None):

@@ -12,9 +12,9 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from schemas.records import SCHEMA_VERSION, Problem
 from tests.factories import verified
-from transforms.common import make_rejection, stable_hash
-from transforms.examples import assistant_content
-from transforms.journey import (
+from transforms.core import make_rejection, stable_hash
+from transforms.mix.examples import assistant_content
+from transforms.mix.journey import (
     DEFAULT_TRANSITIONS,
     BuildJourneys,
     JourneyConfig,
@@ -28,8 +28,8 @@ from transforms.journey import (
     step_ends,
     wrong_attempt,
 )
-from transforms.sample import FakeBackend, FewShot, GenerationResult, Sample, SampleConfig
-from transforms.verify import MathVerifierProcess, VerifyConfig
+from transforms.sample.transform import FakeBackend, FewShot, GenerationResult, Sample, SampleConfig
+from transforms.verify.transform import MathVerifierProcess, VerifyConfig
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -241,7 +241,7 @@ TINY = SampleConfig(backend="transformers", model="smollm2", n=4, max_tokens=40,
 
 
 def _problems(count, seed):
-    from transforms.generators import generate_problems
+    from transforms.ingest.generators import generate_problems
 
     out = []
     for p in generate_problems("arithmetic", count, seed, [1]):
@@ -257,7 +257,7 @@ def _problems(count, seed):
 def tiny(check):
     """(teacher, correct rollouts, wrong rollouts) of a handful of trivial sums, sampled once."""
     from schemas.records import VerifiedRollout, project
-    from transforms.sample import generate_for_problems, make_rollouts
+    from transforms.sample.transform import generate_for_problems, make_rollouts
 
     teacher = Teacher.load(TINY)
     # small sums: the tiny model gets them right some of the time (differences hardly ever)

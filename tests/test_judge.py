@@ -8,9 +8,9 @@ import pytest
 from apache_beam.testing import test_pipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.backends.base import GenerationResult, Sample
-from transforms.judge import JudgeConfig, JudgeItem, LLMJudge, judge_messages, parse_judgement
-from transforms.verify import VerifyAnswers, VerifyConfig
+from transforms.models.backends.base import GenerationResult, Sample
+from transforms.verify.judge import JudgeConfig, JudgeItem, LLMJudge, judge_messages, parse_judgement
+from transforms.verify.transform import VerifyAnswers, VerifyConfig
 
 from tests.test_verify import make_rollout
 

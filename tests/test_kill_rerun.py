@@ -17,9 +17,9 @@ import time
 
 import pytest
 
-from transforms import accounting
-from transforms import io as rio
-from transforms.common import derive_seed
+from publish import accounting
+from transforms.core import io as rio
+from transforms.core import derive_seed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IN_MEMORY = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]

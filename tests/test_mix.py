@@ -9,15 +9,15 @@ import pytest
 from pipelines.config import ConfigError, load_config
 from schemas.records import SCHEMA_VERSION, DeadLetter, Rejection, VerifiedRollout, to_dict
 from tests.factories import verified
-from transforms import io as rio
-from transforms.accounting import AccountingError
-from transforms.common import make_rejection
-from transforms.examples import assistant_content, is_row_of, to_example
-from transforms.journey import JourneyConfig
-from transforms.knowledge import KnowledgeConfig, is_trivial, knowledge_reasoning
-from transforms.mix import (MixConfig, MixExamples, apportion, bucket_key, bucket_report, bucket_targets,
+from transforms.core import io as rio
+from publish.accounting import AccountingError
+from transforms.core import make_rejection
+from transforms.mix.examples import assistant_content, is_row_of, to_example
+from transforms.mix.journey import JourneyConfig
+from transforms.mix.knowledge import KnowledgeConfig, is_trivial, knowledge_reasoning
+from transforms.mix.transform import (MixConfig, MixExamples, apportion, bucket_key, bucket_report, bucket_targets,
                             rejected_example)
-from transforms.sample import FewShot, SampleConfig, build_messages, split_completion
+from transforms.sample.transform import FewShot, SampleConfig, build_messages, split_completion
 
 
 def _pool(n_reasoning, n_knowledge, per_problem=1, domains=("math",)):

@@ -11,13 +11,14 @@ import shutil
 import pytest
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines import common
+from pipelines import launch
+from publish import manifest as stage_manifest
 from pipelines.cli import main
 from pipelines.config import ConfigError, load_config
 from schemas.records import Problem, to_dict
 from tests.factories import problem
-from transforms import accounting
-from transforms import io as rio
+from publish import accounting
+from transforms.core import io as rio
 
 GOOD = json.dumps({"question": "What is 1 + 1?", "answer": "#### 2"})
 BAD = "{not json"
@@ -91,7 +92,7 @@ def test_clear_stage_withdraws_the_manifest_before_deleting_shards(tmp_path, mon
     real_delete = FileSystems.delete
     monkeypatch.setattr(FileSystems, "delete", staticmethod(lambda paths: (deleted.append(list(paths)),
                                                                           real_delete(paths))))
-    common.clear_stage(out, ["problems"])
+    stage_manifest.clear_stage(out, ["problems"])
     assert deleted[0] == [rio.join(out, rio.MANIFEST)]
     assert rio.list_shards(rio.join(out, "problems")) == []
 
@@ -104,7 +105,7 @@ def test_published_files_come_from_the_manifest_only(tmp_path):
     entry = rio.write_table(rio.shard_path(rio.join(out, "problems"), 0, 1), rows, Problem)
     rio.write_table(rio.shard_path(rio.join(out, "problems"), 0, 9), rows, Problem)  # not listed
     rio.write_json(rio.join(out, rio.MANIFEST), {
-        "stage": "sample", "outputs": common.relativize({"problems": {"files": [entry], "rows": 1}}, out)})
+        "stage": "sample", "outputs": stage_manifest.relativize({"problems": {"files": [entry], "rows": 1}}, out)})
     assert rio.published_files(out, "problems") == [entry["path"]]
 
 
@@ -238,7 +239,7 @@ def test_verify_follows_the_upstream_of_a_stage(published, tmp_path):
     curate_dir = str(tmp_path / "curate")
     config = load_config(os.path.join(os.path.dirname(published), "c.yaml"))
     rio.write_json(rio.join(curate_dir, rio.MANIFEST), dict(
-        common.base_manifest("curate", config), outputs={}, accounting={}, upstream={"sample": sample_dir}))
+        launch.base_manifest("curate", config), outputs={}, accounting={}, upstream={"sample": sample_dir}))
     assert set(accounting.verify_manifest(curate_dir)) == {"curate", "sample"}
     assert set(accounting.verify_manifest(curate_dir, upstream=False)) == {"curate"}
     _flip_byte(_first(sample_dir, "problems"))

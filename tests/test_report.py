@@ -10,7 +10,7 @@ from PIL import Image
 from pipelines.cli import main
 from tests.factories import verified
 from tests.test_mix import _pool, _stage_config, write_curate_stage, wrong_rollouts
-from transforms.report import (PLOTS, README, histogram, pass_bin_labels, pass_histogram, token_bin_labels,
+from publish.card import (PLOTS, README, histogram, pass_bin_labels, pass_histogram, token_bin_labels,
                                verifier_agreement)
 
 

@@ -17,9 +17,9 @@ import yaml
 
 from pipelines.config import load_config
 from schemas.records import Problem, Rollout, from_dict
-from transforms.common import derive_seed, stable_hash
-from transforms.io import list_shards, read_parquet_rows
-from transforms.sample import (
+from transforms.core import derive_seed, stable_hash
+from transforms.core.io import list_shards, read_parquet_rows
+from transforms.sample.transform import (
     FakeBackend,
     build_messages,
     expected_ids,

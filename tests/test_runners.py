@@ -11,7 +11,8 @@ import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines import runners
+from pipelines import dryrun
+from pipelines import options as runners
 from pipelines.cli import main
 from pipelines.config import load_config
 
@@ -153,7 +154,7 @@ def test_no_hint_no_change():
 def test_dataflow_dry_run_builds_every_stage_offline_with_the_gpu_on_sampling_only(tmp_path, capsys):
     out = tmp_path / "out"
     args = runners.profile_args("dataflow-gpu") + ["--job_name=reasoning-corpus-test"]
-    reports = runners.dry_run("run", load_config(_config(tmp_path)), None, args)
+    reports = dryrun.dry_run("run", load_config(_config(tmp_path)), None, args)
     assert [r["stage"] for r in reports] == ["sample", "curate", "mix"]
     assert all(r["runner"] == "DataflowRunner" and r["job_name"] == "reasoning-corpus-test" for r in reports)
     sample, curate, mix = reports
@@ -173,7 +174,7 @@ def test_dataflow_dry_run_builds_every_stage_offline_with_the_gpu_on_sampling_on
 def test_flink_dry_run_translates_the_portable_pipeline_offline(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     args = runners.profile_args("flink") + [f"--sample_resource_hint={GPU}"]
-    reports = runners.dry_run("run", load_config(_config(tmp_path)), None, args)
+    reports = dryrun.dry_run("run", load_config(_config(tmp_path)), None, args)
     assert [(r["stage"], r["runner"]) for r in reports] == [
         ("sample", "FlinkRunner"), ("curate", "FlinkRunner"), ("mix", "FlinkRunner")]
     assert all(r["transforms"] > 5 for r in reports)

@@ -20,12 +20,12 @@ from apache_beam.testing.util import assert_that, equal_to, is_not_empty  # noqa
 
 from schemas.records import SCHEMA_VERSION, DeadLetter, Rollout, to_dict  # noqa: E402
 from tests import factories  # noqa: E402
-from transforms.common import derive_seed  # noqa: E402
-from transforms import sample as sample_module  # noqa: E402
-from transforms.backends.base import cut_at_stop  # noqa: E402
-from transforms.backends.hf import tokens_until  # noqa: E402
-from transforms.extract import boxed_contents, split_reasoning  # noqa: E402
-from transforms.sample import (  # noqa: E402
+from transforms.core import derive_seed  # noqa: E402
+from transforms.sample import transform as sample_module  # noqa: E402
+from transforms.models.backends.base import cut_at_stop  # noqa: E402
+from transforms.models.backends.hf import tokens_until  # noqa: E402
+from transforms.text.extract import boxed_contents, split_reasoning  # noqa: E402
+from transforms.sample.transform import (  # noqa: E402
     R1_USER_TEMPLATE,
     SMOLLM2_FILE,
     BackendNotImplemented,
@@ -693,7 +693,7 @@ def test_journal_chunks_are_named_by_their_ids(tmp_path):
     assert persist_chunk(journal, []) is None
     (tmp_path / "journal" / "chunk-abc.parquet.tmp-123").write_bytes(b"half written")
     assert list_journal(journal) == [path]
-    from transforms.io import read_parquet_rows
+    from transforms.core.io import read_parquet_rows
     from schemas.records import from_dict
     assert [from_dict(Rollout, row) for row in read_parquet_rows(path)] == sorted(
         [full[0], full[2]], key=lambda r: r.rollout_id)
@@ -726,7 +726,7 @@ def _resume_pipeline(config, problems, journal, completed_rows, flags=()):
                          ids=["in_process", "multi_processing"])
 def test_pipeline_persists_then_resumes_without_asking_the_model(tmp_path, flags):
     from schemas.records import from_dict
-    from transforms.io import read_parquet_rows
+    from transforms.core.io import read_parquet_rows
 
     log = tmp_path / "asked.jsonl"
     config = dataclasses.replace(FAKE, fake_request_log=str(log))
@@ -754,7 +754,7 @@ def test_pipeline_persists_then_resumes_without_asking_the_model(tmp_path, flags
 
 
 def test_progress_line_counts_this_workers_totals():
-    from transforms.sample import Outcome, Progress
+    from transforms.sample.transform import Outcome, Progress
 
     problem = factories.problem()
     full = _full_rollouts(problem)

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from transforms.seccomp import deny_filter
-from transforms.sandbox import (
+from transforms.verify.sandbox.seccomp import deny_filter
+from transforms.verify.sandbox.runner import (
     UID_BASE,
     Sandbox,
     SandboxConfig,

@@ -44,7 +44,7 @@ def tiny_model():
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from transforms.sample import SampleConfig, resolve_model
+    from transforms.sample.transform import SampleConfig, resolve_model
 
     torch.set_num_threads(1)
     path, kwargs = resolve_model(SampleConfig(model="smollm2"))

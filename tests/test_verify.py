@@ -17,17 +17,17 @@ from apache_beam.testing import test_pipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from schemas.records import Rollout, VerifiedRollout, project
-from transforms.judge import JudgeConfig
-from transforms.mathcheck import Comparer
-from transforms.matching import (
+from transforms.verify.judge import JudgeConfig
+from transforms.verify.mathcheck import Comparer
+from transforms.verify.matching import (
     answer_key,
     as_text_answer,
     gold_aliases,
     knowledge_verdict,
     token_f1,
 )
-from transforms.sandbox import Sandbox, SandboxConfig
-from transforms.verify import (
+from transforms.verify.sandbox.runner import Sandbox, SandboxConfig
+from transforms.verify.transform import (
     MathVerifierProcess,
     VerifierUnavailable,
     Verifiers,
@@ -171,7 +171,7 @@ def test_as_text_answer(answer, expected):
     ("\\frac{\\frac{\\frac{1}{2}}{3}}{4}", "\\frac{\\frac{\\frac{1}{2}}{3}}{4}", None),
 ])
 def test_oversized(gold, pred, expected):
-    from transforms.matching import oversized
+    from transforms.verify.matching import oversized
 
     assert oversized(gold, pred) == expected
 
@@ -181,7 +181,7 @@ def test_oversized(gold, pred, expected):
     ("\\{1, 2\\}", ["\\{1, 2\\}"]), ("x", ["x"]),
 ])
 def test_top_level_items(answer, items):
-    from transforms.matching import top_level_items
+    from transforms.verify.matching import top_level_items
 
     assert top_level_items(answer) == items
 
@@ -367,7 +367,7 @@ def test_start_failure_is_unavailable_and_backs_off():
 
 
 def test_child_imports_no_beam():
-    code = ("import sys, transforms.mathcheck as m; m.Comparer().compare('1', '1'); "
+    code = ("import sys, transforms.verify.mathcheck as m; m.Comparer().compare('1', '1'); "
             "print(sorted(k for k in sys.modules if k.split('.')[0] in ('apache_beam', 'schemas', 'pyarrow')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -441,7 +441,7 @@ PATHOLOGICAL = {
 
 def test_cheap_paths_stay_fast_on_pathological_answers():
     """Everything that runs in the parent (no child, no bound but its own speed)."""
-    from transforms.matching import oversized
+    from transforms.verify.matching import oversized
 
     started = time.monotonic()
     for answer in PATHOLOGICAL.values():
@@ -671,7 +671,7 @@ class _ScriptedJudgeBackend:
         return "\n".join(m["content"] for m in messages)
 
     def generate(self, requests):
-        from transforms.backends.base import GenerationResult, Sample
+        from transforms.models.backends.base import GenerationResult, Sample
 
         self.requests.extend(requests)
         out = []
@@ -852,7 +852,7 @@ def _verifier_children():
                 status = fh.read()
         except OSError:
             continue
-        if b"transforms.mathcheck" in cmdline and f"\nPPid:\t{os.getpid()}\n" in status \
+        if b"transforms.verify.mathcheck" in cmdline and f"\nPPid:\t{os.getpid()}\n" in status \
                 and "State:\tZ" not in status:
             found.add(int(name))
     return found

@@ -11,8 +11,8 @@ import pytest
 
 from pipelines import verify as verify_cli
 from pipelines.cli import main
-from transforms.sandbox import Sandbox
-from transforms.verify import VerifyConfig
+from transforms.verify.sandbox.runner import Sandbox
+from transforms.verify.transform import VerifyConfig
 
 GSM8K = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data",
                      "gsm8k", "test.jsonl")
@@ -135,7 +135,7 @@ def test_cli_entry_point(tmp_path, capsys):
 
 
 def test_judge_shared_by_the_workers(tmp_path):
-    from transforms.judge import JudgeConfig
+    from transforms.verify.judge import JudgeConfig
 
     rows = [{"prompt": "First US president?", "domain": "knowledge", "reference_answer": "George Washington",
              "response": answer} for answer in ("Washington", "George Washington", "George Bush")]

@@ -26,8 +26,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
-from transforms.common import derive_seed  # noqa: E402
-from transforms.extract import boxed_contents  # noqa: E402
+from transforms.core import derive_seed  # noqa: E402
+from transforms.text.extract import boxed_contents  # noqa: E402
 
 DATA = os.path.join(ROOT, "..", "shared", "data")
 OUT = os.path.join(HERE, "langmix_traces.jsonl")

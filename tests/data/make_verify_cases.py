@@ -35,8 +35,8 @@ from fractions import Fraction
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from transforms.common import derive_seed, stable_hash  # noqa: E402
-from transforms.extract import boxed_contents  # noqa: E402
+from transforms.core import derive_seed, stable_hash  # noqa: E402
+from transforms.text.extract import boxed_contents  # noqa: E402
 
 DATA = os.path.join(ROOT, "..", "shared", "data")
 OUT = os.path.join(ROOT, "tests", "data", "verify_cases.jsonl")

@@ -1,0 +1,116 @@
+"""What every stage launcher shares: building and running the pipeline, writing its
+outputs, reading counters, and the stage manifest (written last).
+
+Publishing protocol of a stage folder: withdraw the old manifest, delete every old
+shard and temporary file of the outputs (``publish.manifest.clear_stage``), run the
+pipeline (shards appear under temporary names and are renamed into place), read the
+outputs back, check the accounting, and write the manifest last (the launcher). Until
+then the stage is not published, whatever shards a glob may see; a re-run after a kill
+starts again from the top. :func:`enforce_dead_letter_share` withdraws a stage whose
+dead letters exceed the configured share.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Optional
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import TestOptions
+
+from pipelines import dryrun_translate
+from pipelines.config import RunConfig
+from pipelines.options import apply_step_hints, pipeline_options, step_resource_hints
+from publish import accounting
+from publish.manifest import VERSION
+from schemas.records import SCHEMA_VERSION
+from transforms.core import StageOutputs
+from transforms.core import io as rio
+
+
+def write_outputs(outputs: Dict[str, object], out_dir: str, record_types: Dict[str, type],
+                  max_rows: int, compression: str = "zstd") -> None:
+    """Write each named PCollection as Parquet shards under ``out_dir/name``."""
+    for name, pcoll in outputs.items():
+        pcoll | f"Write {name}" >> rio.WriteParquetShards(
+            rio.join(out_dir, name), record_types[name], max_rows=max_rows, compression=compression)
+
+
+def flatten(label: str, pipeline, pcolls) -> beam.PCollection:
+    pcolls = [p for p in pcolls if p is not None]
+    if not pcolls:
+        return pipeline | label >> beam.Create([])
+    return tuple(pcolls) | label >> beam.Flatten()
+
+
+def merge_stage_outputs(pipeline, prefix: str, parts: List[StageOutputs]):
+    """(rejected, dead) flattened over several StageOutputs."""
+    rejected = flatten(f"{prefix} rejections", pipeline, [p.rejected for p in parts])
+    dead = flatten(f"{prefix} dead letters", pipeline, [p.dead for p in parts])
+    return rejected, dead
+
+
+class DryRun(Exception):
+    """Raised by :func:`run_pipeline` under ``--dry_run=True`` once the pipeline is built
+    and translated: it stops the launcher before it reads outputs or writes a manifest."""
+
+    def __init__(self, report: dict):
+        super().__init__(f"dry run of {report.get('runner')}")
+        self.report = report
+
+
+def build_pipeline(build: Callable[[beam.Pipeline], None], beam_args: List[str]) -> beam.Pipeline:
+    """A pipeline for ``beam_args``, built, with the per-step resource hints applied."""
+    options = pipeline_options(beam_args)
+    pipeline = beam.Pipeline(options=options)
+    build(pipeline)
+    apply_step_hints(pipeline, step_resource_hints(options))
+    return pipeline
+
+
+def run_pipeline(build: Callable[[beam.Pipeline], None], beam_args: List[str]):
+    """Build and run a pipeline; return the finished result (for metrics).
+
+    Under Beam's ``--dry_run=True`` it translates the pipeline for its runner
+    instead and raises :class:`DryRun` with the summary (see pipelines.dryrun)."""
+    pipeline = build_pipeline(build, beam_args)
+    if pipeline.options.view_as(TestOptions).dry_run:
+        raise DryRun(dryrun_translate.translate(pipeline))
+    result = pipeline.run()
+    result.wait_until_finish()
+    return result
+
+
+def counter(result, name: str) -> Optional[int]:
+    """The committed value of a Beam counter, or None where the runner reports none."""
+    try:
+        metrics = result.metrics().query(beam.metrics.MetricsFilter().with_name(name))
+    except Exception:  # noqa: BLE001 - some runners report no metrics
+        return None
+    values = [c.committed for c in metrics.get("counters", []) if c.committed is not None]
+    return sum(values) if values else None
+
+
+def enforce_dead_letter_share(out_dir: str, manifest: dict, config: RunConfig) -> None:
+    """Fail a stage whose dead letters exceed ``config.max_dead_letter_share``.
+
+    The stage is withdrawn (its manifest deleted, if already written) so nothing
+    downstream reads it; its shards stay for inspection. Raises PoisonError."""
+    try:
+        accounting.check_dead_letter_share(manifest.get("accounting", {}),
+                                           config.max_dead_letter_share, where=out_dir)
+    except accounting.PoisonError:
+        path = rio.join(out_dir, rio.MANIFEST)
+        if FileSystems.exists(path):
+            FileSystems.delete([path])
+        raise
+
+
+def base_manifest(stage: str, config: RunConfig) -> dict:
+    return {
+        "stage": stage,
+        "producer": f"reasoning-corpus {VERSION}",
+        "schema_version": SCHEMA_VERSION,
+        "config_hash": config.config_hash,
+        "seed": config.seed,
+        "config": config.to_dict(),
+    }

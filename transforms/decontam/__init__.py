@@ -1,0 +1,1 @@
+"""The decontamination step of curate: n-gram overlap against benchmark sets."""

@@ -1,0 +1,1 @@
+"""The dedup step of curate: MinHash signatures, LSH, components and the survivor policy."""

@@ -1,0 +1,1 @@
+"""The mix stage: quota selection, journeys, knowledge and non-reasoning examples."""

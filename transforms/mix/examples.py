@@ -1,0 +1,64 @@
+"""The SFT example format, shared by the mix (direct examples) and journey construction.
+
+An example is two chat turns: the user's prompt, and the assistant's
+``<think>\\n{reasoning}\\n</think>\\n\\n{answer}`` (R1's format; the answer alone when
+there is no reasoning). TRL's SFTTrainer and LLaMA-Factory (sharegpt, with
+``role``/``content`` tags) read the ``messages`` column as is.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from schemas.records import Message, SftExample, project
+from transforms.core import stable_hash
+from transforms.mix.knowledge import KnowledgeConfig, knowledge_reasoning
+
+
+def assistant_content(reasoning: str, answer: str) -> str:
+    """The assistant turn: ``<think>`` reasoning, then the answer (R1's format)."""
+    reasoning = (reasoning or "").strip()
+    answer = (answer or "").strip()
+    if not reasoning:
+        return answer
+    return f"<think>\n{reasoning}\n</think>\n\n{answer}"
+
+
+def make_example(record, *, example_id: str, reasoning: str, answer: str, rollout_ids: Iterable[str],
+                 journey=None, **overrides) -> SftExample:
+    """An SftExample for ``record`` (a VerifiedRollout): its problem and provenance fields,
+    the given reasoning and answer as the assistant turn, and ``overrides``."""
+    reasoning = (reasoning or "").strip()
+    answer = (answer or "").strip()
+    return project(
+        SftExample,
+        record,
+        example_id=example_id,
+        journey=journey,
+        messages=[Message("user", record.prompt), Message("assistant", assistant_content(reasoning, answer))],
+        reasoning=reasoning,
+        answer=answer,
+        rollout_ids=list(rollout_ids),
+        **overrides,
+    )
+
+
+def example_id(kind: str, rollout_id: str) -> str:
+    """The id of the direct example built from one rollout."""
+    return stable_hash("sft", kind, rollout_id)
+
+
+def is_row_of(cls, row: dict) -> bool:
+    """True when ``row`` (a record as a dict, e.g. a Rejection's payload) has every field of ``cls``.
+
+    Rejections are recognised this way rather than by ``record_type``, which can name a
+    runner-generated class when records were decoded by another process."""
+    return set(cls._fields) <= row.keys()
+
+
+def to_example(record, knowledge: KnowledgeConfig = KnowledgeConfig()) -> SftExample:
+    """A curated VerifiedRollout as a training example (knowledge ones per ``knowledge``)."""
+    reasoning = record.reasoning
+    if record.kind == "knowledge":
+        reasoning = knowledge_reasoning(record.prompt, reasoning, knowledge)
+    return make_example(record, example_id=example_id(record.kind, record.rollout_id),
+                        reasoning=reasoning, answer=record.answer, rollout_ids=[record.rollout_id])

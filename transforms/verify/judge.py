@@ -1,0 +1,187 @@
+"""LLM judge for answers the rules can't decide, through the sampler backends.
+
+R1-style grading: the judge model gets the problem, the reference answer and the
+response, and answers with a JSON object ``{"rationale": ..., "verdict":
+"correct" | "incorrect"}``. Its rationale is kept as the verdict's reason. Any
+backend of :mod:`transforms.models.backends` works (``transformers``, ``vllm``,
+``openai``, ``fake``), created with ``make_backend`` and loaded on first use, so a
+pipeline that never needs the judge never loads a model.
+
+Only the JSON is trusted, and only as data: the judge's output is parsed with
+``json`` (never evaluated); output without a usable verdict gives
+``unverifiable`` (reason ``judge_unparseable``) with the raw text kept. Greedy
+decoding (temperature 0) by default, and each request's seed is derived from
+its content, so the same inputs get the same verdict.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import threading
+import typing
+from typing import List, Optional, Sequence, Tuple
+
+from transforms.core import derive_seed, error_text
+
+JUDGE_PROMPT_VERSION = "judge-prompt==1"
+JUDGE_VERDICTS = ("correct", "incorrect")
+
+JUDGE_SYSTEM = (
+    "You are a strict grader. You compare a response's final answer with a reference answer "
+    "and decide whether they are equivalent. Formatting, units written out and equivalent "
+    "forms do not matter; a different value, an extra or missing part, or no final answer "
+    "makes the response incorrect."
+)
+JUDGE_TEMPLATE = (
+    "Problem:\n{problem}\n\nReference answer:\n{reference}\n\nResponse:\n{response}\n\n"
+    "Is the response's final answer equivalent to the reference answer? Reply with only a "
+    'JSON object: {{"rationale": "<one or two sentences>", "verdict": "correct" or "incorrect"}}'
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class JudgeConfig:
+    """The judge model and when it is asked (``curate.verify.judge`` in the run config)."""
+
+    enabled: bool = False
+    domains: Tuple[str, ...] = ("knowledge",)  # undecided answers of these domains go to the judge
+    backend: str = "transformers"  # transformers | vllm | openai | fake
+    model: str = "smollm2"
+    model_file: Optional[str] = None
+    revision: Optional[str] = None
+    base_url: Optional[str] = None  # openai backend
+    api_key_env: Optional[str] = "OPENAI_API_KEY"
+    temperature: float = 0.0  # greedy: the same inputs get the same verdict
+    max_tokens: int = 256
+    batch_size: int = 8  # undecided rollouts judged per model call
+    max_response_chars: int = 4000  # the response's tail shown to the judge
+    torch_threads: int = 1
+
+    def __post_init__(self):
+        if self.batch_size < 1:
+            raise ValueError("batch_size: must be >= 1")
+        if self.max_response_chars < 100:
+            raise ValueError("max_response_chars: must be >= 100")
+
+    def sample_config(self):
+        """The sampler settings the judge's backend is created from."""
+        from transforms.sample.transform import SampleConfig
+
+        return SampleConfig(
+            backend=self.backend, model=self.model, model_file=self.model_file, revision=self.revision,
+            base_url=self.base_url, api_key_env=self.api_key_env, n=1, temperature=self.temperature,
+            top_p=1.0, max_tokens=self.max_tokens, batch_size=self.batch_size,
+            torch_threads=self.torch_threads,
+        )
+
+
+class JudgeItem(typing.NamedTuple):
+    problem: str
+    reference: str
+    response: str
+
+
+class Judgement(typing.NamedTuple):
+    verdict: str  # correct | incorrect | unverifiable | infra_unavailable
+    rationale: str  # the judge's rationale, or why there is no verdict
+    raw: str  # the judge's whole output
+
+
+def judge_messages(item: JudgeItem, config: JudgeConfig = JudgeConfig()) -> List[dict]:
+    """The chat turns that ask the judge about one response (its tail, if long)."""
+    response = item.response.strip()
+    if len(response) > config.max_response_chars:
+        response = "…" + response[-config.max_response_chars:]
+    user = JUDGE_TEMPLATE.format(problem=item.problem.strip(), reference=item.reference.strip(), response=response)
+    return [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": user}]
+
+
+_VERDICT_WORD = re.compile(r'(?i)"?verdict"?\s*[:=]\s*"?\s*(correct|incorrect)\b')
+
+
+def parse_judgement(text: str) -> Optional[Tuple[str, str]]:
+    """(verdict, rationale) from the judge's output, or None.
+
+    The last JSON object with a ``verdict`` of correct/incorrect wins (thinking
+    before ``</think>`` is skipped); failing that, a bare ``verdict: correct``."""
+    if "</think>" in text:
+        text = text.rpartition("</think>")[2]
+    decoder = json.JSONDecoder()
+    found = None
+    for start in (m.start() for m in re.finditer(r"\{", text)):
+        try:
+            value, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and str(value.get("verdict", "")).strip().lower() in JUDGE_VERDICTS:
+            found = (str(value["verdict"]).strip().lower(), str(value.get("rationale", "")).strip())
+    if found:
+        return found
+    words = _VERDICT_WORD.findall(text)
+    return (words[-1].lower(), "") if words else None
+
+
+class LLMJudge:
+    """Judges batches of (problem, reference, response) with one sampler backend.
+
+    ``backend``: an already-made backend (tests); by default one is made from
+    ``config`` and loaded on the first ``judge`` call. Thread-safe (calls take
+    turns), so several verifying threads can share one model."""
+
+    def __init__(self, config: JudgeConfig, backend=None):
+        self.config = config
+        self._backend = backend
+        self._loaded = False
+        self._load_error: Optional[str] = None
+        self._lock = threading.Lock()
+        self.version = f"{config.backend}:{config.model}|{JUDGE_PROMPT_VERSION}"
+
+    def _ready(self) -> Optional[str]:
+        """None once the backend is loaded, else why it can't be (remembered)."""
+        if self._loaded or self._load_error:
+            return self._load_error
+        try:
+            if self._backend is None:
+                from transforms.sample.transform import make_backend
+
+                self._backend = make_backend(self.config.sample_config())
+            self._backend.load()
+            self._loaded = True
+        except Exception as exc:  # a judge that can't load makes its records infra_unavailable
+            self._load_error = f"judge unavailable: {error_text(exc)}"
+        return self._load_error
+
+    def judge(self, items: Sequence[JudgeItem]) -> List[Judgement]:
+        """One Judgement per item, in order."""
+        with self._lock:
+            return self._judge(items)
+
+    def _judge(self, items: Sequence[JudgeItem]) -> List[Judgement]:
+        from transforms.models.backends.base import GenerationRequest
+
+        problem = self._ready()
+        if problem:
+            return [Judgement("infra_unavailable", problem, "") for _ in items]
+        out: List[Judgement] = []
+        for start in range(0, len(items), self.config.batch_size):
+            chunk = items[start:start + self.config.batch_size]
+            requests = [GenerationRequest(self._backend.render(judge_messages(item, self.config)),
+                                          (derive_seed("judge", *item),)) for item in chunk]
+            try:
+                results = self._backend.generate(requests)
+            except Exception as exc:
+                out += [Judgement("infra_unavailable", f"judge failed: {error_text(exc)}", "") for _ in chunk]
+                continue
+            out += [_judgement(result) for result in results]
+        return out
+
+
+def _judgement(result) -> Judgement:
+    if result.error or not result.samples:
+        return Judgement("infra_unavailable", f"judge failed: {result.error or 'no sample'}", "")
+    raw = result.samples[0].text
+    parsed = parse_judgement(raw)
+    if parsed is None:
+        return Judgement("unverifiable", "judge_unparseable", raw)
+    return Judgement(parsed[0], parsed[1], raw)
