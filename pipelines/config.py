@@ -37,6 +37,31 @@ class CurateConfig:
     dedup: DedupConfig = DedupConfig()
 
 
+#: Parquet compressions the output writers accept.
+COMPRESSIONS = ("zstd", "snappy", "gzip", "none")
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputConfig:
+    """How the intermediate stages (sample, curate) write their Parquet shards.
+
+    Changes no row, so it is not part of the config hash. The corpus shards are
+    the mix stage's own output (``mix.max_rows_per_shard``, ``mix.compression``)."""
+
+    max_rows_per_shard: int = 50_000
+    compression: str = "zstd"
+
+    def __post_init__(self):
+        if self.max_rows_per_shard < 1:
+            raise ValueError("max_rows_per_shard: must be >= 1")
+        if self.compression not in COMPRESSIONS:
+            raise ValueError(f"compression: must be one of {', '.join(COMPRESSIONS)}, got {self.compression!r}")
+
+
+#: Sections of RunConfig that decide no output row: left out of the config hash.
+UNHASHED_SECTIONS = ("output",)
+
+
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
     seed: int = 1234
@@ -45,6 +70,7 @@ class RunConfig:
     sample: SampleConfig = SampleConfig()
     curate: CurateConfig = CurateConfig()
     mix: MixConfig = MixConfig()
+    output: OutputConfig = OutputConfig()
     #: a stage whose dead letters exceed this share of its inputs fails the run
     #: (1.0: never; the run still reports every dead letter)
     max_dead_letter_share: float = 1.0
@@ -62,8 +88,12 @@ class RunConfig:
 
 
 def config_hash(config) -> str:
-    """sha256 of the canonical JSON of the config (what decides the output rows)."""
-    canonical = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
+    """sha256 of the canonical JSON of the config (what decides the output rows; the
+    sections in ``UNHASHED_SECTIONS`` are left out)."""
+    data = dataclasses.asdict(config)
+    for name in UNHASHED_SECTIONS:
+        data.pop(name, None)
+    canonical = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
