@@ -90,6 +90,22 @@ def counter(result, name: str) -> Optional[int]:
     return sum(values) if values else None
 
 
+def counters(result) -> Dict[str, int]:
+    """Every committed counter of a finished pipeline as ``{"<namespace>.<name>": value}``
+    (``{}`` where the runner reports no metrics): the manifest's ``counters``."""
+    try:
+        found = result.metrics().query().get("counters", [])
+    except Exception:  # noqa: BLE001 - some runners report no metrics
+        return {}
+    out: Dict[str, int] = {}
+    for c in found:
+        if c.committed is None:
+            continue
+        key = f"{c.key.metric.namespace}.{c.key.metric.name}"
+        out[key] = out.get(key, 0) + c.committed
+    return dict(sorted(out.items()))
+
+
 def enforce_dead_letter_share(out_dir: str, manifest: dict, config: RunConfig) -> None:
     """Fail a stage whose dead letters exceed ``config.max_dead_letter_share``.
 
