@@ -105,10 +105,10 @@ class Measurement(NamedTuple):
     numbers: dict
 
 
-def keep(detail: str = "", **numbers) -> Measurement:
+def keep(detail: str = "", /, **numbers) -> Measurement:
     """A pass; ``detail`` only for a note (the numbers speak for themselves)."""
     return Measurement(None, detail, numbers)
 
 
-def drop(reason: str, detail: str, **numbers) -> Measurement:
+def drop(reason: str, detail: str, /, **numbers) -> Measurement:
     return Measurement(reason, detail, numbers)

@@ -6,7 +6,7 @@ is missing keeps the record and says so. ``reasoning-corpus explain`` prints
 """
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterable, Iterator, List, Optional, Tuple, cast
 
 from schemas.records import VerifiedRollout, from_dict
 from transforms.core.io import read_records
@@ -49,7 +49,7 @@ def record_from_row(row: dict):
     return record
 
 
-def read_rows(path: str) -> Iterator[Tuple[int, Optional[dict], Optional[str]]]:
+def read_rows(path: str) -> Iterable[Tuple[int, Optional[dict], Optional[str]]]:
     """(line or row number, row, error) for each record of a JSONL or Parquet file, in order."""
     return read_records(path, skip_blank=True)
 
@@ -66,6 +66,7 @@ def explain_file(config: FilterConfig, path: str) -> Iterator[dict]:
         if error is not None:
             yield {"line": number, "error": error}
             continue
+        row = cast(dict, row)  # a row wherever there is no error
         found = dict(line=number, id=row.get("rollout_id") or row.get("id"))
         try:
             found.update(explain_record(record_from_row(row), config, filters))

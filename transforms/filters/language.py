@@ -5,7 +5,7 @@ function words, langdetect) is in ``transforms.text.mixing``.
 """
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Tuple, cast
 
 from transforms.filters.config import FilterConfig, Measurement, drop, keep
 from transforms.text.language import LanguageIdentifier, detect_prompt_language
@@ -17,14 +17,14 @@ from transforms.text.views import field_text, view
 def target_language(record, config: FilterConfig, identifier: LanguageIdentifier) -> Tuple[str, str]:
     """(language, where it came from): the config, the record, the prompt, or the fallback."""
     if config.target_language:
-        return normalize_language(config.target_language), "config"
+        return cast(str, normalize_language(config.target_language)), "config"  # checked by FilterConfig
     own = normalize_language(getattr(record, "language", None))
     if own:
         return own, "record"
     detected = detect_prompt_language(field_text(record, "prompt"), identifier)
     if detected:
         return detected, "prompt"
-    return normalize_language(config.fallback_language), "fallback"
+    return cast(str, normalize_language(config.fallback_language)), "fallback"
 
 
 def check_language_mixing(record, config: FilterConfig, meter: MixingMeter) -> Measurement:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple, cast
 
 from transforms.filters.completion import check_length, check_truncated, check_verdict
 from transforms.filters.config import FilterConfig, Measurement
@@ -111,7 +111,7 @@ def first_failure(record, rules: List[Tuple[str, Rule]]) -> Optional[Tuple[str, 
             continue
         result = rule(record)
         if result is not None:
-            return (step,) + tuple(result)
+            return cast(Tuple[str, str, str], (step,) + tuple(result))
     return None
 
 

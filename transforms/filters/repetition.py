@@ -164,7 +164,7 @@ def tail_loop(text: str) -> Tuple[int, int]:
 
 def check_looping_tail(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
     """The reasoning or the answer ends by repeating one passage over and over."""
-    worst = dict(tail_period=0, tail_repeats=0, tail_part=None)
+    worst: dict = dict(tail_period=0, tail_repeats=0, tail_part=None)
     for part in ("reasoning", "answer"):
         period, repeats = tail_loop(field_text(record, part))
         if period * repeats > worst["tail_period"] * worst["tail_repeats"]:

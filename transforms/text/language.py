@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from typing import Dict, FrozenSet, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Tuple, cast
 
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
@@ -104,7 +104,7 @@ class LanguageIdentifier:
         text = re.sub(r"[\d_]+", " ", (text or "")[:_DETECT_CHARS])
         if not re.search(r"[^\W\d_]", text):
             return None
-        detector = self._factory.create()
+        detector = cast(DetectorFactory, self._factory).create()  # load() set it
         detector.seed = self.seed
         detector.append(text)
         try:
@@ -113,7 +113,7 @@ class LanguageIdentifier:
             return None
         if not best:
             return None
-        return normalize_language(best[0].lang), round(best[0].prob, 4)
+        return cast(str, normalize_language(best[0].lang)), round(best[0].prob, 4)
 
 
 # -- the target language of a prompt ---------------------------------------------------

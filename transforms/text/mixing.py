@@ -76,9 +76,9 @@ class LanguageMeasure(NamedTuple):
     detected_segments: int  # sentences given to langdetect
 
     def as_dict(self) -> dict:
-        out = {"target_language": self.target, "target_units": self.target_units,
-               "foreign_units": self.foreign_units, "target_share": round(self.share, 4),
-               "langdetect_calls": self.detected_segments}
+        out: dict = {"target_language": self.target, "target_units": self.target_units,
+                     "foreign_units": self.foreign_units, "target_share": round(self.share, 4),
+                     "langdetect_calls": self.detected_segments}
         out["longest_foreign_run"] = self.longest._asdict() if self.longest else None
         return out
 
