@@ -36,8 +36,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from tests.factories import verified  # noqa: E402
-from transforms.filters.transform import FilterConfig, check_language_mixing, first_failure, rules_for, view  # noqa: E402
-from transforms.text.language import LanguageIdentifier, MixingMeter, normalize_language  # noqa: E402
+from transforms.filters.config import FilterConfig  # noqa: E402
+from transforms.filters.language import check_language_mixing  # noqa: E402
+from transforms.filters.registry import first_failure, rules_for  # noqa: E402
+from transforms.text.language import LanguageIdentifier  # noqa: E402
+from transforms.text.mixing import MixingMeter  # noqa: E402
+from transforms.text.prose import normalize_language  # noqa: E402
+from transforms.text.views import view  # noqa: E402
 
 LABELLED = os.path.join(ROOT, "tests", "data", "langmix_traces.jsonl")
 DATA = os.path.join(ROOT, "..", "shared", "data")

@@ -239,7 +239,7 @@ def _explain(args) -> int:
     import json
 
     from pipelines.config import ConfigError, load_config
-    from transforms.filters.transform import explain_file
+    from transforms.filters.explain import explain_file
 
     try:
         config = load_config(args.config)

@@ -1,31 +1,12 @@
-"""Truncation/verdict/format filters and exact dedup: rule tables and pipeline tests."""
+"""Exact dedup rule tables, and the filter and dedup steps of curate in one pipeline."""
 import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.factories import verified
 from transforms.dedup.transform import DedupConfig, DedupExact, exact_key, normalize_text
-from transforms.filters.transform import FilterConfig, FilterRollouts, first_failure, rules_for
-
-
-@pytest.mark.parametrize("fields, expected", [
-    ({}, None),
-    ({"finish_reason": "length"}, ("filter_truncation", "truncated")),
-    ({"finish_reason": "length", "verdict": "incorrect"}, ("filter_truncation", "truncated")),
-    ({"verdict": "incorrect"}, ("filter_verdict", "incorrect")),
-    ({"verdict": "no_answer", "answer": ""}, ("filter_verdict", "no_answer")),
-    ({"verdict": "timeout"}, ("filter_verdict", "timeout")),
-    ({"answer": "  "}, ("filter_format", "missing_answer")),
-])
-def test_filter_rules(fields, expected):
-    failure = first_failure(verified(**fields), rules_for(FilterConfig()))
-    assert (failure[:2] if failure else None) == expected
-
-
-def test_filters_can_be_switched_off():
-    rules = rules_for(FilterConfig(drop_truncated=False, require_answer=False,
-                                   keep_verdicts=("correct", "incorrect")))
-    assert first_failure(verified(finish_reason="length", verdict="incorrect", answer=""), rules) is None
+from transforms.filters.config import FilterConfig
+from transforms.filters.transform import FilterRollouts
 
 
 @pytest.mark.parametrize("a, b, same", [

@@ -49,7 +49,7 @@ from transforms.core import (
 )
 from transforms.mix.examples import assistant_content, is_row_of, make_example
 from transforms.text.extract import split_reasoning
-from transforms.filters.transform import estimate_tokens
+from transforms.text.length import estimate_tokens
 from transforms.sample.transform import (
     GenerationRequest,
     Sample,

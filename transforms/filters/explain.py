@@ -1,0 +1,75 @@
+"""Explain: every filter's decision on a record or a file of rows, with the numbers behind it.
+
+Records are read by attribute and may lack fields (bare rows): a check whose input
+is missing keeps the record and says so. ``reasoning-corpus explain`` prints
+``explain_file``'s objects as JSON lines.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Iterator, List, Optional, Tuple, cast
+
+from schemas.records import VerifiedRollout, from_dict
+from transforms.core.io import read_records
+from transforms.core.records import error_text
+from transforms.filters.config import FilterConfig
+from transforms.filters.registry import Filter, filters_for
+from transforms.text.extract import split_reasoning
+from transforms.text.language import LanguageIdentifier
+from transforms.text.views import view
+
+
+def explain_record(record, config: FilterConfig, filters: Optional[List[Filter]] = None) -> dict:
+    """Every filter's decision on ``record`` with the numbers behind it, in order.
+
+    ``{"decision", "reason", "step", "detail", "filters": [{"filter", "step",
+    "decision", "reason", "detail", <numbers>}, ...]}``; the top-level decision is
+    the pipeline's (the first filter that drops)."""
+    filters = filters if filters is not None else filters_for(config)
+    record = view(record)
+    rows, first = [], None
+    for f in filters:
+        measured = f.check(record)
+        decision = "keep" if measured.reason is None else "drop"
+        rows.append(dict(filter=f.name, step=f.step, decision=decision, reason=measured.reason,
+                         detail=measured.detail, **measured.numbers))
+        if first is None and decision == "drop":
+            first = rows[-1]
+    return dict(decision="drop" if first else "keep", reason=first["reason"] if first else None,
+                step=first["step"] if first else None, detail=first["detail"] if first else "", filters=rows)
+
+
+def record_from_row(row: dict):
+    """A VerifiedRollout-like record from a bare row (``completion`` or ``reasoning``/``answer``).
+
+    Missing fields are None; reasoning and answer are split from the completion when absent."""
+    record = from_dict(VerifiedRollout, row)
+    if isinstance(record.completion, str) and record.reasoning is None and record.answer is None:
+        reasoning, answer = split_reasoning(record.completion)
+        record = record._replace(reasoning=reasoning, answer=answer)
+    return record
+
+
+def read_rows(path: str) -> Iterable[Tuple[int, Optional[dict], Optional[str]]]:
+    """(line or row number, row, error) for each record of a JSONL or Parquet file, in order."""
+    return read_records(path, skip_blank=True)
+
+
+def explain_file(config: FilterConfig, path: str) -> Iterator[dict]:
+    """One explanation per record of a JSONL/Parquet rollouts file, in input order.
+
+    Each is ``{"line": n, "id": <rollout_id or id or None>, **explain_record(...)}``;
+    a line that isn't a JSON object, or a row a check fails on, gives ``"error"``
+    instead of the decisions."""
+    identifier = LanguageIdentifier().load() if config.check_language else None
+    filters = filters_for(config, identifier)
+    for number, row, error in read_rows(path):
+        if error is not None:
+            yield {"line": number, "error": error}
+            continue
+        row = cast(dict, row)  # a row wherever there is no error
+        found = dict(line=number, id=row.get("rollout_id") or row.get("id"))
+        try:
+            found.update(explain_record(record_from_row(row), config, filters))
+        except Exception as exc:  # noqa: BLE001 - one bad row is reported, the rest still explained
+            found["error"] = f"check_failed: {error_text(exc)}"
+        yield found
