@@ -16,7 +16,7 @@ from typing import Any, Optional, Tuple
 
 import yaml
 
-from transforms.ingest.transform import IngestConfig, SourceConfig
+from transforms.ingest.config import IngestConfig, SourceConfig
 from transforms.sample.transform import SampleConfig
 from transforms.verify.transform import VerifyConfig
 from transforms.filters.config import FilterConfig

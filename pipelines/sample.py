@@ -21,7 +21,8 @@ from pipelines.config import RunConfig
 from schemas.records import DeadLetter, Problem, Rejection, Rollout
 from publish import accounting
 from transforms.core import io as rio
-from transforms.ingest.transform import ReadProblems, check_sources
+from transforms.ingest.planning import check_sources
+from transforms.ingest.transform import ReadProblems
 from transforms.sample.transform import GenerateRollouts, list_journal
 
 OUTPUTS = {"problems": Problem, "rollouts": Rollout, "rejections": Rejection, "dead_letters": DeadLetter}

@@ -20,6 +20,12 @@ raised by the rule dead-letters the element (each record of a batch or group), e
 drop becomes a :class:`~schemas.records.Rejection` and bumps the counter
 ``<step>.dropped_<reason>`` in namespace ``<stage>``, which Beam reports as
 ``<stage>.<step>.dropped_<reason>``.
+
+``RuleStep(..., stream=True)`` is for a rule that yields many outcomes per element (one
+that reads a whole file): its outcomes go out as it yields them, never held in a list.
+An exception is then not caught, since part of the element's outcomes may be out
+already: it fails the bundle, which the runner retries (such a rule catches its bad
+records itself and yields a :class:`Dead` or a ready DeadLetter for each).
 """
 from __future__ import annotations
 
@@ -94,10 +100,11 @@ def dead_letters_for(stage: str, step: str, element, error: str) -> list:
 
 
 class _RuleFn(beam.DoFn):
-    def __init__(self, stage: str, step: str, rule: Callable):
+    def __init__(self, stage: str, step: str, rule: Callable, stream: bool = False):
         self.stage = stage
         self.step = step
         self.rule = rule
+        self.stream = stream
 
     def setup(self):
         if hasattr(self.rule, "setup"):
@@ -122,12 +129,20 @@ class _RuleFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(DEAD, letter)
 
     def process(self, element, *side):
+        if self.stream:  # outcomes go out as they come; an exception fails the bundle
+            outcomes = self.rule(element, *side)
+            yield from self._route(element, outcomes if _is_many(outcomes) else [outcomes])
+            return
         try:
             outcomes = self.rule(element, *side)
             outcomes = list(outcomes) if _is_many(outcomes) else [outcomes]
         except Exception as exc:  # noqa: BLE001 - a bad record is dead-lettered, never a crash
             yield from self._dead(error_text(exc), element)
             return
+        yield from self._route(element, outcomes)
+
+    def _route(self, element, outcomes: Iterable) -> Iterable:
+        """Each outcome to its output: kept, rejected (counted) or dead."""
         for outcome in outcomes:
             if outcome is None:
                 continue
@@ -154,18 +169,21 @@ class RuleStep(beam.PTransform):
     """``pcoll | RuleStep(stage, step, rule)`` → :class:`StageOutputs`.
 
     ``side`` are side inputs passed to the rule after the element (``AsDict`` …);
-    ``output_type`` types the kept output (RowCoder for records)."""
+    ``output_type`` types the kept output (RowCoder for records); ``stream`` emits the
+    outcomes as the rule yields them (see the module docstring)."""
 
-    def __init__(self, stage: str, step: str, rule: Callable, *side, output_type: Optional[type] = None):
+    def __init__(self, stage: str, step: str, rule: Callable, *side, output_type: Optional[type] = None,
+                 stream: bool = False):
         super().__init__()
         self.stage = stage
         self.step = step
         self.rule = rule
         self.side = side
         self.output_type = output_type
+        self.stream = stream
 
     def expand(self, pcoll):
-        par = beam.ParDo(_RuleFn(self.stage, self.step, self.rule), *self.side)
+        par = beam.ParDo(_RuleFn(self.stage, self.step, self.rule, self.stream), *self.side)
         if self.output_type is not None:
             par = par.with_output_types(self.output_type, **{REJECTED: Rejection, DEAD: DeadLetter})
         out = pcoll | par.with_outputs(REJECTED, DEAD, main="kept")

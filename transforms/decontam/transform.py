@@ -90,7 +90,8 @@ class Match(typing.NamedTuple):
 
 def benchmark_inputs(benchmark: BenchmarkConfig) -> List[Tuple[str, str]]:
     """(format, path) of each input of a benchmark; ValueError when there is none."""
-    from transforms.ingest.transform import SourceConfig, source_inputs
+    from transforms.ingest.config import SourceConfig
+    from transforms.ingest.planning import source_inputs
 
     try:
         return source_inputs(SourceConfig(name=benchmark.name, path=benchmark.path))

@@ -218,7 +218,7 @@ def _fields(extracted, verdict, verifier, version, reason) -> dict:
 
 
 def _verify_countdown(text: str, meta: dict, fallback: bool) -> dict:
-    from transforms.ingest.generators import check_countdown
+    from transforms.text.countdown import check_countdown
 
     extracted = extract_answer(text, last_number_fallback=False, keep_expression=True)
     if extracted is None and fallback:

@@ -1,5 +1,6 @@
 """The shared rule-step base: outcomes → kept / rejected / dead, with counters."""
 import apache_beam as beam
+import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.factories import rollout
@@ -81,3 +82,36 @@ def test_dead_letters_for_non_records_keep_the_payload():
     assert dead_letters_for("s", "t", [rollout(0), rollout(1)], "err")[1].record_id == rollout(1).rollout_id
     assert dropped_counter("filter", "too_long") == "filter.dropped_too_long"
     assert make_dead_letter("s", "t", "e", record=rollout(0)).record_id == rollout(0).rollout_id
+
+
+def test_stream_routes_outcomes_as_yielded_and_lets_an_exception_fail_the_bundle():
+    def per_file(n):  # one element yields many outcomes, as a reader of a whole file does
+        for i in range(n):
+            if i == 1:
+                yield Drop("odd_one", record=rollout(i))
+            elif i == 2:
+                yield make_dead_letter("ingest", "map", "bad line", file="f", line=i + 1)
+            else:
+                yield rollout(i)
+
+    p = beam.Pipeline(runner="FnApiRunner")
+    out = p | beam.Create([4]) | RuleStep("ingest", "read", per_file, stream=True)
+    assert_that(out.kept | "K" >> beam.Map(lambda r: r.sample_index), equal_to([0, 3]), label="k")
+    assert_that(out.rejected | "R" >> beam.Map(lambda r: (r.step, r.reason)), equal_to([("read", "odd_one")]),
+                label="r")
+    assert_that(out.dead | "D" >> beam.Map(lambda d: (d.step, d.line)), equal_to([("map", 3)]), label="d")
+    result = p.run()
+    result.wait_until_finish()
+    counters = {c.key.metric.namespace + "." + c.key.metric.name: c.committed
+                for c in result.metrics().query()["counters"]}
+    assert counters["ingest.read.dropped_odd_one"] == 1
+    assert counters["ingest.map.dead"] == 1
+
+    def fails_midway(n):
+        yield rollout(0)
+        raise OSError("the file went away")
+
+    p = beam.Pipeline(runner="FnApiRunner")
+    _ = p | beam.Create([1]) | RuleStep("ingest", "read", fails_midway, stream=True)
+    with pytest.raises(Exception, match="the file went away"):
+        p.run().wait_until_finish()

@@ -1,0 +1,76 @@
+"""Ingest's configuration: the sources to read (``SourceConfig``, with the input fields
+that make a Problem, ``FieldMapping``) and the reading limits (``IngestConfig``).
+
+Each check raises a ValueError naming the field, when the config is built."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional, Tuple
+
+from transforms.ingest.generators import check_generator
+
+SOURCE_FORMATS = ("auto", "jsonl", "parquet", "datasets", "hf", "generator")
+PRESETS = ("gsm8k", "math", "answer", "mcq")
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldMapping:
+    """Which input fields make a Problem (a preset fills these in)."""
+
+    prompt: Optional[str] = None  # field holding the question
+    answer: Optional[str] = None  # field holding the gold answer
+    solution: Optional[str] = None  # field holding a worked solution with \\boxed{} or "#### N"
+    id: Optional[str] = None  # field holding the source's own id (else file:line)
+    choices: Optional[str] = None  # field holding multiple-choice options
+    tests: Optional[str] = None  # field holding code tests
+    difficulty: Optional[str] = None
+    domain: Optional[str] = None  # field holding the domain, overriding the source's
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceConfig:
+    name: str = ""
+    path: Optional[str] = None  # file, directory, glob, or "hf:ORG/NAME[:SPLIT]"
+    format: str = "auto"
+    preset: Optional[str] = None
+    fields: FieldMapping = FieldMapping()
+    generator: Optional[str] = None  # arithmetic | linear_equation | countdown | unit_rate
+    count: int = 0  # problems to generate
+    difficulty: Tuple[int, ...] = (1, 2, 3)
+    domain: str = "math"
+    kind: str = "reasoning"
+    language: Optional[str] = None
+    limit: Optional[int] = None  # at most this many problems from the source
+
+    def __post_init__(self):
+        if not self.name:
+            raise ValueError("name: every source needs a name")
+        if self.format not in SOURCE_FORMATS:
+            raise ValueError(f"format: must be one of {', '.join(SOURCE_FORMATS)}, got {self.format!r}")
+        if self.preset is not None and self.preset not in PRESETS:
+            raise ValueError(f"preset: must be one of {', '.join(PRESETS)}, got {self.preset!r}")
+        if self.format == "generator" or self.generator:
+            if not self.generator:
+                raise ValueError("generator: a generator source needs a generator name")
+            if self.count <= 0:
+                raise ValueError("count: a generator source needs count > 0")
+            check_generator(self.generator, self.difficulty)
+        elif not self.path:
+            raise ValueError(f"path: source {self.name!r} needs a path (or a generator)")
+        if self.kind not in ("reasoning", "knowledge"):
+            raise ValueError(f"kind: must be reasoning or knowledge, got {self.kind!r}")
+        if self.limit is not None and self.limit < 0:
+            raise ValueError("limit: must be >= 0")
+
+    @property
+    def is_generator(self) -> bool:
+        return self.format == "generator" or bool(self.generator)
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestConfig:
+    max_line_bytes: int = 1_000_000  # longer input lines are dead-lettered (line_too_long)
+
+    def __post_init__(self):
+        if self.max_line_bytes <= 0:
+            raise ValueError("max_line_bytes: must be > 0")

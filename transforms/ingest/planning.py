@@ -1,0 +1,80 @@
+"""Launcher side: the work plan of the sources, checked before the pipeline starts.
+
+``check_sources`` checks every source's path and returns the work items ``ReadProblems``
+reads: one per file, or one per source with a ``limit`` (its files in sorted order, one
+after another), so a limited source's cut is the same on every runner and worker count.
+"""
+from __future__ import annotations
+
+import os
+from typing import List, Tuple
+
+from apache_beam.io.filesystems import FileSystems
+
+from transforms.core.readers import HF_PREFIX, detect_format
+from transforms.ingest.config import SourceConfig
+
+#: One unit of reading: (index into the sources, ((format, path), ...)).
+WorkItem = Tuple[int, Tuple[Tuple[str, str], ...]]
+
+
+def _matching_paths(source: SourceConfig) -> List[str]:
+    """The files a source's path or glob names, sorted; a ValueError when there are none."""
+    try:
+        result = FileSystems.match([source.path])[0]
+        paths = sorted(meta.path for meta in result.metadata_list)
+    except Exception as exc:  # the filesystem's own error, e.g. a bad bucket
+        raise ValueError(f"source {source.name!r}: can't list path {source.path!r}: {exc}") from None
+    if not paths:
+        raise ValueError(f"source {source.name!r}: path {source.path!r} matches no file")
+    return paths
+
+
+def source_inputs(source: SourceConfig) -> List[Tuple[str, str]]:
+    """The (format, path) inputs of one source, in reading order (globs expanded, sorted)."""
+    if source.is_generator:
+        return [("generator", f"generator:{source.generator}")]
+    if source.format == "hf" or (source.format == "auto" and source.path.startswith(HF_PREFIX)):
+        return [("hf", source.path)]
+    if source.format == "datasets":
+        if "://" not in source.path and not os.path.isdir(source.path):
+            raise ValueError(f"source {source.name!r}: path {source.path!r} is not a directory")
+        return [("datasets", source.path)]
+    inputs = []
+    for path in _matching_paths(source):
+        fmt = source.format if source.format != "auto" else detect_format(path)
+        if fmt is None:
+            raise ValueError(
+                f"source {source.name!r}: can't tell the format of {path!r} "
+                "(expected .jsonl, .json, .parquet or a save_to_disk directory); set format:"
+            )
+        inputs.append((fmt, path))
+    return inputs
+
+
+def plan_work(sources: Tuple[SourceConfig, ...]) -> List[WorkItem]:
+    """Work items for ``ReadProblems``: one per file, or one per source with a ``limit``."""
+    items: List[WorkItem] = []
+    for index, source in enumerate(sources):
+        inputs = source_inputs(source)
+        if source.limit == 0:
+            continue
+        if source.limit is not None:
+            items.append((index, tuple(inputs)))
+        else:
+            items.extend((index, (one,)) for one in inputs)
+    return items
+
+
+def check_sources(sources: Tuple[SourceConfig, ...]) -> List[WorkItem]:
+    """Check every source's path before the pipeline starts; return the work plan.
+
+    Raises ValueError naming the source and the path when a path matches no file, a
+    ``datasets`` path is no directory, or a file's format can't be told. Source names
+    must be unique (they seed the problem ids)."""
+    seen = set()
+    for source in sources:
+        if source.name in seen:
+            raise ValueError(f"source {source.name!r}: two sources have this name")
+        seen.add(source.name)
+    return plan_work(sources)
