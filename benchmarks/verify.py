@@ -37,14 +37,12 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from transforms.verify.sandbox.runner import Sandbox, SandboxConfig  # noqa: E402
-from transforms.verify.transform import (  # noqa: E402
-    MathVerifierProcess,
-    VerifyConfig,
-    normalize_gold,
-    rollout_from_row,
-    verify_rollout_fields,
-)
+from transforms.verify.config import VerifyConfig  # noqa: E402
+from transforms.verify.dispatch import normalize_gold, verify_rollout_fields  # noqa: E402
+from transforms.verify.mathcheck import MathVerifierProcess  # noqa: E402
+from transforms.verify.rows import rollout_from_row  # noqa: E402
+from transforms.verify.sandbox.config import SandboxConfig  # noqa: E402
+from transforms.verify.sandbox.runner import Sandbox  # noqa: E402
 
 
 def _cases_module():

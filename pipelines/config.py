@@ -18,7 +18,7 @@ import yaml
 
 from transforms.ingest.config import IngestConfig, SourceConfig
 from transforms.sample.transform import SampleConfig
-from transforms.verify.transform import VerifyConfig
+from transforms.verify.config import VerifyConfig
 from transforms.filters.config import FilterConfig
 from transforms.dedup.transform import DedupConfig
 from transforms.decontam.transform import DecontamConfig

@@ -3,7 +3,7 @@
 one output line per input line, in input order)."""
 from __future__ import annotations
 
-from transforms.verify.transform import VerifyConfig
+from transforms.verify.config import VerifyConfig
 from publish.verify_file import CHUNK_ROWS, format_summary, verify_file
 
 __all__ = ["run", "format_summary"]

@@ -30,7 +30,7 @@ from apache_beam.io.filesystems import FileSystems
 from schemas.records import VerifiedRollout
 from transforms.core import io as rio
 from transforms.mix.examples import is_row_of
-from transforms.verify.transform import normalize_answer_text
+from transforms.verify.matching.numbers import normalize_answer_text
 
 #: Lower edges of the token-length bins (the last bin is open-ended).
 TOKEN_EDGES = (0, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)

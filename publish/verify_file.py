@@ -2,7 +2,7 @@
 ``reasoning-corpus verify --input ROLLOUTS --output VERDICTS.jsonl`` runs
 (``pipelines/verify.py`` is its launcher). Rows are JSONL or Parquet with
 ``prompt``, ``response`` and optionally ``problem_id``, ``domain``,
-``reference_answer``, ``choices``, ``tests``; see :func:`transforms.verify.transform.rollout_from_row`.
+``reference_answer``, ``choices``, ``tests``; see :func:`transforms.verify.rows.rollout_from_row`.
 
 The output has one line per input line, in input order: the input row's fields
 plus ``verdict``, ``extracted_answer``, ``verifier``, ``verifier_version``,
@@ -31,18 +31,12 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 from transforms.core.io import read_records
 from transforms.verify.judge import LLMJudge
-from transforms.verify.matching import answer_key
-from transforms.verify.transform import (
-    MAJORITY_VERSION,
-    Verifiers,
-    VerifyConfig,
-    is_code,
-    rollout_from_row,
-    verdict_row,
-    verify_batch,
-    vote,
-    voted_verdict,
-)
+from transforms.verify.batch import Verifiers, verify_batch
+from transforms.verify.config import VerifyConfig
+from transforms.verify.dispatch import is_code
+from transforms.verify.majority import MAJORITY_VERSION, vote, voted_verdict
+from transforms.verify.matching.keys import answer_key
+from transforms.verify.rows import rollout_from_row, verdict_row
 
 CHUNK_ROWS = 64
 

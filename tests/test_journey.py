@@ -29,7 +29,8 @@ from transforms.mix.journey import (
     wrong_attempt,
 )
 from transforms.sample.transform import FakeBackend, FewShot, GenerationResult, Sample, SampleConfig
-from transforms.verify.transform import MathVerifierProcess, VerifyConfig
+from transforms.verify.config import VerifyConfig
+from transforms.verify.mathcheck import MathVerifierProcess
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -10,9 +10,10 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from transforms.models.backends.base import GenerationResult, Sample
 from transforms.verify.judge import JudgeConfig, JudgeItem, LLMJudge, judge_messages, parse_judgement
-from transforms.verify.transform import VerifyAnswers, VerifyConfig
+from transforms.verify.config import VerifyConfig
+from transforms.verify.transform import VerifyAnswers
 
-from tests.test_verify import make_rollout
+from tests.factories import make_rollout
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -57,7 +57,9 @@ from transforms.sample.transform import (
     build_messages,
     make_backend,
 )
-from transforms.verify.transform import MathVerifierProcess, VerifyConfig, verify_rollout_fields
+from transforms.verify.config import VerifyConfig
+from transforms.verify.dispatch import verify_rollout_fields
+from transforms.verify.mathcheck import MathVerifierProcess
 
 MODES = ("splice", "reflect")
 STAGE = "mix"

@@ -20,100 +20,42 @@ channel, and computes the verdict itself by comparing outputs with the expected
 ones, which never enter the sandbox: an exit code, a printed "PASS" or an object
 claiming to equal anything never counts. If the sandbox can't start (no
 bubblewrap, no namespaces), code records are ``infra_unavailable``, never passed
-or failed.
-
-Tests (a problem's ``tests`` JSON) come in the common formats:
-
-* APPS/TACO: ``{"inputs": [...], "outputs": [...]}`` (stdin/stdout), with
-  ``"fn_name"`` for call-based tests (``inputs`` are argument lists);
-* LiveCodeBench-like: a list of ``{"input", "output", "testtype"}`` (or
-  ``{"tests": [...], "fn_name": ...}``), ``testtype`` ``stdin`` or ``functional``.
+or failed. The command line is built in
+:mod:`transforms.verify.sandbox.bwrap`; the tests and the verdict are in
+:mod:`transforms.verify.sandbox.suites`.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
-import re
 import select
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import typing
-from typing import Any, List, Optional, Tuple
+from typing import List, Optional
 
+from transforms.verify.sandbox.bwrap import bwrap_command
+from transforms.verify.sandbox.config import (
+    STATUS_EXITED,
+    STATUS_OUTPUT,
+    STATUS_SANDBOX,
+    STATUS_TIMEOUT,
+    RunResult,
+    SandboxConfig,
+    output_tail,
+)
 from transforms.verify.sandbox.seccomp import deny_filter
 
 SANDBOX_VERSION = "bwrap-sandbox==1"
-HARNESS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "harness.py")
-#: Paths inside the sandbox.
-WORK_DIR = "/home/sandbox"
-HARNESS_PATH = "/run/harness.py"
 #: Unprivileged user ids the harness drops to when bubblewrap runs as root:
 #: UID_BASE + the calling thread's kernel id, unique among running sandboxes.
 UID_BASE = 1 << 30
-NOBODY = 65534
 #: How long the end of a run may take (killing and reaping its processes).
 KILL_WAIT_S = 0.8
-_STATUS_EXITED, _STATUS_TIMEOUT, _STATUS_OUTPUT, _STATUS_SANDBOX = (
-    "exited", "timeout", "output_limit", "sandbox_error")
-
-
-@dataclasses.dataclass(frozen=True)
-class SandboxConfig:
-    """Limits of one sandboxed run (``curate.verify.code`` in the run config)."""
-
-    timeout_s: float = 10.0  # wall clock per run: one stdin test, or all calls of a call-based suite
-    memory_mb: int = 1024  # address space per process
-    max_processes: int = 64  # processes and threads of the run's user
-    max_open_files: int = 64
-    max_file_mb: int = 16  # largest file a run may write
-    work_dir_mb: int = 64  # size of the work directory, /tmp and /dev/shm (each a tmpfs)
-    max_output_kb: int = 1024  # stdout, stderr and results kept per run; more ends the run
-    nice: int = 10  # CPU priority below the parent's (0-19), so a busy run never delays its own kill
-    max_tests: int = 100  # tests run per rollout (the first ones); more are not run
-    rollout_timeout_s: float = 60.0  # wall clock for all the runs of one rollout
-    float_tolerance: float = 1e-6  # relative/absolute tolerance when outputs are numbers
-    bwrap: str = "bwrap"  # the bubblewrap executable
-
-    def __post_init__(self):
-        if self.timeout_s <= 0 or self.rollout_timeout_s <= 0:
-            raise ValueError("timeout_s and rollout_timeout_s: must be > 0")
-        for name in ("memory_mb", "max_processes", "max_open_files", "max_file_mb", "work_dir_mb",
-                     "max_output_kb", "max_tests"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: must be >= 1")
-        if not 0 <= self.nice <= 19:
-            raise ValueError("nice: must be in [0, 19]")
-        if self.float_tolerance < 0:
-            raise ValueError("float_tolerance: must be >= 0")
-
-
-class RunResult(typing.NamedTuple):
-    """What one sandboxed run did, as seen from outside."""
-
-    status: str  # exited | timeout | output_limit | sandbox_error
-    exit_code: Optional[int]  # the solution's exit status (negative: killed by that signal)
-    stdout: bytes
-    stderr: bytes
-    results: List[Any]  # call mode: the JSON lines the harness wrote after "ready"
-    elapsed_s: float
-    detail: str = ""
-    pid_namespace: Optional[int] = None  # inode of the run's PID namespace (as bubblewrap reported it)
-
-
-class CodeTests(typing.NamedTuple):
-    """Normalized tests: ``stdin`` cases are (input text, expected output text);
-    ``call`` cases are (argument list or dict, expected value)."""
-
-    kind: str  # stdin | call
-    cases: List[Tuple[Any, Any]]
-    fn_name: Optional[str] = None
 
 
 # -- the sandbox ---------------------------------------------------------------------
@@ -142,10 +84,10 @@ class Sandbox:
         if shutil.which(self.config.bwrap) is None:
             return f"sandbox unavailable: {self.config.bwrap!r} (bubblewrap) not found"
         result = self.run("print(6 * 7)")
-        if result.status == _STATUS_EXITED and result.exit_code == 0 and result.stdout == b"42\n":
+        if result.status == STATUS_EXITED and result.exit_code == 0 and result.stdout == b"42\n":
             return None
         return (f"sandbox unavailable: probe {result.status} (exit {result.exit_code}): "
-                f"{result.detail or _tail(result.stderr)}")
+                f"{result.detail or output_tail(result.stderr)}")
 
     def run(self, source: str, *, stdin: str = "", fn_name: Optional[str] = None,
             calls: Optional[list] = None, timeout_s: Optional[float] = None) -> RunResult:
@@ -200,7 +142,7 @@ class Sandbox:
         except OSError as exc:
             for fd in (result_r, result_w, status_r, status_w):
                 os.close(fd)
-            return RunResult(_STATUS_SANDBOX, None, b"", b"", [], 0.0, f"could not start bubblewrap: {exc}")
+            return RunResult(STATUS_SANDBOX, None, b"", b"", [], 0.0, f"could not start bubblewrap: {exc}")
         os.close(result_w)
         os.close(status_w)
         streams = {process.stdout.fileno(): "stdout", process.stderr.fileno(): "stderr",
@@ -228,7 +170,7 @@ class Sandbox:
         while open_fds:
             left = deadline - time.monotonic()
             if left <= 0:
-                return _STATUS_TIMEOUT
+                return STATUS_TIMEOUT
             for fd, _ in poller.poll(int(math.ceil(left * 1000))):
                 chunk = os.read(fd, 1 << 16)
                 if not chunk:
@@ -239,32 +181,12 @@ class Sandbox:
                 buffer += chunk
                 if len(buffer) > cap and streams[fd] != "status":
                     del buffer[cap:]
-                    return _STATUS_OUTPUT
-        return _STATUS_EXITED
+                    return STATUS_OUTPUT
+        return STATUS_EXITED
 
     def command(self, task_fd: int, result_fd: int, status_fd: int, seccomp_fd: Optional[int] = None) -> List[str]:
         """The bubblewrap command line of one run."""
-        size = str(self.config.work_dir_mb << 20)
-        args = [self.config.bwrap, "--die-with-parent", "--new-session", "--json-status-fd", str(status_fd),
-                "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                "--hostname", "sandbox"]
-        if seccomp_fd is not None:
-            args += ["--seccomp", str(seccomp_fd)]
-        if os.geteuid() == 0:  # the harness drops to its own user: keep only what that needs
-            args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-        else:
-            args += ["--unshare-user", "--disable-userns", "--uid", str(NOBODY), "--gid", str(NOBODY)]
-        args += ["--proc", "/proc", "--dev", "/dev",
-                 "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
-                 "--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
-        args += _mkdirs(os.path.dirname(WORK_DIR))
-        args += ["--perms", "1777", "--size", size, "--tmpfs", WORK_DIR]
-        args += _system_binds()
-        args += ["--perms", "0755", "--dir", os.path.dirname(HARNESS_PATH),
-                 "--ro-bind", HARNESS_FILE, HARNESS_PATH, "--chdir", WORK_DIR, "--clearenv"]
-        for name, value in _sandbox_env().items():
-            args += ["--setenv", name, value]
-        return args + [sys.executable, "-s", "-B", HARNESS_PATH, str(task_fd), str(result_fd)]
+        return bwrap_command(self.config, task_fd, result_fd, status_fd, seccomp_fd)
 
 
 def _end(process: subprocess.Popen, status_lines: bytes) -> None:
@@ -332,8 +254,8 @@ def _result(status: str, returncode: Optional[int], data: dict, elapsed: float) 
     namespace = _status_value(data["status"], "pid-namespace")
     lines = bytes(data["result"]).split(b"\n")
     if lines[0] != b'"ready"':
-        detail = f"the sandbox did not start: {_tail(bytes(data['stderr'])) or 'no harness'}"
-        return RunResult(_STATUS_SANDBOX, exit_code, bytes(data["stdout"]), bytes(data["stderr"]), [],
+        detail = f"the sandbox did not start: {output_tail(bytes(data['stderr'])) or 'no harness'}"
+        return RunResult(STATUS_SANDBOX, exit_code, bytes(data["stdout"]), bytes(data["stderr"]), [],
                          elapsed, detail, namespace)
     results = []
     for line in lines[1:]:
@@ -341,225 +263,7 @@ def _result(status: str, returncode: Optional[int], data: dict, elapsed: float) 
             results.append(json.loads(line))
         except ValueError:
             continue
-    if exit_code is not None and exit_code > 128 and status == _STATUS_EXITED:
+    if exit_code is not None and exit_code > 128 and status == STATUS_EXITED:
         exit_code = -(exit_code - 128)  # bubblewrap reports a signal death as 128 + signal
     return RunResult(status, exit_code, bytes(data["stdout"]), bytes(data["stderr"]), results, elapsed, "",
                      namespace)
-
-
-def _tail(data: bytes, limit: int = 300) -> str:
-    return data.decode("utf-8", "replace").strip()[-limit:]
-
-
-def _mkdirs(path: str) -> List[str]:
-    """bubblewrap arguments creating ``path`` and its parents, world-readable."""
-    args = []
-    parts = [p for p in path.split("/") if p]
-    for i in range(1, len(parts) + 1):
-        args += ["--perms", "0755", "--dir", "/" + "/".join(parts[:i])]
-    return args
-
-
-def _system_binds() -> List[str]:
-    """Read-only binds of the system and the Python installation, nothing else."""
-    args = ["--ro-bind", "/usr", "/usr"]
-    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
-        path = "/" + name
-        if os.path.islink(path):
-            args += ["--symlink", os.readlink(path), path]
-        elif os.path.isdir(path):
-            args += ["--ro-bind", path, path]
-    if os.path.exists("/etc/ld.so.cache"):
-        args += ["--perms", "0755", "--dir", "/etc", "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-                                           os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))))}
-    for root in sorted(roots):
-        if root in ("/", "/usr") or root.startswith("/usr/"):
-            continue
-        args += _mkdirs(os.path.dirname(root)) + ["--ro-bind", root, root]
-    if os.path.realpath(sys.prefix) != sys.prefix:  # a venv reached through a symlink
-        args += ["--symlink", os.path.realpath(sys.prefix), sys.prefix]
-    return args
-
-
-def _sandbox_env() -> dict:
-    return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": WORK_DIR,
-        "TMPDIR": "/tmp",
-        "LANG": "C.UTF-8",
-        "PYTHONHASHSEED": "0",
-        "PYTHONIOENCODING": "utf-8",
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
-
-
-# -- tests, code and comparison ---------------------------------------------------------
-
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.S)
-
-
-def extract_code(text: str) -> Optional[str]:
-    """The solution in a response: the last ```python block of the final answer (the
-    text after ``</think>``), else its last fenced block; None without one."""
-    if not text:
-        return None
-    final = text.rpartition("</think>")[2] if "</think>" in text else text
-    blocks = _FENCE.findall(final)
-    if not blocks:
-        return None
-    python = [body for lang, body in blocks if lang.lower() in ("python", "py", "python3")]
-    return (python or [body for _, body in blocks])[-1]
-
-
-def parse_tests(spec) -> CodeTests:
-    """A CodeTests from a problem's ``tests`` (JSON text or already decoded).
-
-    Raises ValueError for a spec it can't read (the record is then unverifiable)."""
-    if isinstance(spec, str):
-        spec = json.loads(spec)
-    fn_name = None
-    if isinstance(spec, dict) and "tests" in spec:
-        fn_name, spec = spec.get("fn_name"), spec["tests"]
-    if isinstance(spec, dict):
-        inputs, outputs = spec.get("inputs"), spec.get("outputs")
-        if not isinstance(inputs, list) or not isinstance(outputs, list) or len(inputs) != len(outputs):
-            raise ValueError("tests: expected 'inputs' and 'outputs' lists of the same length")
-        fn_name = spec.get("fn_name") or None
-        if fn_name:
-            return CodeTests("call", [(_call_args(i), o) for i, o in zip(inputs, outputs)], str(fn_name))
-        return CodeTests("stdin", [(_text(i), _text(o)) for i, o in zip(inputs, outputs)])
-    if isinstance(spec, list) and all(isinstance(t, dict) and "input" in t and "output" in t for t in spec):
-        functional = [t.get("testtype") == "functional" for t in spec]
-        if any(functional):
-            if not all(functional) or not fn_name:
-                raise ValueError("tests: functional tests need 'fn_name' and may not mix with stdin tests")
-            return CodeTests("call", [(_lines_as_args(t["input"]), _json_value(t["output"])) for t in spec],
-                             str(fn_name))
-        return CodeTests("stdin", [(_text(t["input"]), _text(t["output"])) for t in spec])
-    raise ValueError("tests: unknown format (expected inputs/outputs or a list of input/output tests)")
-
-
-def _text(value) -> str:
-    if isinstance(value, list):
-        return "\n".join(str(v) for v in value)
-    return str(value)
-
-
-def _call_args(value):
-    return value if isinstance(value, (list, dict)) else [value]
-
-
-def _json_value(text):
-    try:
-        return json.loads(text) if isinstance(text, str) else text
-    except ValueError:
-        return text
-
-
-def _lines_as_args(text: str) -> list:
-    """LiveCodeBench functional input: one JSON value per line, one per argument."""
-    return [_json_value(line) for line in str(text).splitlines() if line.strip()]
-
-
-def outputs_match(actual: str, expected: str, tolerance: float = 1e-6) -> bool:
-    """stdout against the expected output: the same lines (trailing whitespace and
-    blank lines ignored), or the same whitespace-separated tokens, numbers equal
-    within ``tolerance``."""
-    def lines(text):
-        return [line.rstrip() for line in text.strip().splitlines()]
-
-    if lines(actual) == lines(expected):
-        return True
-    got, want = actual.split(), expected.split()
-    return len(got) == len(want) and all(_tokens_match(g, w, tolerance) for g, w in zip(got, want))
-
-
-def _tokens_match(got: str, want: str, tolerance: float) -> bool:
-    if got == want:
-        return True
-    try:
-        a, b = float(got), float(want)
-    except ValueError:
-        return False
-    return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance)
-
-
-def values_match(actual, expected, tolerance: float = 1e-6) -> bool:
-    """A call's JSON value against the expected one: equal, numbers within
-    ``tolerance``, lists and dicts item by item; an expected ``[x]`` also accepts
-    ``x`` (APPS wraps call outputs in a list)."""
-    if _same_value(actual, expected, tolerance):
-        return True
-    return isinstance(expected, list) and len(expected) == 1 and _same_value(actual, expected[0], tolerance)
-
-
-def _same_value(a, b, tolerance: float) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b or math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same_value(x, y, tolerance) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same_value(a[k], b[k], tolerance) for k in a)
-    return type(a) is type(b) and a == b
-
-
-def run_tests(source: str, suite: CodeTests, sandbox: Sandbox) -> Tuple[str, str]:
-    """(verdict, reason) of a solution on a test suite, decided here from the outputs.
-
-    ``correct`` only when every test ran to a clean exit with the expected output;
-    ``timeout`` when a run hit the wall clock; ``infra_unavailable`` when the sandbox
-    could not run it; ``incorrect`` otherwise (wrong output, runtime error, output
-    limit). Stdin tests stop at the first failure; all of them together get at most
-    ``rollout_timeout_s``."""
-    cases = suite.cases[: sandbox.config.max_tests]
-    if not cases:
-        return "unverifiable", "no_tests"
-    problem = sandbox.unavailable()
-    if problem:
-        return "infra_unavailable", problem
-    tolerance = sandbox.config.float_tolerance
-    if suite.kind == "call":
-        result = sandbox.run(source, fn_name=suite.fn_name, calls=[args for args, _ in cases])
-        failure = _run_failure(result)
-        if failure:
-            return failure
-        values = {r["i"]: r for r in result.results if isinstance(r, dict) and type(r.get("i")) is int}
-        for i, (_, expected) in enumerate(cases):
-            got = values.get(i)
-            if got is None or "value" not in got:
-                error = got.get("error", "no result") if isinstance(got, dict) else "no result"
-                return "incorrect", f"test {i + 1}/{len(cases)}: {error}"
-            if not values_match(got["value"], expected, tolerance):
-                return "incorrect", f"test {i + 1}/{len(cases)}: wrong_answer"
-        return "correct", f"passed {len(cases)}/{len(cases)} tests"
-    deadline = time.monotonic() + sandbox.config.rollout_timeout_s
-    for i, (stdin, expected) in enumerate(cases):
-        left = min(sandbox.config.timeout_s, deadline - time.monotonic())
-        if left <= 0:
-            return "timeout", f"rollout_time_limit_exceeded after {i}/{len(cases)} tests"
-        result = sandbox.run(source, stdin=stdin, timeout_s=left)
-        failure = _run_failure(result, f"test {i + 1}/{len(cases)}: ")
-        if failure:
-            return failure
-        if not outputs_match(result.stdout.decode("utf-8", "replace"), expected, tolerance):
-            return "incorrect", f"test {i + 1}/{len(cases)}: wrong_answer"
-    return "correct", f"passed {len(cases)}/{len(cases)} tests"
-
-
-def _run_failure(result: RunResult, where: str = "") -> Optional[Tuple[str, str]]:
-    """The verdict of a run that didn't end cleanly, else None."""
-    if result.status == _STATUS_SANDBOX:
-        return "infra_unavailable", f"{where}{result.detail}"
-    if result.status == _STATUS_TIMEOUT:
-        return "timeout", f"{where}time_limit_exceeded ({result.elapsed_s:.1f}s)"
-    if result.status == _STATUS_OUTPUT:
-        return "incorrect", f"{where}output_limit_exceeded"
-    if result.exit_code != 0:
-        last = _tail(result.stderr, 120).splitlines()
-        return "incorrect", f"{where}runtime_error (exit {result.exit_code}){': ' + last[-1] if last else ''}"
-    return None

@@ -1,25 +1,15 @@
-"""Cheap answer comparisons, without sympy: the exact path of math verification
-(numbers and percentages, tuples/intervals/sets of numbers, complex numbers,
-integer radicals, prose answers, answers too big to be one), inequalities as
-intervals, knowledge answers (normalized match, numeric tolerance, token F1) and
-the answer key majority votes count.
+"""Numbers and structures, compared exactly: plain numbers and percentages, tuples,
+intervals, sets and lists of numbers, complex numbers, integer radicals, inequalities
+and set-builder sets as intervals, and answers too big to be one.
 
-Plain functions, standard library only (no Beam, no sympy): model text is only ever
-matched with regular expressions and compared as strings or exact ``Fraction``s.
+Standard library only: model text is matched with regular expressions and compared
+as strings or exact ``Fraction``s, never through sympy.
 """
 from __future__ import annotations
 
-import ast
-import json
-import math
 import re
-import string
-import unicodedata
-from collections import Counter
 from fractions import Fraction
 from typing import List, Optional, Tuple
-
-from transforms.text.extract import clean_answer
 
 #: Longest answer the exact path parses as a number (longer ones go to math-verify,
 #: which runs bounded in its child process).
@@ -67,46 +57,12 @@ def parse_plain_number(text: str) -> Optional[Tuple[Fraction, bool]]:
     return None
 
 
-def _number_form(text: str) -> str:
+def number_form(text: str) -> str:
     """fraction ("3/4", "\\frac{3}{4}"), decimal ("0.75") or integer."""
     s = normalize_answer_text(text)
     if _SIMPLE_FRACTION.fullmatch(s):
         return "fraction"
     return "decimal" if "." in s else "integer"
-
-
-def exact_verdict(gold: str, pred: str) -> Optional[Tuple[str, str]]:
-    """(verdict, reason) when the cheap path decides, else None (ask math-verify).
-
-    Equal normalized strings are correct; two plain numbers are compared exactly
-    (a percentage also matches its value / 100: "50%" = "50" = "0.5"). A rounded
-    decimal against a fraction ("0.333" for "1/3") is left to math-verify, which
-    knows about rounding; so are text answers and everything else."""
-    if normalize_answer_text(gold) == normalize_answer_text(pred) and gold.strip():
-        return "correct", "exact_string_match"
-    if max(len(gold), len(pred)) > MAX_CHEAP_CHARS:
-        return None
-    text = text_verdict(gold, pred)
-    if text is not None:
-        return text
-    structured = structured_verdict(gold, pred) or radical_verdict(gold, pred)
-    if structured is not None:
-        return structured
-    gold, pred = _without_variable(gold), _without_variable(pred)
-    g, p = parse_plain_number(gold), parse_plain_number(pred)
-    if g is None or p is None:
-        return None
-    (g_value, g_pct), (p_value, p_pct) = g, p
-    candidates = {(g_value, p_value)}
-    if g_pct:
-        candidates.add((g_value / 100, p_value))
-    if p_pct:
-        candidates.add((g_value, p_value / 100))
-    if any(a == b for a, b in candidates):
-        return "correct", "numeric_equal"
-    if {_number_form(gold), _number_form(pred)} == {"fraction", "decimal"}:
-        return None
-    return "incorrect", "numeric_mismatch"
 
 
 def top_level_items(answer: str) -> List[str]:
@@ -224,16 +180,7 @@ def structured_verdict(gold: str, pred: str) -> Optional[Tuple[str, str]]:
     return None
 
 
-_VARIABLE_EQUALS = re.compile(r"^[A-Za-z]\s*=\s*(.+)$")
-
-
-def _without_variable(answer: str) -> str:
-    """"x = 5" → "5" when the right side is a plain number (math-verify reads them alike)."""
-    match = _VARIABLE_EQUALS.match(answer.strip())
-    if match and parse_plain_number(match.group(1)) is not None:
-        return match.group(1)
-    return answer
-
+# -- square roots of integers ----------------------------------------------------------
 
 _RADICAL = re.compile(
     r"(?P<sign>-?)(?:\\frac\{(?P<fc>\d*)\\sqrt\{?(?P<fa>\d+)\}?\}\{(?P<fd>\d+)\}"
@@ -261,44 +208,6 @@ def radical_verdict(gold: str, pred: str) -> Optional[Tuple[str, str]]:
     if g is None or p is None:
         return None
     return ("correct", "same_radical") if g == p else ("incorrect", "different_radical")
-
-
-# -- text answers ("Monday", "\\text{even}") -------------------------------------------
-
-#: LaTeX and function names that make a word maths, not prose.
-_MATH_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt", "frac", "pi", "infty",
-               "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "min", "max", "gcd", "lcm", "mod",
-               "det", "lim", "sum", "prod", "int", "cup", "cap", "in", "le", "ge", "leq", "geq", "neq",
-               "cdot", "times", "div", "pm", "mp", "circ", "deg", "dfrac", "tfrac", "left", "right", "text",
-               "mathrm", "textbf", "mathbf", "boxed", "quad", "qquad", "emptyset", "varnothing", "mathbb",
-               "and", "or"}
-_TEXT_COMMAND = re.compile(r"\\(?:text|textrm|textbf|mathrm|mbox)\s*\{([^{}]*)\}")
-_WORD = re.compile(r"[A-Za-z]{3,}")
-
-
-def as_text_answer(answer: str) -> Optional[str]:
-    """The answer as lower-case words when it is prose ("Monday", "\\text{even}",
-    "Evelyn"), None when it is maths (any digit, operator, or a LaTeX command other
-    than ``\\text``)."""
-    s = _TEXT_COMMAND.sub(r" \1 ", answer).strip().strip(".")
-    if not s or re.search(r"[\d\\^_=<>+*/|{}\[\]()]", s):
-        return None
-    words = re.findall(r"[A-Za-z']+", s)
-    if not words or not any(_WORD.fullmatch(w) and w.lower() not in _MATH_WORDS for w in words):
-        return None
-    return " ".join(w.lower() for w in words)
-
-
-def text_verdict(gold: str, pred: str) -> Optional[Tuple[str, str]]:
-    """Prose gold answers are compared as words (math-verify would read "Monday" as
-    the product of six symbols): the same words are correct; a prose answer with
-    other words is incorrect; None when either side is maths."""
-    gold_text, pred_text = as_text_answer(gold), as_text_answer(pred)
-    if gold_text is None or pred_text is None:
-        return None
-    if gold_text == pred_text:
-        return "correct", "text_match"
-    return "incorrect", "text_mismatch"
 
 
 # -- inequalities and set-builder sets as intervals ------------------------------------
@@ -345,101 +254,3 @@ def inequality_to_interval(answer: str) -> Optional[str]:
             return f"(-\\infty, {bound}{']' if closed else ')'}"
         return f"{'[' if closed else '('}{bound}, \\infty)"
     return None
-
-
-# -- knowledge answers ---------------------------------------------------------------
-
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCTUATION = str.maketrans("", "", string.punctuation)
-
-
-def normalize_text(text: str) -> str:
-    """SQuAD-style normalization: lower case, accents and punctuation dropped, no
-    articles, single spaces."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = _ARTICLES.sub(" ", text.translate(_PUNCTUATION))
-    return " ".join(text.split())
-
-
-def token_f1(pred: str, gold: str) -> float:
-    """Token-overlap F1 of the normalized texts (0 when either is empty)."""
-    pred_tokens, gold_tokens = normalize_text(pred).split(), normalize_text(gold).split()
-    common = sum((Counter(pred_tokens) & Counter(gold_tokens)).values())
-    if not common:
-        return 0.0
-    precision, recall = common / len(pred_tokens), common / len(gold_tokens)
-    return 2 * precision * recall / (precision + recall)
-
-
-def gold_aliases(reference: str) -> List[str]:
-    """The accepted answers of a knowledge reference: the items of a JSON or Python
-    list of strings (``["Paris", "City of Paris"]``), else the reference itself.
-    ``ast.literal_eval`` evaluates literals only, and only dataset text comes here."""
-    text = reference.strip()
-    if text.startswith("[") and text.endswith("]"):
-        for loader in (json.loads, ast.literal_eval):
-            try:
-                items = loader(text)
-            except (ValueError, SyntaxError):
-                continue
-            if isinstance(items, list) and items and all(isinstance(i, str) for i in items):
-                return [i for i in items if i.strip()]
-    return [text]
-
-
-def _number_of(text: str) -> Optional[float]:
-    """The value of an answer that is a number, possibly with a unit ("5 km", "$1,200")."""
-    cleaned = clean_answer(text)
-    parsed = parse_plain_number(cleaned)
-    if parsed is None:
-        return None
-    value, percent = parsed
-    return float(value / 100 if percent else value)
-
-
-def knowledge_verdict(gold: str, pred: str, *, rel_tol: float, f1_correct: float, f1_incorrect: float,
-                      max_gold_words: int) -> Optional[Tuple[str, str]]:
-    """(verdict, reason) of a short knowledge answer against its reference, or None
-    when the rules can't decide (a judge may).
-
-    Any alias decides ``correct`` by normalized match, numbers within ``rel_tol``, or
-    token F1 ≥ ``f1_correct``; ``incorrect`` needs every alias to say so: numbers
-    outside the tolerance, or (for aliases of at most ``max_gold_words`` words) a
-    token F1 ≤ ``f1_incorrect``. Long references are left to the judge."""
-    aliases = gold_aliases(gold)
-    best_f1, all_wrong = 0.0, True
-    for alias in aliases:
-        g, p = _number_of(alias), _number_of(pred)
-        if g is not None and p is not None:  # numbers first: "3.5" and "35" normalize alike
-            if math.isclose(g, p, rel_tol=rel_tol, abs_tol=0.0) or g == p:
-                return "correct", f"numeric_within_tolerance (rel {rel_tol:g})"
-            continue
-        if normalize_text(alias) and normalize_text(alias) == normalize_text(pred):
-            return "correct", "normalized_match"
-        f1 = token_f1(pred, alias)
-        best_f1 = max(best_f1, f1)
-        if f1 >= f1_correct:
-            return "correct", f"token_f1={f1:.2f}"
-        if f1 > f1_incorrect or len(normalize_text(alias).split()) > max_gold_words:
-            all_wrong = False
-    if all_wrong:
-        return "incorrect", f"no_match (best token_f1={best_f1:.2f})"
-    return None
-
-
-# -- majority vote -------------------------------------------------------------------
-
-
-def answer_key(answer: str) -> str:
-    """What two answers must share to count as the same vote: the exact value of a
-    plain number ("0.5", "1/2" and "\\frac{1}{2}" agree), the words of a prose
-    answer, else the normalized text."""
-    number = parse_plain_number(answer)
-    if number is not None:
-        value, percent = number
-        return f"number:{value / 100 if percent else value}"
-    text = as_text_answer(answer)
-    if text is not None:
-        return f"text:{text}"
-    return f"latex:{normalize_answer_text(answer)}"

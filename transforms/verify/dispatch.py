@@ -1,0 +1,102 @@
+"""Which route verifies a rollout, and the reference as a bare answer.
+
+Routing, per rollout (:func:`verify_rollout_fields`):
+
+* ``metadata`` ``{"verifier": "countdown", ...}`` → :mod:`transforms.verify.routes.countdown`;
+* ``domain == "code"`` or ``tests`` → the last code block of the response, run
+  against the tests in the sandbox (:mod:`transforms.verify.routes.code`);
+* no reference answer → ``unverifiable`` (a majority vote over the problem's samples
+  may relabel it later: :mod:`transforms.verify.majority`);
+* ``choices`` → multiple-choice letter (:mod:`transforms.verify.routes.choice`);
+* ``domain == "knowledge"`` → :mod:`transforms.verify.routes.knowledge`;
+* everything else → maths (:mod:`transforms.verify.routes.math`).
+"""
+from __future__ import annotations
+
+import ast
+import json
+from typing import Optional
+
+from transforms.text.extract import boxed_contents, clean_answer, extract_answer, math_span_list
+from transforms.verify.config import VerifyConfig
+from transforms.verify.routes.choice import verify_choice
+from transforms.verify.routes.code import verify_code
+from transforms.verify.routes.countdown import verify_countdown
+from transforms.verify.routes.knowledge import verify_knowledge
+from transforms.verify.routes.math import verify_math
+from transforms.verify.sandbox.runner import Sandbox
+from transforms.verify.verdicts import verdict_fields
+
+
+def normalize_gold(reference_answer: str) -> str:
+    """The gold answer as a bare answer: after "####", inside the last ``\\boxed{}``,
+    without ``$`` delimiters or ``\\text{}`` wrappers; a list of strings written as
+    a literal ("['$2$', '$3$']", OlympiadBench) or several ``$…$`` spans ("$5$ or
+    $9$") become the items joined by ", "."""
+    text = _unlist(reference_answer.strip())
+    if "####" in text:
+        text = text.rsplit("####", 1)[1]
+    boxed = boxed_contents(text)
+    if boxed:
+        text = boxed[-1]
+    elif text.startswith("$") and not text.startswith("$$"):
+        text = math_span_list(text) or text  # "$5$ or $9$", "$145$solution:" (sic)
+    return clean_answer(text, keep_expression=True)
+
+
+def _unlist(text: str) -> str:
+    """The items of a literal list of strings, joined by ", "; other text unchanged.
+
+    Only dataset gold answers come here; ``ast.literal_eval`` evaluates literals only."""
+    if not (text.startswith("[") and text.endswith("]") and ("'" in text or '"' in text)):
+        return text
+    try:
+        items = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    if isinstance(items, list) and items and all(isinstance(i, str) for i in items):
+        return ", ".join(clean_answer(i, keep_expression=True) for i in items)
+    return text
+
+
+def parse_metadata(metadata: Optional[str]) -> dict:
+    """The problem's metadata JSON as a dict ({} when absent); ValueError if not an object."""
+    if not metadata:
+        return {}
+    value = json.loads(metadata)
+    if not isinstance(value, dict):
+        raise ValueError(f"metadata: expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def is_code(rollout) -> bool:
+    """A code rollout: domain ``code``, or tests to run."""
+    return rollout.domain == "code" or bool(rollout.tests)
+
+
+def verify_rollout_fields(rollout, verifier, config: VerifyConfig = VerifyConfig(), *,
+                          sandbox: Optional[Sandbox] = None) -> dict:
+    """The verdict fields of a rollout (all VERDICT_FIELDS but ``pass_rate``), by the rules.
+
+    ``verifier`` is a ``MathVerifierProcess`` (or anything with ``verify(gold, pred,
+    timeout_s)`` and ``version``); ``sandbox`` runs code (None: code rollouts are
+    ``infra_unavailable``). The text verified is the rollout's ``answer``, or its
+    ``completion`` when the answer is empty. Undecided answers come back
+    ``unverifiable`` with a ``needs_judge`` reason (the judge:
+    :func:`transforms.verify.batch.verify_batch`). Raises on broken records (bad
+    metadata JSON); the stage dead-letters those."""
+    text = rollout.answer or rollout.completion or ""
+    meta = parse_metadata(rollout.metadata)
+    if meta.get("verifier") == "countdown":
+        return verify_countdown(text, meta, config.last_number_fallback)
+    if is_code(rollout):
+        return verify_code(rollout, text, sandbox)
+    gold = rollout.reference_answer
+    if gold is None or not str(gold).strip():
+        extracted = extract_answer(text, last_number_fallback=config.last_number_fallback)
+        return verdict_fields(extracted, "unverifiable", "none", "", "no_reference_answer")
+    if rollout.choices:
+        return verify_choice(text, gold, rollout.choices, config.last_number_fallback)
+    if rollout.domain == "knowledge":
+        return verify_knowledge(text, gold, config)
+    return verify_math(text, normalize_gold(gold), verifier, config)

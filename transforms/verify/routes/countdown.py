@@ -1,0 +1,21 @@
+"""Countdown answers ("reach the target with these numbers"): the arithmetic
+expression a response states, checked by the generator's own rule."""
+from __future__ import annotations
+
+from transforms.text.countdown import check_countdown
+from transforms.text.extract import extract_answer, last_arithmetic_expression
+from transforms.verify.verdicts import verdict_fields
+
+COUNTDOWN_VERSION = "countdown==1"
+
+
+def verify_countdown(text: str, meta: dict, fallback: bool) -> dict:
+    """The verdict fields of a countdown response; ``meta`` holds the ``numbers`` and
+    the ``target``; ``fallback``: the last arithmetic expression when none is stated."""
+    extracted = extract_answer(text, last_number_fallback=False, keep_expression=True)
+    if extracted is None and fallback:
+        extracted = last_arithmetic_expression(text)
+    if extracted is None:
+        return verdict_fields(None, "no_answer", "countdown", COUNTDOWN_VERSION, "no_expression_found")
+    ok, reason = check_countdown(extracted, list(meta["numbers"]), meta["target"])
+    return verdict_fields(extracted, "correct" if ok else "incorrect", "countdown", COUNTDOWN_VERSION, reason)

@@ -1,0 +1,107 @@
+"""Maths answers against a (normalized) reference.
+
+Answers too long or too deeply nested to be one are ``incorrect``; then the cheap
+exact path in this process (:func:`exact_verdict`: normalized strings, exact
+rationals and percentages, prose answers, tuples/intervals/sets of numbers,
+complex numbers, integer radicals); then math-verify on LaTeX in its child process
+(:mod:`transforms.verify.mathcheck`), inequalities and set-builder sets compared as
+intervals. Several answers in several boxes are joined when the reference has
+several. Model text never reaches sympy's ``sympify``/``parse_expr``.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional, Tuple
+
+from transforms.text.extract import extract_answer, final_boxed_answers
+from transforms.verify.config import VerifyConfig
+from transforms.verify.mathcheck import VerifierError, VerifierUnavailable
+from transforms.verify.matching.numbers import (
+    MAX_CHEAP_CHARS,
+    inequality_to_interval,
+    normalize_answer_text,
+    number_form,
+    oversized,
+    parse_plain_number,
+    radical_verdict,
+    structured_verdict,
+    top_level_items,
+)
+from transforms.verify.matching.prose import text_verdict
+from transforms.verify.verdicts import EXACT_VERSION, NEEDS_JUDGE, verdict_fields
+
+
+def exact_verdict(gold: str, pred: str) -> Optional[Tuple[str, str]]:
+    """(verdict, reason) when the cheap path decides, else None (ask math-verify).
+
+    Equal normalized strings are correct; two plain numbers are compared exactly
+    (a percentage also matches its value / 100: "50%" = "50" = "0.5"). A rounded
+    decimal against a fraction ("0.333" for "1/3") is left to math-verify, which
+    knows about rounding; so are text answers and everything else."""
+    if normalize_answer_text(gold) == normalize_answer_text(pred) and gold.strip():
+        return "correct", "exact_string_match"
+    if max(len(gold), len(pred)) > MAX_CHEAP_CHARS:
+        return None
+    text = text_verdict(gold, pred)
+    if text is not None:
+        return text
+    structured = structured_verdict(gold, pred) or radical_verdict(gold, pred)
+    if structured is not None:
+        return structured
+    gold, pred = _without_variable(gold), _without_variable(pred)
+    g, p = parse_plain_number(gold), parse_plain_number(pred)
+    if g is None or p is None:
+        return None
+    (g_value, g_pct), (p_value, p_pct) = g, p
+    candidates = {(g_value, p_value)}
+    if g_pct:
+        candidates.add((g_value / 100, p_value))
+    if p_pct:
+        candidates.add((g_value, p_value / 100))
+    if any(a == b for a, b in candidates):
+        return "correct", "numeric_equal"
+    if {number_form(gold), number_form(pred)} == {"fraction", "decimal"}:
+        return None
+    return "incorrect", "numeric_mismatch"
+
+
+_VARIABLE_EQUALS = re.compile(r"^[A-Za-z]\s*=\s*(.+)$")
+
+
+def _without_variable(answer: str) -> str:
+    """"x = 5" → "5" when the right side is a plain number (math-verify reads them alike)."""
+    match = _VARIABLE_EQUALS.match(answer.strip())
+    if match and parse_plain_number(match.group(1)) is not None:
+        return match.group(1)
+    return answer
+
+
+def verify_math(text: str, gold_answer: str, verifier, config: VerifyConfig) -> dict:
+    """The verdict fields of a maths response against ``gold_answer``, the reference
+    as a bare answer (:func:`transforms.verify.dispatch.normalize_gold`). ``verifier``
+    runs math-verify: ``verify(gold, pred, timeout_s)`` and ``version``."""
+    extracted = extract_answer(text, last_number_fallback=config.last_number_fallback)
+    boxes = final_boxed_answers(text)
+    if len(boxes) > 1 and len(top_level_items(gold_answer)) > 1:
+        extracted = ", ".join(boxes)  # several answers asked for, stated in several boxes
+    if extracted is None:
+        return verdict_fields(None, "no_answer", "math-verify", verifier.version, "no_answer_found")
+    too_big = oversized(gold_answer, extracted)
+    if too_big and normalize_answer_text(gold_answer) != normalize_answer_text(extracted):
+        return verdict_fields(extracted, "incorrect", "exact", EXACT_VERSION, too_big)
+    decided = exact_verdict(gold_answer, extracted)
+    if decided is not None:
+        return verdict_fields(extracted, decided[0], "exact", EXACT_VERSION, decided[1])
+    gold_cmp = inequality_to_interval(gold_answer) or gold_answer
+    pred_cmp = inequality_to_interval(extracted) or extracted
+    if normalize_answer_text(gold_cmp) == normalize_answer_text(pred_cmp):
+        return verdict_fields(extracted, "correct", "exact", EXACT_VERSION, "same_interval")
+    try:
+        verdict, reason = verifier.verify(gold_cmp, pred_cmp, config.timeout_s)
+    except VerifierUnavailable as exc:
+        return verdict_fields(extracted, "infra_unavailable", "math-verify", verifier.version, str(exc))
+    except VerifierError as exc:
+        return verdict_fields(extracted, "error", "math-verify", verifier.version, f"math_verify_error: {exc}")
+    if verdict == "unverifiable":
+        reason = f"{NEEDS_JUDGE}: {reason}"
+    return verdict_fields(extracted, verdict, "math-verify", verifier.version, reason)

@@ -1,0 +1,206 @@
+"""Test suites of code problems: the solution in a response, the tests in a problem's
+``tests`` JSON, and the verdict of running one against the other in the sandbox,
+decided here by comparing outputs with the expected ones (which never enter the
+sandbox: an exit code, a printed "PASS" or an object claiming to equal anything
+never counts).
+
+Tests come in the common formats:
+
+* APPS/TACO: ``{"inputs": [...], "outputs": [...]}`` (stdin/stdout), with
+  ``"fn_name"`` for call-based tests (``inputs`` are argument lists);
+* LiveCodeBench-like: a list of ``{"input", "output", "testtype"}`` (or
+  ``{"tests": [...], "fn_name": ...}``), ``testtype`` ``stdin`` or ``functional``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+import typing
+from typing import Any, List, Optional, Tuple
+
+from transforms.verify.sandbox.config import (
+    STATUS_OUTPUT,
+    STATUS_SANDBOX,
+    STATUS_TIMEOUT,
+    RunResult,
+    output_tail,
+)
+from transforms.verify.sandbox.runner import Sandbox
+
+
+class CodeTests(typing.NamedTuple):
+    """Normalized tests: ``stdin`` cases are (input text, expected output text);
+    ``call`` cases are (argument list or dict, expected value)."""
+
+    kind: str  # stdin | call
+    cases: List[Tuple[Any, Any]]
+    fn_name: Optional[str] = None
+
+
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.S)
+
+
+def extract_code(text: str) -> Optional[str]:
+    """The solution in a response: the last ```python block of the final answer (the
+    text after ``</think>``), else its last fenced block; None without one."""
+    if not text:
+        return None
+    final = text.rpartition("</think>")[2] if "</think>" in text else text
+    blocks = _FENCE.findall(final)
+    if not blocks:
+        return None
+    python = [body for lang, body in blocks if lang.lower() in ("python", "py", "python3")]
+    return (python or [body for _, body in blocks])[-1]
+
+
+def parse_tests(spec) -> CodeTests:
+    """A CodeTests from a problem's ``tests`` (JSON text or already decoded).
+
+    Raises ValueError for a spec it can't read (the record is then unverifiable)."""
+    if isinstance(spec, str):
+        spec = json.loads(spec)
+    fn_name = None
+    if isinstance(spec, dict) and "tests" in spec:
+        fn_name, spec = spec.get("fn_name"), spec["tests"]
+    if isinstance(spec, dict):
+        inputs, outputs = spec.get("inputs"), spec.get("outputs")
+        if not isinstance(inputs, list) or not isinstance(outputs, list) or len(inputs) != len(outputs):
+            raise ValueError("tests: expected 'inputs' and 'outputs' lists of the same length")
+        fn_name = spec.get("fn_name") or None
+        if fn_name:
+            return CodeTests("call", [(_call_args(i), o) for i, o in zip(inputs, outputs)], str(fn_name))
+        return CodeTests("stdin", [(_text(i), _text(o)) for i, o in zip(inputs, outputs)])
+    if isinstance(spec, list) and all(isinstance(t, dict) and "input" in t and "output" in t for t in spec):
+        functional = [t.get("testtype") == "functional" for t in spec]
+        if any(functional):
+            if not all(functional) or not fn_name:
+                raise ValueError("tests: functional tests need 'fn_name' and may not mix with stdin tests")
+            return CodeTests("call", [(_lines_as_args(t["input"]), _json_value(t["output"])) for t in spec],
+                             str(fn_name))
+        return CodeTests("stdin", [(_text(t["input"]), _text(t["output"])) for t in spec])
+    raise ValueError("tests: unknown format (expected inputs/outputs or a list of input/output tests)")
+
+
+def _text(value) -> str:
+    if isinstance(value, list):
+        return "\n".join(str(v) for v in value)
+    return str(value)
+
+
+def _call_args(value):
+    return value if isinstance(value, (list, dict)) else [value]
+
+
+def _json_value(text):
+    try:
+        return json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return text
+
+
+def _lines_as_args(text: str) -> list:
+    """LiveCodeBench functional input: one JSON value per line, one per argument."""
+    return [_json_value(line) for line in str(text).splitlines() if line.strip()]
+
+
+def outputs_match(actual: str, expected: str, tolerance: float = 1e-6) -> bool:
+    """stdout against the expected output: the same lines (trailing whitespace and
+    blank lines ignored), or the same whitespace-separated tokens, numbers equal
+    within ``tolerance``."""
+    def lines(text):
+        return [line.rstrip() for line in text.strip().splitlines()]
+
+    if lines(actual) == lines(expected):
+        return True
+    got, want = actual.split(), expected.split()
+    return len(got) == len(want) and all(_tokens_match(g, w, tolerance) for g, w in zip(got, want))
+
+
+def _tokens_match(got: str, want: str, tolerance: float) -> bool:
+    if got == want:
+        return True
+    try:
+        a, b = float(got), float(want)
+    except ValueError:
+        return False
+    return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance)
+
+
+def values_match(actual, expected, tolerance: float = 1e-6) -> bool:
+    """A call's JSON value against the expected one: equal, numbers within
+    ``tolerance``, lists and dicts item by item; an expected ``[x]`` also accepts
+    ``x`` (APPS wraps call outputs in a list)."""
+    if _same_value(actual, expected, tolerance):
+        return True
+    return isinstance(expected, list) and len(expected) == 1 and _same_value(actual, expected[0], tolerance)
+
+
+def _same_value(a, b, tolerance: float) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b or math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_value(x, y, tolerance) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_value(a[k], b[k], tolerance) for k in a)
+    return type(a) is type(b) and a == b
+
+
+def run_tests(source: str, suite: CodeTests, sandbox: Sandbox) -> Tuple[str, str]:
+    """(verdict, reason) of a solution on a test suite, decided here from the outputs.
+
+    ``correct`` only when every test ran to a clean exit with the expected output;
+    ``timeout`` when a run hit the wall clock; ``infra_unavailable`` when the sandbox
+    could not run it; ``incorrect`` otherwise (wrong output, runtime error, output
+    limit). Stdin tests stop at the first failure; all of them together get at most
+    ``rollout_timeout_s``."""
+    cases = suite.cases[: sandbox.config.max_tests]
+    if not cases:
+        return "unverifiable", "no_tests"
+    problem = sandbox.unavailable()
+    if problem:
+        return "infra_unavailable", problem
+    tolerance = sandbox.config.float_tolerance
+    if suite.kind == "call":
+        result = sandbox.run(source, fn_name=suite.fn_name, calls=[args for args, _ in cases])
+        failure = _run_failure(result)
+        if failure:
+            return failure
+        values = {r["i"]: r for r in result.results if isinstance(r, dict) and type(r.get("i")) is int}
+        for i, (_, expected) in enumerate(cases):
+            got = values.get(i)
+            if got is None or "value" not in got:
+                error = got.get("error", "no result") if isinstance(got, dict) else "no result"
+                return "incorrect", f"test {i + 1}/{len(cases)}: {error}"
+            if not values_match(got["value"], expected, tolerance):
+                return "incorrect", f"test {i + 1}/{len(cases)}: wrong_answer"
+        return "correct", f"passed {len(cases)}/{len(cases)} tests"
+    deadline = time.monotonic() + sandbox.config.rollout_timeout_s
+    for i, (stdin, expected) in enumerate(cases):
+        left = min(sandbox.config.timeout_s, deadline - time.monotonic())
+        if left <= 0:
+            return "timeout", f"rollout_time_limit_exceeded after {i}/{len(cases)} tests"
+        result = sandbox.run(source, stdin=stdin, timeout_s=left)
+        failure = _run_failure(result, f"test {i + 1}/{len(cases)}: ")
+        if failure:
+            return failure
+        if not outputs_match(result.stdout.decode("utf-8", "replace"), expected, tolerance):
+            return "incorrect", f"test {i + 1}/{len(cases)}: wrong_answer"
+    return "correct", f"passed {len(cases)}/{len(cases)} tests"
+
+
+def _run_failure(result: RunResult, where: str = "") -> Optional[Tuple[str, str]]:
+    """The verdict of a run that didn't end cleanly, else None."""
+    if result.status == STATUS_SANDBOX:
+        return "infra_unavailable", f"{where}{result.detail}"
+    if result.status == STATUS_TIMEOUT:
+        return "timeout", f"{where}time_limit_exceeded ({result.elapsed_s:.1f}s)"
+    if result.status == STATUS_OUTPUT:
+        return "incorrect", f"{where}output_limit_exceeded"
+    if result.exit_code != 0:
+        last = output_tail(result.stderr, 120).splitlines()
+        return "incorrect", f"{where}runtime_error (exit {result.exit_code}){': ' + last[-1] if last else ''}"
+    return None
