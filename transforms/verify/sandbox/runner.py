@@ -253,7 +253,9 @@ def _result(status: str, returncode: Optional[int], data: dict, elapsed: float) 
         exit_code = returncode
     namespace = _status_value(data["status"], "pid-namespace")
     lines = bytes(data["result"]).split(b"\n")
-    if lines[0] != b'"ready"':
+    if lines[0] != b'"ready"' and status != STATUS_TIMEOUT:
+        # a run cut by its time budget before the harness said "ready" timed out: it is
+        # the code's budget that ran out, not the sandbox that failed to start
         detail = f"the sandbox did not start: {output_tail(bytes(data['stderr'])) or 'no harness'}"
         return RunResult(STATUS_SANDBOX, exit_code, bytes(data["stdout"]), bytes(data["stderr"]), [],
                          elapsed, detail, namespace)
