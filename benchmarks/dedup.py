@@ -42,7 +42,9 @@ import numpy as np  # noqa: E402
 
 from transforms.dedup import minhash  # noqa: E402
 from transforms.core import derive_seed  # noqa: E402
-from transforms.dedup.transform import DedupConfig, union_find_roots  # noqa: E402
+from transforms.dedup.components import union_find_roots  # noqa: E402
+from transforms.dedup.config import DedupConfig  # noqa: E402
+from transforms.text.shingles import shingles  # noqa: E402
 
 DATA = os.path.join(ROOT, "..", "shared", "data")
 SOURCES = (("math500/test.jsonl", "solution"), ("gsm8k/test.jsonl", "answer"),
@@ -123,7 +125,7 @@ def phase_signatures(docs, config: DedupConfig) -> dict:
 
     def sha1(text):
         m = MinHash(num_perm=config.num_perm, seed=config.seed)
-        m.update_batch([s.encode("utf-8") for s in minhash.shingles(text, config.shingle, config.ngram)])
+        m.update_batch([s.encode("utf-8") for s in shingles(text, config.shingle, config.ngram)])
         return m
 
     for i, j in planted:
@@ -147,12 +149,12 @@ def phase_datasketch_minhash(docs, config: DedupConfig) -> dict:
     def batch(texts):
         for text in texts:
             m = MinHash(num_perm=config.num_perm, seed=config.seed)
-            m.update_batch([s.encode("utf-8") for s in minhash.shingles(text, config.shingle, config.ngram)])
+            m.update_batch([s.encode("utf-8") for s in shingles(text, config.shingle, config.ngram)])
 
     def loop(texts):
         for text in texts:
             m = MinHash(num_perm=config.num_perm, seed=config.seed)
-            for s in minhash.shingles(text, config.shingle, config.ngram):
+            for s in shingles(text, config.shingle, config.ngram):
                 m.update(s.encode("utf-8"))
 
     sample, small = docs[:SAMPLE], docs[: SAMPLE // 10]
@@ -203,7 +205,7 @@ def phase_datasketch_lsh(docs, config: DedupConfig) -> dict:
     sketches = []
     for index, text in enumerate(docs):
         m = MinHash(num_perm=config.num_perm, seed=config.seed)
-        m.update_batch([s.encode("utf-8") for s in minhash.shingles(text, config.shingle, config.ngram)])
+        m.update_batch([s.encode("utf-8") for s in shingles(text, config.shingle, config.ngram)])
         lsh.insert(index, m)
         sketches.append(m)
     pairs = [(f"{i:09d}", f"{j:09d}") for i, m in enumerate(sketches) for j in lsh.query(m) if j != i]

@@ -20,8 +20,8 @@ from transforms.ingest.config import IngestConfig, SourceConfig
 from transforms.sample.transform import SampleConfig
 from transforms.verify.config import VerifyConfig
 from transforms.filters.config import FilterConfig
-from transforms.dedup.transform import DedupConfig
-from transforms.decontam.transform import DecontamConfig
+from transforms.dedup.config import DedupConfig
+from transforms.decontam.config import DecontamConfig
 from transforms.mix.transform import MixConfig
 
 

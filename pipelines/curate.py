@@ -10,8 +10,10 @@ from pipelines.config import RunConfig
 from schemas.records import DeadLetter, Rejection, Rollout, VerifiedRollout
 from publish import accounting
 from transforms.core import io as rio
-from transforms.decontam.transform import DecontaminateBenchmarks, count_by_benchmark
-from transforms.dedup.transform import DedupExact, DedupMinHash
+from transforms.decontam.matching import count_by_benchmark
+from transforms.decontam.transform import DecontaminateBenchmarks
+from transforms.dedup.exact import DedupExact
+from transforms.dedup.transform import DedupMinHash
 from transforms.filters.transform import FilterRollouts
 from transforms.verify.transform import VerifyAnswers
 

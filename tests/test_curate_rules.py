@@ -4,7 +4,8 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.factories import verified
-from transforms.dedup.transform import DedupConfig, DedupExact, exact_key, normalize_text
+from transforms.dedup.config import DedupConfig
+from transforms.dedup.exact import DedupExact, exact_key, normalize_text
 from transforms.filters.config import FilterConfig
 from transforms.filters.transform import FilterRollouts
 

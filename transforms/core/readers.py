@@ -1,12 +1,14 @@
 """Readers of input files, shared by ingest and decontamination: JSONL, Parquet, a
 ``datasets`` directory and ``hf:`` ids, each yielding ``(file, line, record_or_ReadError)``
 with 1-based line numbers (row index + 1 for tables). A line that can't become a record
-comes back as a :class:`ReadError` instead of raising. Beam-free but for its FileSystems."""
+comes back as a :class:`ReadError` instead of raising. ``expand_inputs`` turns one
+configured path (file, glob, directory or ``hf:`` id) into the ``(format, path)``
+inputs to read. Beam-free but for its FileSystems."""
 from __future__ import annotations
 
 import json
 import os
-from typing import Any, Iterator, NamedTuple, Optional, Tuple
+from typing import Any, Iterator, List, NamedTuple, Optional, Tuple
 
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
@@ -153,3 +155,44 @@ def detect_format(path: str) -> Optional[str]:
     if is_datasets_dir(path):
         return "datasets"
     return None
+
+
+def match_paths(pattern: str, owner: str) -> List[str]:
+    """The files a path or glob names (Beam FileSystems), sorted. ValueError naming
+    ``owner`` when the filesystem can't list it or it matches no file."""
+    try:
+        result = FileSystems.match([pattern])[0]
+        paths = sorted(meta.path for meta in result.metadata_list)
+    except Exception as exc:  # the filesystem's own error, e.g. a bad bucket
+        raise ValueError(f"{owner}: can't list path {pattern!r}: {exc}") from None
+    if not paths:
+        raise ValueError(f"{owner}: path {pattern!r} matches no file")
+    return paths
+
+
+def expand_inputs(path: str, fmt: str = "auto", owner: str = "input") -> List[Tuple[str, str]]:
+    """The ``(format, path)`` inputs one configured path names, in reading order.
+
+    An ``hf:`` id (or ``fmt="hf"``) is one input, as is a ``datasets`` directory; any
+    other path is matched as a file or glob (``match_paths``: sorted), each file read
+    as ``fmt`` or, for ``fmt="auto"``, as ``detect_format`` tells. ``owner`` names what
+    the path belongs to in errors, e.g. ``"source 'gsm8k'"`` or ``"benchmark 'aime24'"``:
+    a ValueError when the path can't be listed, matches no file, a ``datasets`` path is
+    no directory, or a file's format can't be told. Ingest's sources and decontam's
+    benchmarks both expand their paths with it."""
+    if fmt == "hf" or (fmt == "auto" and path.startswith(HF_PREFIX)):
+        return [("hf", path)]
+    if fmt == "datasets":
+        if "://" not in path and not os.path.isdir(path):
+            raise ValueError(f"{owner}: path {path!r} is not a directory")
+        return [("datasets", path)]
+    inputs = []
+    for name in match_paths(path, owner):
+        found = fmt if fmt != "auto" else detect_format(name)
+        if found is None:
+            raise ValueError(
+                f"{owner}: can't tell the format of {name!r} "
+                "(expected .jsonl, .json, .parquet or a save_to_disk directory); set format:"
+            )
+        inputs.append((found, name))
+    return inputs
