@@ -6,50 +6,20 @@ after another), so a limited source's cut is the same on every runner and worker
 """
 from __future__ import annotations
 
-import os
 from typing import List, Tuple
 
-from apache_beam.io.filesystems import FileSystems
-
-from transforms.core.readers import HF_PREFIX, detect_format
+from transforms.core.readers import expand_inputs
 from transforms.ingest.config import SourceConfig
 
 #: One unit of reading: (index into the sources, ((format, path), ...)).
 WorkItem = Tuple[int, Tuple[Tuple[str, str], ...]]
 
 
-def _matching_paths(source: SourceConfig) -> List[str]:
-    """The files a source's path or glob names, sorted; a ValueError when there are none."""
-    try:
-        result = FileSystems.match([source.path])[0]
-        paths = sorted(meta.path for meta in result.metadata_list)
-    except Exception as exc:  # the filesystem's own error, e.g. a bad bucket
-        raise ValueError(f"source {source.name!r}: can't list path {source.path!r}: {exc}") from None
-    if not paths:
-        raise ValueError(f"source {source.name!r}: path {source.path!r} matches no file")
-    return paths
-
-
 def source_inputs(source: SourceConfig) -> List[Tuple[str, str]]:
     """The (format, path) inputs of one source, in reading order (globs expanded, sorted)."""
     if source.is_generator:
         return [("generator", f"generator:{source.generator}")]
-    if source.format == "hf" or (source.format == "auto" and source.path.startswith(HF_PREFIX)):
-        return [("hf", source.path)]
-    if source.format == "datasets":
-        if "://" not in source.path and not os.path.isdir(source.path):
-            raise ValueError(f"source {source.name!r}: path {source.path!r} is not a directory")
-        return [("datasets", source.path)]
-    inputs = []
-    for path in _matching_paths(source):
-        fmt = source.format if source.format != "auto" else detect_format(path)
-        if fmt is None:
-            raise ValueError(
-                f"source {source.name!r}: can't tell the format of {path!r} "
-                "(expected .jsonl, .json, .parquet or a save_to_disk directory); set format:"
-            )
-        inputs.append((fmt, path))
-    return inputs
+    return expand_inputs(source.path, source.format, owner=f"source {source.name!r}")
 
 
 def plan_work(sources: Tuple[SourceConfig, ...]) -> List[WorkItem]:
