@@ -30,10 +30,10 @@ import typing
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from transforms.core.io import read_records
-from transforms.verify.judge import LLMJudge
 from transforms.verify.batch import Verifiers, verify_batch
 from transforms.verify.config import VerifyConfig
 from transforms.verify.dispatch import is_code
+from transforms.verify.judge import LLMJudge
 from transforms.verify.majority import MAJORITY_VERSION, vote, voted_verdict
 from transforms.verify.matching.keys import answer_key
 from transforms.verify.rows import rollout_from_row, verdict_row

@@ -1,4 +1,5 @@
 """Record types of reasoning-corpus, their Beam coders and derived Arrow schemas."""
+from schemas.arrow import arrow_schema  # noqa: F401
 from schemas.records import (  # noqa: F401
     SCHEMA_VERSION,
     DeadLetter,
@@ -11,4 +12,3 @@ from schemas.records import (  # noqa: F401
     from_dict,
     to_dict,
 )
-from schemas.arrow import arrow_schema  # noqa: F401

@@ -15,7 +15,23 @@ from transforms.core.records import (
 from transforms.core.stage import DEAD, REJECTED, Dead, Drop, RuleStep, StageOutputs, dropped_counter, merge
 
 __all__ = [
-    "DEAD", "Dead", "Drop", "MAX_PAYLOAD_CHARS", "REJECTED", "RuleStep", "StageOutputs", "dropped_counter", "merge", "derive_seed", "error_text",
-    "hash_score", "make_dead_letter", "make_rejection", "record_id_of", "record_json",
-    "record_type_name", "stable_hash", "truncate",
+    "DEAD",
+    "Dead",
+    "Drop",
+    "MAX_PAYLOAD_CHARS",
+    "REJECTED",
+    "RuleStep",
+    "StageOutputs",
+    "derive_seed",
+    "dropped_counter",
+    "error_text",
+    "hash_score",
+    "make_dead_letter",
+    "make_rejection",
+    "merge",
+    "record_id_of",
+    "record_json",
+    "record_type_name",
+    "stable_hash",
+    "truncate",
 ]

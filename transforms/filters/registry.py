@@ -29,13 +29,25 @@ from typing import Callable, List, Optional, Tuple, cast
 
 from transforms.filters.completion import check_length, check_truncated, check_verdict
 from transforms.filters.config import FilterConfig, Measurement
-from transforms.filters.format import (check_conflicting_answers, check_empty_reasoning, check_missing_answer,
-                                       check_think_tags)
+from transforms.filters.format import (
+    check_conflicting_answers,
+    check_empty_reasoning,
+    check_missing_answer,
+    check_think_tags,
+)
 from transforms.filters.language import check_language_mixing
-from transforms.filters.readability import (check_code_in_math, check_garbage_characters, check_long_paragraph,
-                                            check_markdown_overuse)
-from transforms.filters.repetition import (check_looping_tail, check_ngram_repetition, check_repeated_lines,
-                                           check_repeated_paragraphs)
+from transforms.filters.readability import (
+    check_code_in_math,
+    check_garbage_characters,
+    check_long_paragraph,
+    check_markdown_overuse,
+)
+from transforms.filters.repetition import (
+    check_looping_tail,
+    check_ngram_repetition,
+    check_repeated_lines,
+    check_repeated_paragraphs,
+)
 from transforms.text.language import LanguageIdentifier
 from transforms.text.mixing import MixingMeter
 from transforms.text.views import view

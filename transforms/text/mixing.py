@@ -39,8 +39,18 @@ from typing import Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Tuple
 import numpy as np
 
 from transforms.text.language import FUNCTION_WORDS, LanguageIdentifier, function_word_hits
-from transforms.text.prose import (LATIN_WORD, SCRIPT_LANGUAGE, SCRIPTS, code_point_table, count_code_points,
-                                   non_ascii_chars, normalize_language, prose_text, scripts_of, word_tokens)
+from transforms.text.prose import (
+    LATIN_WORD,
+    SCRIPT_LANGUAGE,
+    SCRIPTS,
+    code_point_table,
+    count_code_points,
+    non_ascii_chars,
+    normalize_language,
+    prose_text,
+    scripts_of,
+    word_tokens,
+)
 
 #: Characters allowed between the letters of one foreign run.
 _RUN_GAP = (r"\s\d!-/:-@\[-`{-~\u00a0-\u00bf\u2000-\u206f\u3000-\u3004\u3008-\u3020"

@@ -1,1 +1,2 @@
-"""The verify step of curate: one route per domain, answer matching, the math child process, the judge and the code sandbox."""
+"""The verify step of curate: one route per domain, answer matching, the math child process,
+the judge and the code sandbox."""

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from datasketch import LeanMinHash, MinHashLSH
 
-from tests.transforms.text.samples import read_field, real_texts as sample_texts
+from tests.transforms.text.samples import read_field
+from tests.transforms.text.samples import real_texts as sample_texts
 from transforms.dedup import minhash
 from transforms.dedup.config import DedupConfig
 from transforms.text.shingles import shingles

@@ -5,12 +5,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.traces import (CMATH, EN_ANSWER, EN_REASONING, GSM8K, ZH_ANSWER, ZH_PARAGRAPH, ZH_REASONING, en_trace,
-                          insert_paragraph, zh_trace)
+from tests.traces import (
+    CMATH,
+    EN_ANSWER,
+    EN_REASONING,
+    GSM8K,
+    ZH_ANSWER,
+    ZH_PARAGRAPH,
+    ZH_REASONING,
+    en_trace,
+    insert_paragraph,
+    zh_trace,
+)
 from transforms.filters.config import FilterConfig
 from transforms.filters.explain import explain_file, explain_record, record_from_row
 from transforms.filters.registry import filters_for
-
 
 MEGABYTE = ("The answer follows from the sum. 我们计算。 $x^2$ " * 20_000)[:1_000_000]
 

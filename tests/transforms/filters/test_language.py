@@ -6,8 +6,21 @@ import sys
 
 import pytest
 
-from tests.traces import (EN_ANSWER, EN_PARAGRAPH, EN_REASONING, FR_SENTENCE, LABELLED, MATH_SOLUTION, ROOT,
-                          ZH_PARAGRAPH, ZH_REASONING, ZH_WITH_ENGLISH_VARS, en_trace, insert_paragraph, zh_trace)
+from tests.traces import (
+    EN_ANSWER,
+    EN_PARAGRAPH,
+    EN_REASONING,
+    FR_SENTENCE,
+    LABELLED,
+    MATH_SOLUTION,
+    ROOT,
+    ZH_PARAGRAPH,
+    ZH_REASONING,
+    ZH_WITH_ENGLISH_VARS,
+    en_trace,
+    insert_paragraph,
+    zh_trace,
+)
 from transforms.filters.config import FilterConfig
 from transforms.filters.explain import record_from_row
 from transforms.filters.language import check_language_mixing, target_language

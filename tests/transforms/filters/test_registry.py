@@ -4,8 +4,14 @@ import pytest
 from tests.factories import verified
 from tests.traces import EN_PARAGRAPH, ZH_REASONING, en_trace, insert_paragraph, zh_trace
 from transforms.filters.config import FilterConfig
-from transforms.filters.registry import (filters_for, first_failure, missing_answer, rules_for, truncated,
-                                         verdict_not_kept)
+from transforms.filters.registry import (
+    filters_for,
+    first_failure,
+    missing_answer,
+    rules_for,
+    truncated,
+    verdict_not_kept,
+)
 
 
 def test_switched_off_filters_are_not_run():

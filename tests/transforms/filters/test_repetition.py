@@ -7,8 +7,13 @@ import pytest
 from tests.traces import EN_REASONING, LONG_REASONING, LOOP, MATH_SOLUTION, en_trace, insert_paragraph, zh_trace
 from transforms.filters.config import FilterConfig
 from transforms.filters.registry import first_failure
-from transforms.filters.repetition import (check_ngram_repetition, duplicate_fraction, ngram_bounds, tail_loop,
-                                           top_ngram_fraction)
+from transforms.filters.repetition import (
+    check_ngram_repetition,
+    duplicate_fraction,
+    ngram_bounds,
+    tail_loop,
+    top_ngram_fraction,
+)
 from transforms.text.views import view
 
 
@@ -74,7 +79,7 @@ def test_ngram_bounds_are_upper_bounds():
     """Every skipped count's bound is at least the exact ratio, on seeded random texts with
     few distinct words (many repeats, runs and self-pairs)."""
     rng = random.Random(7)
-    for trial in range(200):
+    for _trial in range(200):
         vocabulary = _filler(rng.randint(2, 12))
         words = [w.encode() for w in rng.choices(vocabulary, k=rng.randint(200, 400))]
         total = sum(map(len, words))

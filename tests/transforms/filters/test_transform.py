@@ -9,11 +9,19 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing import test_pipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from tests.traces import (EN_REASONING, FR_SENTENCE, LOOP, ZH_PARAGRAPH, ZH_WITH_ENGLISH_VARS, en_trace,
-                          insert_paragraph, zh_trace)
+from tests.traces import (
+    EN_REASONING,
+    FR_SENTENCE,
+    LOOP,
+    ZH_PARAGRAPH,
+    ZH_WITH_ENGLISH_VARS,
+    en_trace,
+    insert_paragraph,
+    zh_trace,
+)
+from transforms.core.stage import Drop
 from transforms.filters.config import FilterConfig
 from transforms.filters.registry import first_failure
-from transforms.core.stage import Drop
 from transforms.filters.transform import ApplyFilters, FilterRollouts
 
 

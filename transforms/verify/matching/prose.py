@@ -18,7 +18,6 @@ from typing import List, Optional, Tuple
 from transforms.text.extract import clean_answer
 from transforms.verify.matching.numbers import parse_plain_number
 
-
 # -- text answers ("Monday", "\\text{even}") -------------------------------------------
 
 #: LaTeX and function names that make a word maths, not prose.

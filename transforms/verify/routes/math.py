@@ -15,7 +15,6 @@ from typing import Optional, Tuple
 
 from transforms.text.extract import extract_answer, final_boxed_answers
 from transforms.verify.config import VerifyConfig
-from transforms.verify.mathcheck import VerifierError, VerifierUnavailable
 from transforms.verify.matching.numbers import (
     MAX_CHEAP_CHARS,
     inequality_to_interval,
@@ -28,6 +27,7 @@ from transforms.verify.matching.numbers import (
     top_level_items,
 )
 from transforms.verify.matching.prose import text_verdict
+from transforms.verify.mathcheck import VerifierError, VerifierUnavailable
 from transforms.verify.verdicts import EXACT_VERSION, NEEDS_JUDGE, verdict_fields
 
 

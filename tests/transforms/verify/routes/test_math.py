@@ -8,10 +8,10 @@ import pytest
 from tests.factories import DownMathVerifier, make_rollout
 from transforms.verify.config import VerifyConfig
 from transforms.verify.dispatch import normalize_gold, verify_rollout_fields
-from transforms.verify.mathcheck import MathVerifierProcess
 from transforms.verify.matching.keys import answer_key
 from transforms.verify.matching.numbers import inequality_to_interval, oversized
 from transforms.verify.matching.prose import knowledge_verdict
+from transforms.verify.mathcheck import MathVerifierProcess
 from transforms.verify.routes.math import exact_verdict
 
 #: A prediction whose comparison with "2" makes sympy compute for minutes.

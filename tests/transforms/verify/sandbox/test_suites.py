@@ -16,7 +16,6 @@ from transforms.verify.sandbox.suites import (
     values_match,
 )
 
-
 # -- rule tables ---------------------------------------------------------------------
 
 
