@@ -17,7 +17,7 @@ from typing import Any, Optional, Tuple
 import yaml
 
 from transforms.ingest.transform import IngestConfig, SourceConfig
-from transforms.sample.transform import SampleConfig
+from transforms.sample.config import SampleConfig
 from transforms.verify.transform import VerifyConfig
 from transforms.filters.transform import FilterConfig
 from transforms.dedup.transform import DedupConfig

@@ -50,13 +50,9 @@ from transforms.core import (
 from transforms.mix.examples import assistant_content, is_row_of, make_example
 from transforms.text.extract import split_reasoning
 from transforms.filters.transform import estimate_tokens
-from transforms.sample.transform import (
-    GenerationRequest,
-    Sample,
-    SampleConfig,
-    build_messages,
-    make_backend,
-)
+from transforms.models.backends.base import GenerationRequest, Sample
+from transforms.sample.config import SampleConfig, make_backend
+from transforms.sample.prompts import build_messages
 from transforms.verify.transform import MathVerifierProcess, VerifyConfig, verify_rollout_fields
 
 MODES = ("splice", "reflect")
