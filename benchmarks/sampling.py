@@ -3,7 +3,8 @@
 Both sides generate the same samples (same prompts, seeds and sampling params):
 
 - bare: the backend loaded once, ``generate`` called on batches of
-  ``--batch-size`` prompts (n samples each), as ``SampleModelHandler`` does;
+  ``--batch-size`` prompts (n samples each), as ``SampleModelHandler`` does
+  (:mod:`transforms.sample.handler`);
 - pipeline: ``Create(problems) | GenerateRollouts`` on the DirectRunner (in
   process), its model load taken out (RunInference's own load-latency metric).
 
@@ -58,7 +59,7 @@ def make_problems(count: int):
 
 def run_bare(backend, problems, config) -> dict:
     """Generate every problem's samples with the loaded backend; tokens, seconds, texts."""
-    from transforms.sample.transform import generate_for_problems
+    from transforms.sample.handler import generate_for_problems
 
     wall, cpu = time.perf_counter(), time.process_time()
     texts = {}
@@ -130,7 +131,7 @@ def main(argv=None) -> int:
 
     import torch
 
-    from transforms.sample.transform import SampleConfig, make_backend
+    from transforms.sample.config import SampleConfig, make_backend
 
     torch.set_num_threads(args.threads)
     config = SampleConfig(backend=args.backend, model=args.model, device=args.device, dtype=args.dtype,

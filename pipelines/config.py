@@ -17,7 +17,7 @@ from typing import Any, Optional, Tuple
 import yaml
 
 from transforms.ingest.config import IngestConfig, SourceConfig
-from transforms.sample.transform import SampleConfig
+from transforms.sample.config import SampleConfig
 from transforms.verify.config import VerifyConfig
 from transforms.filters.config import FilterConfig
 from transforms.dedup.config import DedupConfig

@@ -7,10 +7,13 @@ flags (``flag: value``; ``true`` for a bare flag, a list for a repeated one).
 command line's own, so a flag given explicitly wins. Runner options never enter
 the RunConfig: where a run runs changes neither its rows nor its config hash.
 
-``--sample_resource_hint NAME=VALUE`` (an option of :class:`CorpusOptions`, so it
-rides along with Beam's and reaches Dataflow as a pipeline option) puts a Beam
-resource hint on the ``Sample`` step only: a GPU for the teacher model, CPU
-workers for everything else.
+Resource hints go to model steps only (:class:`transforms.models.step.ModelStep`, every
+model call of the project): a GPU for the models, CPU workers for everything else.
+``--model_resource_hint NAME=VALUE`` puts a Beam resource hint on every model step;
+``--sample_resource_hint NAME=VALUE`` on the model steps of the ``Sample`` step (the
+teacher), over the general ones where both name the same hint. Both are options of
+:class:`CorpusOptions`, so they ride along with Beam's and reach Dataflow as pipeline
+options.
 """
 from __future__ import annotations
 
@@ -30,11 +33,15 @@ from apache_beam.options.pipeline_options import (
 from apache_beam.pipeline import PipelineVisitor
 from apache_beam.transforms.resources import merge_resource_hints, parse_resource_hints
 
+from transforms.models.step import is_model_step
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROFILES_FILE = os.path.join(REPO, "configs", "runners.yaml")
 
-#: The step that gets ``--sample_resource_hint``: the teacher-model step of the sample stage.
+#: The step whose model steps get ``--sample_resource_hint``: the sample stage's teacher.
 SAMPLE_STEP = "Sample"
+#: The scope of ``--model_resource_hint`` in :func:`step_resource_hints`: every model step.
+EVERY_MODEL_STEP = ""
 ENVIRONMENT_TYPES = ("DOCKER", "PROCESS", "EXTERNAL", "LOOPBACK")
 PORTABLE_RUNNERS = ("FlinkRunner", "PortableRunner")
 
@@ -49,8 +56,13 @@ class CorpusOptions(PipelineOptions):
     def _add_argparse_args(cls, parser):
         parser.add_argument(
             "--sample_resource_hint", action="append", default=None, metavar="NAME=VALUE",
-            help="a Beam resource hint for the Sample step only (repeatable), e.g. "
-                 "accelerator=type:nvidia-l4;count:1;install-nvidia-driver or min_ram=16GB")
+            help="a Beam resource hint for the model step of the Sample step only (repeatable), "
+                 "e.g. accelerator=type:nvidia-l4;count:1;install-nvidia-driver or min_ram=16GB")
+        parser.add_argument(
+            "--model_resource_hint", action="append", default=None, metavar="NAME=VALUE",
+            help="a Beam resource hint for every model step (sampling, and any other model "
+                 "call) and no other step (repeatable); --sample_resource_hint wins for the "
+                 "Sample step where both name the same hint")
 
 
 def pipeline_options(beam_args: List[str]) -> PipelineOptions:
@@ -111,43 +123,64 @@ def runner_of(options: PipelineOptions) -> str:
 # -- per-step resource hints --------------------------------------------------------
 
 
-def step_resource_hints(options: PipelineOptions) -> Dict[str, Dict[str, bytes]]:
-    """``{step label: parsed Beam resource hints}`` from ``--sample_resource_hint``."""
-    specs = options.view_as(CorpusOptions).sample_resource_hint or []
+def _parse_hints(flag: str, specs: List[str]) -> Dict[str, bytes]:
     raw = {}
     for spec in specs:
         name, sep, value = spec.partition("=")
         if not sep or not name or not value:
-            raise ValueError(f"--sample_resource_hint={spec}: expected NAME=VALUE")
+            raise ValueError(f"--{flag}={spec}: expected NAME=VALUE")
         raw[name] = value
-    return {SAMPLE_STEP: parse_resource_hints(raw)} if raw else {}
+    return parse_resource_hints(raw) if raw else {}
+
+
+def step_resource_hints(options: PipelineOptions) -> Dict[str, Dict[str, bytes]]:
+    """``{scope: parsed Beam resource hints}`` for the model steps: :data:`EVERY_MODEL_STEP`
+    from ``--model_resource_hint``, :data:`SAMPLE_STEP` from ``--sample_resource_hint``."""
+    corpus = options.view_as(CorpusOptions)
+    scopes = {EVERY_MODEL_STEP: _parse_hints("model_resource_hint", corpus.model_resource_hint or []),
+              SAMPLE_STEP: _parse_hints("sample_resource_hint", corpus.sample_resource_hint or [])}
+    return {scope: hints for scope, hints in scopes.items() if hints}
+
+
+def _within(label: str, step: str) -> bool:
+    return label == step or label.startswith(step + "/")
 
 
 class _StepHinter(PipelineVisitor):
-    """Merges each step's hints into that step and every transform inside it."""
+    """Merges the hints of each model step's scopes into that step and every transform
+    inside it; no other transform is touched."""
 
     def __init__(self, hints: Dict[str, Dict[str, bytes]]):
         self.hints = hints
+        self.model_steps: List[str] = []
         self.hinted: List[str] = []
 
     def enter_composite_transform(self, node):
+        if is_model_step(node.transform):  # entered before anything inside it
+            self.model_steps.append(node.full_label)
         self._apply(node)
 
     def visit_transform(self, node):
         self._apply(node)
 
     def _apply(self, node):
-        for step, hints in self.hints.items():
-            if node.full_label == step or node.full_label.startswith(step + "/"):
-                node.resource_hints = merge_resource_hints(outer_hints=hints,
-                                                           inner_hints=node.resource_hints)
-                self.hinted.append(node.full_label)
+        label = node.full_label
+        if not any(_within(label, step) for step in self.model_steps):
+            return
+        hints: Dict[str, bytes] = {}
+        for scope in (EVERY_MODEL_STEP, SAMPLE_STEP):  # the sample step's own win
+            if scope in self.hints and (scope == EVERY_MODEL_STEP or _within(label, scope)):
+                hints.update(self.hints[scope])
+        if hints:
+            node.resource_hints = merge_resource_hints(outer_hints=hints, inner_hints=node.resource_hints)
+            self.hinted.append(label)
 
 
 def apply_step_hints(pipeline, hints: Dict[str, Dict[str, bytes]]) -> List[str]:
-    """Put resource hints on named steps of a built pipeline; returns the hinted labels.
+    """Put resource hints on the model steps of a built pipeline (and everything inside
+    them); returns the hinted labels.
 
-    A stage without the step (curate, mix have no ``Sample``) is left as it is."""
+    A stage without model steps (curate and mix today) is left as it is."""
     if not hints:
         return []
     hinter = _StepHinter(hints)

@@ -1,7 +1,7 @@
 """Stage 1 — sample: sources → Problems → n Rollouts each.
 
 Resume: every model batch's new rollouts are persisted under ``OUT/journal``
-first (see :mod:`transforms.sample.transform`). Running ``sample`` again on the same
+first (see :mod:`transforms.sample.journal`). Running ``sample`` again on the same
 output folder reads the journal, reuses every rollout still expected and
 generates only the missing ones; the stage's outputs and manifest are then
 written as for a fresh run. Delete ``OUT/journal`` to start over.
@@ -23,7 +23,8 @@ from publish import accounting
 from transforms.core import io as rio
 from transforms.ingest.planning import check_sources
 from transforms.ingest.transform import ReadProblems
-from transforms.sample.transform import GenerateRollouts, list_journal
+from transforms.sample.journal import list_journal
+from transforms.sample.transform import GenerateRollouts
 
 OUTPUTS = {"problems": Problem, "rollouts": Rollout, "rejections": Rejection, "dead_letters": DeadLetter}
 #: The folder (under the stage's output) holding the persisted rollout chunks.
@@ -54,7 +55,7 @@ def build(pipeline, config: RunConfig, out_dir: str, journal_files: List[str] = 
 def show_progress() -> None:
     """Let the sampler's live progress lines (INFO) through; print them on stderr
     unless logging already has a handler for them."""
-    progress = logging.getLogger("transforms.sample.transform")
+    progress = logging.getLogger("transforms.sample.handler")
     progress.setLevel(logging.INFO)
     if not progress.hasHandlers():
         handler = logging.StreamHandler(sys.stderr)

@@ -33,7 +33,8 @@ def convert(out_dir: str = DEFAULT_DIR) -> str:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
-    from transforms.sample.transform import SampleConfig, resolve_model
+    from transforms.models.backends.base import resolve_model
+    from transforms.sample.config import SampleConfig
 
     torch.set_num_threads(1)
     path, kwargs = resolve_model(SampleConfig(model="smollm2"))

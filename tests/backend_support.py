@@ -1,9 +1,11 @@
-"""Shared by the backend tests: the SmolLM2 GGUF converted once to a Hugging Face
-directory (cached under .cache/), free loopback ports, and real OpenAI-compatible
-servers started in their own process group and always killed."""
+"""Shared by the backend tests: the SmolLM2 GGUF loaded (and a backend sharing it with
+other settings), the GGUF converted once to a Hugging Face directory (cached under
+.cache/), free loopback ports, and real OpenAI-compatible servers started in their own
+process group and always killed."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import os
 import signal
@@ -14,6 +16,8 @@ import time
 import urllib.request
 from typing import Dict, Iterator, List, Optional
 
+from transforms.models.backends.hf import TransformersBackend
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL_DIR = os.path.join(ROOT, ".cache", "smollm2-hf")
 #: Variables every server and engine gets: offline, one thread, no telemetry.
@@ -21,6 +25,23 @@ QUIET_ENV = {"HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLEL
              "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
              # vLLM on CPU pins its threads to fixed cores by default: fatal on a shared machine
              "VLLM_CPU_OMP_THREADS_BIND": "nobind"}
+
+
+def load_smollm2(config):
+    """The transformers backend of ``config`` (SmolLM2), loaded (for a module fixture)."""
+    backend = TransformersBackend(config)
+    started = time.perf_counter()
+    backend.load()
+    print(f"\nsmollm2 load: {time.perf_counter() - started:.1f} s")
+    return backend
+
+
+def with_config(loaded, **changes):
+    """A transformers backend with another config sharing the already loaded model."""
+    backend = TransformersBackend(dataclasses.replace(loaded.config, **changes))
+    backend.model, backend.tokenizer = loaded.model, loaded.tokenizer
+    backend.stop_ids, backend.pad_id = loaded.stop_ids, loaded.pad_id
+    return backend
 
 
 def converted_model() -> str:

@@ -28,7 +28,9 @@ from transforms.mix.journey import (
     step_ends,
     wrong_attempt,
 )
-from transforms.sample.transform import FakeBackend, FewShot, GenerationResult, Sample, SampleConfig
+from transforms.models.backends.base import GenerationResult, Sample
+from transforms.models.backends.fake import FakeBackend
+from transforms.sample.config import FewShot, SampleConfig
 from transforms.verify.config import VerifyConfig
 from transforms.verify.mathcheck import MathVerifierProcess
 
@@ -258,7 +260,7 @@ def _problems(count, seed):
 def tiny(check):
     """(teacher, correct rollouts, wrong rollouts) of a handful of trivial sums, sampled once."""
     from schemas.records import VerifiedRollout, project
-    from transforms.sample.transform import generate_for_problems, make_rollouts
+    from transforms.sample.handler import generate_for_problems, make_rollouts
 
     teacher = Teacher.load(TINY)
     # small sums: the tiny model gets them right some of the time (differences hardly ever)

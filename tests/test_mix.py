@@ -17,7 +17,8 @@ from transforms.mix.journey import JourneyConfig
 from transforms.mix.knowledge import KnowledgeConfig, is_trivial, knowledge_reasoning
 from transforms.mix.transform import (MixConfig, MixExamples, apportion, bucket_key, bucket_report, bucket_targets,
                             rejected_example)
-from transforms.sample.transform import FewShot, SampleConfig, build_messages, split_completion
+from transforms.sample.config import FewShot, SampleConfig
+from transforms.sample.prompts import build_messages, split_completion
 
 
 def _pool(n_reasoning, n_knowledge, per_problem=1, domains=("math",)):

@@ -19,15 +19,11 @@ from pipelines.config import load_config
 from schemas.records import Problem, Rollout, from_dict
 from transforms.core import derive_seed, stable_hash
 from transforms.core.io import list_shards, read_parquet_rows
-from transforms.sample.transform import (
-    FakeBackend,
-    build_messages,
-    expected_ids,
-    generate_for_problems,
-    list_journal,
-    make_rollouts,
-    sample_seed,
-)
+from transforms.models.backends.fake import FakeBackend
+from transforms.sample.handler import generate_for_problems, make_rollouts
+from transforms.sample.ids import expected_ids, sample_seed
+from transforms.sample.journal import list_journal
+from transforms.sample.prompts import build_messages
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROBLEMS = 40

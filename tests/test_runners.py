@@ -1,4 +1,4 @@
-"""Runner option sets, the Sample-only resource hint, --dry-run for Dataflow and Flink
+"""Runner option sets, resource hints on model steps only, --dry-run for Dataflow and Flink
 (offline), and byte-identical shards across DirectRunner modes, worker counts,
 PYTHONHASHSEED values and a portable job service."""
 import glob
@@ -15,6 +15,9 @@ from pipelines import dryrun
 from pipelines import options as runners
 from pipelines.cli import main
 from pipelines.config import load_config
+from transforms.models.config import ModelConfig
+from transforms.models.handler import ChatRequest
+from transforms.models.step import ModelStep
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GPU = "accelerator=type:nvidia-l4;count:1;install-nvidia-driver"
@@ -112,9 +115,21 @@ def test_runner_problems(args, problem, monkeypatch):
 def test_malformed_sample_resource_hints_are_refused(spec, error):
     with pytest.raises(ValueError, match=error):
         runners.check_runner_options([f"--sample_resource_hint={spec}"])
+    with pytest.raises(ValueError, match=error):
+        runners.check_runner_options([f"--model_resource_hint={spec}"])
 
 
-# -- the Sample-only resource hint ------------------------------------------------------
+# -- resource hints on model steps only ---------------------------------------------------
+
+FAKE_MODEL = ModelConfig(backend="fake", model="fake-teacher")
+
+
+class _ModelAndRule(beam.PTransform):
+    """A stage step: a model step between two ordinary steps."""
+
+    def expand(self, pcoll):
+        asked = pcoll | "Ask" >> beam.Map(lambda x: ChatRequest([{"role": "user", "content": str(x)}], (x,)))
+        return (asked | "Generate" >> ModelStep("Generate", FAKE_MODEL)).results | "Keep" >> beam.Map(str)
 
 
 class _TwoSteps(beam.PTransform):
@@ -122,24 +137,63 @@ class _TwoSteps(beam.PTransform):
         return pcoll | "Double" >> beam.Map(lambda x: 2 * x) | "Keep" >> beam.Filter(bool)
 
 
+def _leaf_hints(pipeline):
+    """{leaf transform name: its environment's resource hints} of a built pipeline."""
+    proto = pipeline.to_runner_api()
+    envs = proto.components.environments
+    return {t.unique_name: dict(envs[t.environment_id].resource_hints)
+            for t in proto.components.transforms.values() if t.environment_id and not t.subtransforms}
+
+
 def test_sample_resource_hint_lands_on_the_sample_step_only():
     options = PipelineOptions([f"--sample_resource_hint={GPU}", "--sample_resource_hint=min_ram=8GB"])
     pipeline = beam.Pipeline(options=options)
     items = pipeline | "Create" >> beam.Create([1, 2])
-    _ = items | "Sample" >> _TwoSteps() | "After" >> beam.Map(str)
-    _ = items | "Sampler" >> beam.Map(str)  # a prefix of the name is not the step
+    _ = items | "Sample" >> _ModelAndRule() | "After" >> beam.Map(str)
+    _ = items | "Sampler" >> _ModelAndRule()  # a prefix of the name is not the step
+    _ = items | "Sample2" >> _TwoSteps()
     hinted = runners.apply_step_hints(pipeline, runners.step_resource_hints(options))
-    assert set(hinted) == {"Sample", "Sample/Double", "Sample/Keep"}
-    proto = pipeline.to_runner_api()
-    envs = proto.components.environments
-    by_name = {t.unique_name: t for t in proto.components.transforms.values()}
-    for name in ("Sample/Double", "Sample/Keep"):
-        hints = envs[by_name[name].environment_id].resource_hints
-        assert hints["beam:resources:accelerator:v1"] == GPU.split("=", 1)[1].encode()
-        assert hints["beam:resources:min_ram_bytes:v1"] == b"8000000000"
-    for name in ("After", "Sampler"):
-        leaf = [t for n, t in by_name.items() if n.startswith(name) and t.environment_id]
-        assert leaf and all(not envs[t.environment_id].resource_hints for t in leaf), name
+    assert "Sample/Generate" in hinted and "Sample/Generate/RunInference" in hinted
+    assert all(h.startswith("Sample/Generate") for h in hinted)  # the model step and what is inside it
+    leaves = _leaf_hints(pipeline)
+    model = [n for n in leaves if n.startswith("Sample/Generate/")]
+    assert any("BeamML_RunInference" in n for n in model)
+    for name in model:
+        assert leaves[name]["beam:resources:accelerator:v1"] == GPU.split("=", 1)[1].encode()
+        assert leaves[name]["beam:resources:min_ram_bytes:v1"] == b"8000000000"
+    others = [n for n in leaves if not n.startswith("Sample/Generate/")]
+    assert any(n.startswith("Sample/Ask") for n in others) and any(n.startswith("Sampler/Generate") for n in others)
+    for name in others:  # the steps around the model step, After, Sampler, Sample2: no hints
+        assert not leaves[name], name
+
+
+def test_model_resource_hint_lands_on_every_model_step_and_no_other_step():
+    options = PipelineOptions([f"--model_resource_hint={GPU}", "--sample_resource_hint=min_ram=8GB",
+                               "--sample_resource_hint=accelerator=type:nvidia-h100;count:1"])
+    pipeline = beam.Pipeline(options=options)
+    items = pipeline | "Create" >> beam.Create([1, 2])
+    _ = items | "Sample" >> _ModelAndRule()
+    _ = items | "Judge" >> _ModelAndRule()  # a model step of another stage
+    out = items | "Ask" >> beam.Map(lambda x: ChatRequest([{"role": "user", "content": str(x)}], (x,))) \
+        | "Probe" >> ModelStep("Probe", FAKE_MODEL)  # a model step at the top level
+    _ = out.results | "Rules" >> _TwoSteps()
+    hinted = runners.apply_step_hints(pipeline, runners.step_resource_hints(options))
+    assert {"Sample/Generate", "Judge/Generate", "Probe"} <= set(hinted)
+    leaves = _leaf_hints(pipeline)
+    accelerator = "beam:resources:accelerator:v1"
+    for name, hints in leaves.items():
+        if name.startswith("Sample/Generate/"):  # the sample step's own hints win
+            assert hints[accelerator] == b"type:nvidia-h100;count:1" and "beam:resources:min_ram_bytes:v1" in hints
+        elif name.startswith(("Judge/Generate/", "Probe/")):
+            assert hints == {accelerator: GPU.split("=", 1)[1].encode()}, name
+        else:
+            assert not hints, name
+    assert any(n.startswith("Judge/Generate/") for n in leaves) and any(n.startswith("Rules/") for n in leaves)
+    # without --model_resource_hint, a model step outside Sample gets nothing
+    only_sample = PipelineOptions([f"--sample_resource_hint={GPU}"])
+    pipeline = beam.Pipeline(options=only_sample)
+    _ = pipeline | beam.Create([1]) | "Judge" >> _ModelAndRule()
+    assert runners.apply_step_hints(pipeline, runners.step_resource_hints(only_sample)) == []
 
 
 def test_no_hint_no_change():

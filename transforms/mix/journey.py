@@ -49,14 +49,10 @@ from transforms.core import (
 )
 from transforms.mix.examples import assistant_content, is_row_of, make_example
 from transforms.text.extract import split_reasoning
+from transforms.models.backends.base import GenerationRequest, Sample
+from transforms.sample.config import SampleConfig, make_backend
+from transforms.sample.prompts import build_messages
 from transforms.text.length import estimate_tokens
-from transforms.sample.transform import (
-    GenerationRequest,
-    Sample,
-    SampleConfig,
-    build_messages,
-    make_backend,
-)
 from transforms.verify.config import VerifyConfig
 from transforms.verify.dispatch import verify_rollout_fields
 from transforms.verify.mathcheck import MathVerifierProcess

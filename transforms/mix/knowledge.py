@@ -22,7 +22,7 @@ import dataclasses
 import re
 from typing import Tuple
 
-from transforms.sample.transform import SampleConfig
+from transforms.sample.config import SampleConfig
 
 COT_MODES = ("none", "short", "full")
 

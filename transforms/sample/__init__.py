@@ -1,1 +1,6 @@
-"""The sample stage: prompts, the resume journal, and n rollouts per problem from the teacher."""
+"""The sample stage: n rollouts per problem from the teacher.
+
+``config`` (``SampleConfig``, deriving the teacher's ``ModelConfig``), ``prompts``
+(chat turns, answer split), ``ids`` (rollout ids, sample seeds), ``journal`` (resume),
+``handler`` (``SampleModelHandler``) and ``transform`` (``GenerateRollouts``).
+"""

@@ -66,7 +66,7 @@ class JudgeConfig:
 
     def sample_config(self):
         """The sampler settings the judge's backend is created from."""
-        from transforms.sample.transform import SampleConfig
+        from transforms.sample.config import SampleConfig
 
         return SampleConfig(
             backend=self.backend, model=self.model, model_file=self.model_file, revision=self.revision,
@@ -143,7 +143,7 @@ class LLMJudge:
             return self._load_error
         try:
             if self._backend is None:
-                from transforms.sample.transform import make_backend
+                from transforms.sample.config import make_backend
 
                 self._backend = make_backend(self.config.sample_config())
             self._backend.load()

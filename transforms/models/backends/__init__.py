@@ -5,8 +5,9 @@
 * ``openai`` (:mod:`.openai_api`): any OpenAI-compatible server;
 * ``fake`` (:mod:`.fake`): deterministic and instant, for tests.
 
-Importing this package imports none of torch, transformers, vllm or httpx:
-each backend imports its library in ``load()``.
+A backend is built from a :class:`transforms.models.config.ModelConfig` by
+:func:`transforms.models.config.make_backend`. Importing this package imports none
+of torch, transformers, vllm or httpx: each backend imports its library in ``load()``.
 """
 from transforms.models.backends.base import (
     Backend,
@@ -27,15 +28,5 @@ BACKEND_CLASSES = {
     "fake": FakeBackend,
 }
 
-
-def make_backend(config) -> Backend:
-    """The (not yet loaded) backend named by ``config.backend``."""
-    try:
-        return BACKEND_CLASSES[config.backend](config)
-    except KeyError:
-        raise BackendNotImplemented(f"sample.backend: unknown backend {config.backend!r}") from None
-
-
 __all__ = ["Backend", "BackendNotImplemented", "GenerationRequest", "GenerationResult", "Sample",
-           "FakeBackend", "TransformersBackend", "OpenAIBackend", "VLLMBackend", "BACKEND_CLASSES",
-           "make_backend"]
+           "FakeBackend", "TransformersBackend", "OpenAIBackend", "VLLMBackend", "BACKEND_CLASSES"]

@@ -1,6 +1,7 @@
 """The sampler interface every backend implements, and helpers they share.
 
-A backend is created from a ``SampleConfig`` (never loaded at import), then
+A backend is created from a ``ModelConfig`` (:mod:`transforms.models.config`), never
+loaded at import, then
 
 * ``load()`` loads the model / opens the client (in ``ModelHandler.load_model``);
 * ``render(messages)`` turns chat turns into the prompt text the rollout id is

@@ -3,7 +3,6 @@ retries and keys (fast), and real servers (slow): ``vllm serve`` on CPU, and
 ``transformers serve`` killed and restarted mid-run."""
 from __future__ import annotations
 
-import dataclasses
 import glob
 import json
 import os
@@ -27,14 +26,11 @@ from transforms.models.backends.openai_api import (  # noqa: E402
     redact,
     request_body,
 )
-from transforms.sample.transform import (  # noqa: E402
-    GenerationRequest,
-    SampleConfig,
-    build_messages,
-    generate_for_problems,
-    make_rollouts,
-    sample_seed,
-)
+from transforms.models.backends.base import GenerationRequest  # noqa: E402
+from transforms.sample.config import SampleConfig  # noqa: E402
+from transforms.sample.handler import generate_for_problems, make_rollouts  # noqa: E402
+from transforms.sample.ids import sample_seed  # noqa: E402
+from transforms.sample.prompts import build_messages  # noqa: E402
 
 KEY_ENV = "RC_TEST_OPENAI_KEY"
 SECRET = "sk-test-0123456789-never-write-me"

@@ -18,13 +18,11 @@ from schemas.records import Rollout, from_dict, to_dict  # noqa: E402
 from tests import backend_support as support  # noqa: E402
 from tests import factories  # noqa: E402
 from transforms.models.backends.vllm_engine import VLLMBackend, engine_kwargs, to_sample  # noqa: E402
-from transforms.sample.transform import (  # noqa: E402
-    GenerateRollouts,
-    GenerationRequest,
-    SampleConfig,
-    build_messages,
-    sample_seed,
-)
+from transforms.models.backends.base import GenerationRequest  # noqa: E402
+from transforms.sample.config import SampleConfig  # noqa: E402
+from transforms.sample.ids import sample_seed  # noqa: E402
+from transforms.sample.prompts import build_messages  # noqa: E402
+from transforms.sample.transform import GenerateRollouts  # noqa: E402
 
 SEED = 1234
 

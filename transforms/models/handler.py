@@ -1,0 +1,127 @@
+"""The one Beam ``ModelHandler`` for chat generation, built from a :class:`ModelConfig`.
+
+``RunInference`` (through :class:`transforms.models.step.ModelStep`) calls
+
+* ``load_model()``: builds the configured backend and loads it, once per worker
+  process (or once per worker VM with ``share_model``);
+* ``run_inference(batch, model)``: one :class:`Generation` per :class:`ChatRequest`
+  of the batch (up to ``batch_size`` requests per call).
+
+A request is chat turns, the seeds of its samples (one sample per seed) and an
+optional prefill, the start of the assistant turn the model continues. A request
+that fails (rendering, the backend raising on it, a result carrying an error)
+fails alone: its Generation carries the error, the rest of the batch its samples.
+
+A stage that decides what to ask only once the prompt is rendered (the sampler's
+resume) subclasses the handler and calls :func:`generate_isolated` itself.
+"""
+from __future__ import annotations
+
+import typing
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from apache_beam.ml.inference.base import ModelHandler
+
+from transforms.core import error_text
+from transforms.models.backends.base import Backend, GenerationRequest, GenerationResult
+from transforms.models.config import ModelConfig, make_backend
+
+#: The metrics namespace of RunInference's own counters when a stage names none.
+METRICS_NAMESPACE = "models"
+
+
+class ChatRequest(typing.NamedTuple):
+    """Chat turns to answer, one sample per seed; ``prefill`` starts the answer."""
+
+    messages: List[dict]
+    seeds: Tuple[int, ...]
+    prefill: str = ""
+
+
+class Generation(typing.NamedTuple):
+    """A request, its rendered prompt and its samples (one per seed), or why there are none."""
+
+    request: ChatRequest
+    prompt: str
+    result: Optional[GenerationResult]
+    error: Optional[str]
+
+
+def generate_isolated(
+    backend: Backend, requests: Sequence[GenerationRequest]
+) -> List[Tuple[Optional[GenerationResult], Optional[str]]]:
+    """(result, error) per request: the whole batch at once, and if that
+    raises, each request alone, so one bad request fails only itself. A result
+    that carries an ``error`` (the backend gave up on that request) fails that
+    request alone, without asking the model again for the others."""
+    try:
+        results = backend.generate(requests)
+        if len(results) != len(requests):
+            raise RuntimeError(f"backend returned {len(results)} results for {len(requests)} requests")
+        return [(None, r.error) if r.error else (r, None) for r in results]
+    except Exception:  # noqa: BLE001 - retried one by one below
+        pass
+    outcomes = []
+    for request in requests:
+        try:
+            result = backend.generate([request])[0]
+            outcomes.append((None, result.error) if result.error else (result, None))
+        except Exception as exc:  # noqa: BLE001 - becomes a dead letter
+            outcomes.append((None, error_text(exc)))
+    return outcomes
+
+
+def render(backend: Backend, request: ChatRequest) -> str:
+    """The prompt text of a request: its rendered chat turns, then the prefill."""
+    return backend.render(request.messages) + request.prefill
+
+
+def generate_chat(backend: Backend, requests: Sequence[ChatRequest]) -> List[Generation]:
+    """One Generation per request, in order; a request that fails fails alone."""
+    rendered: List[Tuple[str, Optional[str]]] = []
+    for request in requests:
+        try:
+            rendered.append((render(backend, request), None))
+        except Exception as exc:  # noqa: BLE001 - this request fails, the batch goes on
+            rendered.append(("", f"render: {error_text(exc)}"))
+    ready = [GenerationRequest(prompt, tuple(request.seeds))
+             for request, (prompt, error) in zip(requests, rendered) if error is None]
+    outcomes = iter(generate_isolated(backend, ready))
+    generations = []
+    for request, (prompt, error) in zip(requests, rendered):
+        result = None
+        if error is None:
+            result, error = next(outcomes)
+        if result is not None and len(result.samples) != len(request.seeds):
+            result, error = None, (f"backend returned {len(result.samples)} samples "
+                                   f"for {len(request.seeds)} seeds")
+        generations.append(Generation(request, prompt, result, error))
+    return generations
+
+
+class ChatModelHandler(ModelHandler):
+    """Loads the backend of a :class:`ModelConfig` and answers :class:`ChatRequest` batches.
+
+    Batches hold 1 to ``config.batch_size`` requests; with ``config.share_model``
+    one model serves every process of a worker VM. ``namespace``: where
+    RunInference reports its own metrics (the calling stage's)."""
+
+    def __init__(self, config: ModelConfig, namespace: str = METRICS_NAMESPACE):
+        super().__init__(min_batch_size=1, max_batch_size=config.batch_size)
+        self.model_config = config
+        self._namespace = namespace
+
+    def share_model_across_processes(self) -> bool:
+        return self.model_config.share_model
+
+    def load_model(self) -> Backend:
+        backend = make_backend(self.model_config)
+        backend.load()
+        return backend
+
+    def run_inference(self, batch: Sequence[ChatRequest], model: Backend,
+                      inference_args=None) -> Iterable[Generation]:
+        return generate_chat(model, batch)
+
+    def get_metrics_namespace(self) -> str:
+        return self._namespace

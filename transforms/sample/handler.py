@@ -1,0 +1,208 @@
+"""The sampler's model handler: problems in, all their rollouts (or the error) out.
+
+:class:`SampleModelHandler` is the project's :class:`~transforms.models.handler.ChatModelHandler`
+(same loading, batching and model sharing, from ``SampleConfig.model_config()``) with
+the one thing sampling adds: it renders a problem first, then asks only for the sample
+indexes whose rollout ids are not persisted yet (resume, see
+:mod:`transforms.sample.journal`), so the seeds of a request are known only once its
+prompt is rendered. Every new sample is drawn with its own seed, so a sample depends
+only on (rendered prompt, model, sampling params, its seed). With a ``journal_dir``
+the batch's new rollouts are persisted before they are returned.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import typing
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from schemas.records import SCHEMA_VERSION, Problem, Rollout, project
+from transforms.core import error_text
+from transforms.models.backends.base import Backend, GenerationRequest, GenerationResult
+from transforms.models.handler import ChatModelHandler, generate_isolated
+from transforms.sample.config import SampleConfig
+from transforms.sample.ids import expected_ids, model_key, rollout_id, sample_seed, sampling_params
+from transforms.sample.journal import as_task, persist_chunk
+from transforms.sample.prompts import build_messages, split_completion
+
+#: RunInference's metrics and the stage's counters.
+METRICS_NAMESPACE = "sample"
+
+logger = logging.getLogger(__name__)
+
+
+class Prepared(typing.NamedTuple):
+    """A problem rendered for the backend, split into reused and missing samples."""
+
+    problem: Problem
+    prompt_text: str
+    indices: Tuple[int, ...]  # sample indexes to generate
+    seeds: Tuple[int, ...]  # their seeds
+    reused: Tuple[Rollout, ...]  # persisted rollouts whose ids are still expected
+    error: Optional[str]
+
+
+class Generated(typing.NamedTuple):
+    """A problem's new samples (for ``indices``), the reused rollouts, or the error."""
+
+    problem: Problem
+    prompt_text: str
+    seeds: Tuple[int, ...]
+    result: Optional[GenerationResult]
+    error: Optional[str]
+    indices: Tuple[int, ...] = ()
+    reused: Tuple[Rollout, ...] = ()
+
+
+def prepare(backend: Backend, task, config: SampleConfig, seed: int) -> Prepared:
+    """Render a problem's prompt, find which samples are already done, seed the rest."""
+    problem, done = as_task(task)
+    try:
+        prompt_text = backend.render(build_messages(problem.prompt, config, problem.kind))
+    except Exception as exc:  # noqa: BLE001 - a bad problem must become a dead letter
+        return Prepared(problem, "", (), (), (), f"render: {error_text(exc)}")
+    persisted = {r.rollout_id: r for r in done}
+    indices, reused = [], []
+    for index, rid in enumerate(expected_ids(problem, prompt_text, config, seed)):
+        if rid in persisted:
+            reused.append(persisted[rid])
+        else:
+            indices.append(index)
+    seeds = tuple(sample_seed(seed, problem.problem_id, i) for i in indices)
+    return Prepared(problem, prompt_text, tuple(indices), seeds, tuple(reused), None)
+
+
+NOTHING_NEW = GenerationResult([], 0, 0.0)
+
+
+def generate_for_problems(
+    backend: Backend, problems: Sequence, config: SampleConfig, seed: int
+) -> List[Generated]:
+    """Generate the missing samples of every problem (or SampleTask); one
+    Generated per problem, in order. A problem whose samples are all done
+    asks nothing of the model."""
+    prepared = [prepare(backend, problem, config, seed) for problem in problems]
+    ready = [p for p in prepared if p.error is None and p.indices]
+    outcomes = iter(generate_isolated(backend, [GenerationRequest(p.prompt_text, p.seeds) for p in ready]))
+    generated = []
+    for p in prepared:
+        if p.error is not None:
+            result, error = None, p.error
+        elif p.indices:
+            result, error = next(outcomes)
+        else:
+            result, error = NOTHING_NEW, None
+        if result is not None and len(result.samples) != len(p.indices):
+            result, error = None, (f"backend returned {len(result.samples)} samples "
+                                   f"for {len(p.indices)} seeds")
+        generated.append(Generated(p.problem, p.prompt_text, p.seeds, result, error, p.indices, p.reused))
+    return generated
+
+
+def make_rollouts(generated: Generated, config: SampleConfig, seed: int, config_hash: str) -> List[Rollout]:
+    """The Rollouts of a successfully generated problem, by sample index: one
+    per new sample, plus the reused ones (stamped with this run's config hash)."""
+    problem, result = generated.problem, generated.result
+    params = sampling_params(config, seed)
+    key = model_key(config)
+    indices = generated.indices or tuple(range(len(result.samples)))
+    rollouts = [r._replace(config_hash=config_hash) for r in generated.reused]
+    for index, sample, s_seed in zip(indices, result.samples, generated.seeds):
+        reasoning, answer = split_completion(sample.text, problem.kind)
+        rollouts.append(
+            project(
+                Rollout,
+                problem,
+                rollout_id=rollout_id(problem.problem_id, generated.prompt_text, key, params, index),
+                sample_index=index,
+                sample_seed=s_seed,
+                teacher_model=config.model,
+                teacher_revision=config.revision,
+                backend=config.backend,
+                temperature=config.temperature,
+                top_p=config.top_p,
+                max_tokens=config.max_tokens,
+                completion=sample.text,
+                reasoning=reasoning,
+                answer=answer,
+                finish_reason=sample.finish_reason,
+                prompt_tokens=result.prompt_tokens,
+                completion_tokens=sample.completion_tokens,
+                latency_s=float(result.latency_s),
+                seed=seed,
+                config_hash=config_hash,
+                schema_version=SCHEMA_VERSION,
+            )
+        )
+    return sorted(rollouts, key=lambda r: r.sample_index)
+
+
+class Outcome(typing.NamedTuple):
+    """What the model handler returns per problem: all its rollouts, or the error."""
+
+    problem: Problem
+    rollouts: List[Rollout]
+    error: Optional[str]
+    reused: int  # how many of ``rollouts`` came from the journal
+    generated_tokens: int  # completion tokens generated now
+
+
+def to_outcome(generated: Generated, config: SampleConfig, seed: int, config_hash: str) -> Outcome:
+    if generated.error is not None:
+        return Outcome(generated.problem, [], generated.error, 0, 0)
+    rollouts = make_rollouts(generated, config, seed, config_hash)
+    tokens = sum(s.completion_tokens for s in generated.result.samples)
+    return Outcome(generated.problem, rollouts, None, len(generated.reused), tokens)
+
+
+class Progress:
+    """Running totals of one handler (one worker process) for the live log line."""
+
+    def __init__(self, started: float):
+        self.started = started
+        self.prompts = self.failed = self.rollouts = self.reused = self.tokens = 0
+
+    def add(self, outcomes: Sequence[Outcome]) -> None:
+        self.prompts += len(outcomes)
+        self.failed += sum(o.error is not None for o in outcomes)
+        self.rollouts += sum(len(o.rollouts) for o in outcomes)
+        self.reused += sum(o.reused for o in outcomes)
+        self.tokens += sum(o.generated_tokens for o in outcomes)
+
+    def line(self, now: float) -> str:
+        seconds = max(now - self.started, 1e-9)
+        return (f"sample: {self.prompts} prompts done ({self.failed} failed), {self.rollouts} rollouts "
+                f"({self.reused} from the journal), {self.tokens} tokens generated, "
+                f"{self.tokens / seconds:.1f} tok/s over {seconds:.0f} s")
+
+
+class SampleModelHandler(ChatModelHandler):
+    """Loads the teacher of a SampleConfig and turns SampleTasks (or Problems) into Outcomes.
+
+    ``run_inference`` returns one :class:`Outcome` per problem; a problem whose
+    generation fails carries its error instead of raising. With a
+    ``journal_dir``, the batch's new rollouts are persisted there before they
+    are returned (see the module doc)."""
+
+    def __init__(self, config: SampleConfig, seed: int, config_hash: str = "",
+                 journal_dir: Optional[str] = None):
+        super().__init__(config.model_config(), namespace=METRICS_NAMESPACE)
+        self._config = config
+        self._seed = seed
+        self._config_hash = config_hash
+        self._journal_dir = journal_dir
+        self._progress: Optional[Progress] = None
+
+    def run_inference(self, batch: Sequence, model: Backend, inference_args=None) -> Iterable[Outcome]:
+        if self._progress is None:  # one per worker process, created with its first batch
+            self._progress = Progress(time.perf_counter())
+        generated = generate_for_problems(model, batch, self._config, self._seed)
+        outcomes = [to_outcome(g, self._config, self._seed, self._config_hash) for g in generated]
+        if self._journal_dir:
+            reused = {r.rollout_id for g in generated for r in g.reused}
+            persist_chunk(self._journal_dir,
+                          [r for o in outcomes for r in o.rollouts if r.rollout_id not in reused])
+        now = time.perf_counter()
+        self._progress.add(outcomes)
+        logger.info(self._progress.line(now))
+        return outcomes
