@@ -81,3 +81,13 @@ def test_dead_letters_for_non_records_keep_the_payload():
     assert dead_letters_for("s", "t", [rollout(0), rollout(1)], "err")[1].record_id == rollout(1).rollout_id
     assert dropped_counter("filter", "too_long") == "filter.dropped_too_long"
     assert make_dead_letter("s", "t", "e", record=rollout(0)).record_id == rollout(0).rollout_id
+
+
+def test_dead_letters_for_keyed_records_name_the_record_not_its_fields():
+    # (key, record) pairs and (key, [(key, record), ...]) groups: a record is iterable, but
+    # its fields are not records of their own
+    pair = ("reasoning/direct/*", rollout(0))
+    assert [d.record_id for d in dead_letters_for("mix", "t", pair, "err")] == [rollout(0).rollout_id]
+    group = (("problem", "direct"), [pair, ("b", rollout(1))])
+    assert [d.record_id for d in dead_letters_for("mix", "t", group, "err")] == \
+        [rollout(0).rollout_id, rollout(1).rollout_id]
