@@ -22,7 +22,7 @@ from transforms.verify.transform import VerifyConfig
 from transforms.filters.transform import FilterConfig
 from transforms.dedup.transform import DedupConfig
 from transforms.decontam.transform import DecontamConfig
-from transforms.mix.transform import MixConfig
+from transforms.mix.config import MixConfig
 
 
 class ConfigError(ValueError):
