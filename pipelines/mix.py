@@ -59,10 +59,11 @@ def wrong_attempt_files(upstream: dict, journey: JourneyConfig, in_dir: str) -> 
     them under other ``wrong_verdicts``: re-run curate with this config."""
     info = upstream["outputs"].get(WRONG_ATTEMPTS)
     theirs = upstream.get("config", {}).get("mix", {}).get("journey")  # none in a dry run's stand-in
-    if info is None or (theirs is not None and selection(theirs) != selection(journey)):
+    written = selection(theirs) if theirs is not None else None
+    if info is None or (theirs is not None and written != selection(journey)):
         raise ValueError(f"mix: journeys take the wrong attempts {selection(journey)}, but the curate stage "
-                         f"at {in_dir} wrote {selection(theirs) if theirs else 'none'}: re-run curate "
-                         f"with this config")
+                         f"at {in_dir} wrote {written if info is not None and written else 'none'}: "
+                         f"re-run curate with this config")
     return [f["path"] for f in info["files"]]
 
 
