@@ -28,7 +28,8 @@ def test_selection_report_counts_from_columns(tmp_path):
             make_rejection(journey, "mix", "select_quota", "over_quota", over_quota_detail("reasoning/journey/*", 1))]
     # the payload is not read: a rejection whose payload is unreadable still counts by its detail
     over.append(over[0]._replace(record_id="x", payload="not json"))
-    capped = make_rejection(examples[1], "mix", "per_prompt_cap", "per_prompt_cap", "problem has 2 direct examples, cap 1")
+    capped = make_rejection(examples[1], "mix", "per_prompt_cap", "per_prompt_cap",
+                            "problem has 2 direct examples, cap 1")
     outputs = {DATA: _write(tmp_path, DATA, SftExample, examples[:2]),
                "rejections": _write(tmp_path, "rejections", Rejection, over + [capped])}
     assert accounting.paths(outputs, DATA)

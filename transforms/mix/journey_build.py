@@ -13,10 +13,10 @@ from typing import Callable, List, NamedTuple, Optional, Sequence
 
 from schemas.records import SftExample, VerifiedRollout
 from transforms.core import derive_seed, hash_score, stable_hash
-from transforms.filters.transform import estimate_tokens
 from transforms.mix.examples import assistant_content, make_example
 from transforms.mix.journey_config import MODES, JourneyConfig
 from transforms.text.extract import split_reasoning
+from transforms.text.length import estimate_tokens
 
 #: (record, text) → the verdict fields of ``text`` as an answer to the record's problem.
 Checker = Callable[[object, str], dict]

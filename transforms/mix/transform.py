@@ -23,7 +23,7 @@ import functools
 import apache_beam as beam
 
 from schemas.records import SftExample
-from transforms.core import RuleStep, StageOutputs, merge
+from transforms.core import RuleStep, merge
 from transforms.mix.config import MixConfig
 from transforms.mix.examples import to_example
 from transforms.mix.select import (
