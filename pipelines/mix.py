@@ -74,7 +74,7 @@ def journeys_built(path: str) -> int:
     return int(rio.read_json(path)["journeys_built"])
 
 
-def verified_stats(upstream: dict, in_dir: str) -> dict:
+def curate_verified_stats(upstream: dict, in_dir: str) -> dict:
     """The curate stage's statistics of every verified rollout (for the card)."""
     if "verified_stats" not in upstream:
         raise ValueError(f"mix: the curate manifest at {in_dir} has no verified_stats: re-run curate")
@@ -144,7 +144,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         },
         funnel=full_funnel,
         accounting=stages,
-        stats=report.corpus_stats(data_files, verified_stats(upstream, in_dir)),
+        stats=report.corpus_stats(data_files, curate_verified_stats(upstream, in_dir)),
         upstream={"curate": in_dir, **({"sample": sample_dir} if sample_dir else {})},
     )
     manifest["card"] = report.write_card(out_dir, manifest)

@@ -16,7 +16,6 @@ from publish import accounting
 from tests.publish.test_manifest import _config, _jsonl
 from transforms.core import io as rio
 
-
 # -- verify_manifest ---------------------------------------------------------------------
 
 

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from pipelines.cli import main
-from tests.factories import verified
 from publish.card import PLOTS, README, histogram, pass_bin_labels, pass_histogram, token_bin_labels
+from tests.factories import verified
 from tests.pipelines.test_mix import _stage_config, write_curate_stage, wrong_rollouts
 from tests.transforms.mix.test_transform import _pool
 
