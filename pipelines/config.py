@@ -22,7 +22,7 @@ from transforms.verify.config import VerifyConfig
 from transforms.filters.config import FilterConfig
 from transforms.dedup.config import DedupConfig
 from transforms.decontam.config import DecontamConfig
-from transforms.mix.transform import MixConfig
+from transforms.mix.config import MixConfig
 
 
 class ConfigError(ValueError):

@@ -1,23 +1,38 @@
-"""Stage 2 — curate: Rollouts → verified, filtered, deduplicated VerifiedRollouts."""
+"""Stage 2 — curate: Rollouts → verified, filtered, deduplicated VerifiedRollouts.
+
+Besides the curated rows, rejections and dead letters, the stage hands the mix stage
+what it needs from the rejected rows, typed, so nothing downstream re-reads rejection
+payloads: while journeys are on, the wrong attempts they take (``wrong_attempts``,
+VerifiedRollout rows: a copy of some rejected rows, see :mod:`transforms.mix.attempts`),
+and always the card's statistics of every verified rollout (aggregated in the pipeline,
+stored in the manifest under ``verified_stats``, see :mod:`publish.verified`).
+"""
 from __future__ import annotations
 
 from typing import List
 
-from pipelines import launch
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 
-from publish.manifest import clear_stage, load_stage_manifest, relativize
+from pipelines import launch
 from pipelines.config import RunConfig
-from schemas.records import DeadLetter, Rejection, Rollout, VerifiedRollout
 from publish import accounting
+from publish.manifest import clear_stage, load_stage_manifest, relativize
+from publish.verified import VerifiedStats, verified_row
+from schemas.records import DeadLetter, Rejection, Rollout, VerifiedRollout
 from transforms.core import io as rio
 from transforms.decontam.matching import count_by_benchmark
 from transforms.decontam.transform import DecontaminateBenchmarks
 from transforms.dedup.exact import DedupExact
 from transforms.dedup.transform import DedupMinHash
 from transforms.filters.transform import FilterRollouts
+from transforms.mix.attempts import WRONG_ATTEMPTS, is_wrong_attempt, rejected_rollouts
 from transforms.verify.transform import VerifyAnswers
 
-OUTPUTS = {"curated": VerifiedRollout, "rejections": Rejection, "dead_letters": DeadLetter}
+OUTPUTS = {"curated": VerifiedRollout, "rejections": Rejection, "dead_letters": DeadLetter,
+           WRONG_ATTEMPTS: VerifiedRollout}
+#: The pipeline's statistics of every verified rollout (read into the manifest's ``verified_stats``).
+VERIFIED_STATS = "verified_stats.json"
 
 
 def build(pipeline, config: RunConfig, rollout_files: List[str], out_dir: str) -> None:
@@ -29,8 +44,31 @@ def build(pipeline, config: RunConfig, rollout_files: List[str], out_dir: str) -
     deduped = exact.kept | "DedupMinHash" >> DedupMinHash(config.curate.dedup)
     rejected, dead = launch.merge_stage_outputs(
         pipeline, "Curate", [verified, filtered, clean, exact, deduped])
-    launch.write_outputs({"curated": deduped.kept, "rejections": rejected, "dead_letters": dead},
+    # the rejected VerifiedRollouts, read from their payloads once, here in the pipeline
+    rejected_verified = rejected | "RejectedRollouts" >> beam.FlatMap(rejected_rollouts).with_output_types(
+        VerifiedRollout)
+    journey = config.mix.journey
+    if journey.enabled:
+        wrong = rejected_verified | "WrongAttempts" >> beam.Filter(is_wrong_attempt, journey).with_output_types(
+            VerifiedRollout)
+    else:
+        wrong = pipeline | "NoWrongAttempts" >> beam.Create([]).with_output_types(VerifiedRollout)
+    _ = ((deduped.kept, rejected_verified)
+         | "AllVerified" >> beam.Flatten()
+         | "VerifiedColumns" >> beam.Map(verified_row)
+         | "VerifiedStats" >> VerifiedStats()
+         | "WriteVerifiedStats" >> beam.Map(rio.write_json_value, rio.join(out_dir, VERIFIED_STATS), "stats"))
+    launch.write_outputs({"curated": deduped.kept, "rejections": rejected, "dead_letters": dead,
+                          WRONG_ATTEMPTS: wrong},
                          out_dir, OUTPUTS, max_rows=config.mix.max_rows_per_shard)
+
+
+def verified_stats(path: str) -> dict:
+    """The pipeline's statistics of every verified rollout (``VERIFIED_STATS``)."""
+    if not FileSystems.exists(path):
+        raise accounting.AccountingError(f"curate: {path} is missing: the pipeline did not aggregate "
+                                         f"its verified rollouts")
+    return rio.read_json(path)["stats"]
 
 
 def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> dict:
@@ -38,16 +76,23 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> d
     rollout_files = [f["path"] for f in upstream["outputs"]["rollouts"]["files"]]
     rollouts_in = upstream["outputs"]["rollouts"]["rows"]
     clear_stage(out_dir, list(OUTPUTS))
+    stats_path = rio.join(out_dir, VERIFIED_STATS)
+    if FileSystems.exists(stats_path):
+        FileSystems.delete([stats_path])
     launch.run_pipeline(lambda p: build(p, config, rollout_files, out_dir), beam_args)
     outputs = accounting.collect(out_dir, OUTPUTS)
     funnel = accounting.funnel(outputs)
     lines = {"curate": accounting.check_balance(
         "curate", rollouts_in, kept=outputs["curated"]["rows"],
         rejected=outputs["rejections"]["rows"], dead=outputs["dead_letters"]["rows"])}
+    if config.mix.journey.enabled:
+        # a copy of rejected rows for the journey step, not a fate: never a part of the balance
+        lines["curate"][WRONG_ATTEMPTS] = outputs[WRONG_ATTEMPTS]["rows"]
+        accounting.check_copies("curate", lines["curate"])
     manifest = launch.base_manifest("curate", config)
     contamination = count_by_benchmark(
         rio.read_columns(accounting.paths(outputs, "rejections"), ["reason", "detail"]))
     manifest.update(outputs=relativize(outputs, out_dir), funnel=funnel, accounting=lines,
-                    contamination=contamination, upstream={"sample": in_dir})
+                    contamination=contamination, verified_stats=verified_stats(stats_path), upstream={"sample": in_dir})
     rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)
     return manifest

@@ -1,5 +1,9 @@
 """Stage 3 — mix: curated VerifiedRollouts (+ journey examples built from the curate
-stage's wrong rollouts) → SFT examples by quota, Parquet shards, the dataset card, manifest."""
+stage's wrong attempts) → SFT examples by quota, Parquet shards, the dataset card, manifest.
+
+Everything the launcher counts comes from columns of the outputs, the curate manifest
+(its wrong attempts' row count, its verified rollouts' statistics) or the pipeline's own
+count of journey examples; no rejection payload is read back."""
 from __future__ import annotations
 
 from typing import Dict, List, Optional
@@ -8,40 +12,37 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from pipelines import launch
-
-from publish.manifest import clear_stage, load_stage_manifest, relativize
 from pipelines.config import RunConfig
-from schemas.records import DeadLetter, Rejection, SftExample, VerifiedRollout
 from publish import accounting
-from transforms.core import io as rio
 from publish import card as report
-from transforms.mix.journey import BuildJourneys, wrong_attempts
-from transforms.mix.transform import DATA, MixExamples, per_kind, selection_report
+from publish.manifest import clear_stage, load_stage_manifest, relativize
+from publish.selection import DATA, per_kind, selection_report
+from schemas.records import DeadLetter, Rejection, SftExample, VerifiedRollout
+from transforms.core import io as rio
+from transforms.mix.attempts import WRONG_ATTEMPTS, selection
+from transforms.mix.journey import BuildJourneys
+from transforms.mix.journey_config import JourneyConfig
+from transforms.mix.transform import MixExamples
 
 OUTPUTS = {DATA: SftExample, "rejections": Rejection, "dead_letters": DeadLetter}
-#: How many wrong attempts the journey step took in, counted by the pipeline itself
-#: (reading every rejection's payload on the launcher would not scale).
-JOURNEY_INPUTS = "journey_inputs.json"
+#: How many journey examples the journey step built, counted by the pipeline itself (the
+#: ones mix rejects are not told apart from direct examples by any column).
+JOURNEYS_BUILT = "journeys_built.json"
 
 
 def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: List[str], out_dir: str) -> None:
-    """Read the curated rollouts (and, for journeys, the curate rejections), mix, write."""
+    """Read the curated rollouts (and, for journeys, the curate stage's wrong attempts), mix, write."""
     curated = pipeline | "ReadCurated" >> rio.ReadRecords(curated_files, VerifiedRollout)
     inputs = {"curated": curated}
     side = []
     if wrong_files:
-        journey = config.mix.journey
-        wrong = (
-            pipeline
-            | "ReadCurateRejections" >> rio.ReadRecords(wrong_files, Rejection)
-            | "WrongAttempts" >> beam.FlatMap(wrong_attempts, journey).with_output_types(VerifiedRollout)
-        )
-        _ = (wrong
-             | "CountWrongAttempts" >> beam.combiners.Count.Globally()
-             | "WriteWrongAttemptCount" >> beam.Map(rio.write_json_value, rio.join(out_dir, JOURNEY_INPUTS),
-                                                    "wrong_attempts"))
+        wrong = pipeline | "ReadWrongAttempts" >> rio.ReadRecords(wrong_files, VerifiedRollout)
         journeys = {"correct": curated, "wrong": wrong} | "Journeys" >> BuildJourneys(
-            journey, config.sample, config.curate.verify, config.seed)
+            config.mix.journey, config.sample, config.curate.verify, config.seed)
+        _ = (journeys.kept
+             | "CountJourneys" >> beam.combiners.Count.Globally()
+             | "WriteJourneyCount" >> beam.Map(rio.write_json_value, rio.join(out_dir, JOURNEYS_BUILT),
+                                               "journeys_built"))
         inputs["journeys"] = journeys.kept
         side.append(journeys)
     mixed = inputs | "Mix" >> MixExamples(config.mix, config.seed)
@@ -51,40 +52,66 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
                          compression=config.mix.compression)
 
 
-def journey_inputs(path: str) -> int:
-    """The pipeline's count of wrong attempts (``JOURNEY_INPUTS``)."""
+def wrong_attempt_files(upstream: dict, journey: JourneyConfig, in_dir: str) -> List[str]:
+    """The files of the curate stage's wrong attempts, checked to be the ones ``journey`` takes.
+
+    ValueError when the curate stage wrote none (journeys were off there) or selected
+    them under other ``wrong_verdicts``: re-run curate with this config."""
+    info = upstream["outputs"].get(WRONG_ATTEMPTS)
+    theirs = upstream.get("config", {}).get("mix", {}).get("journey")  # none in a dry run's stand-in
+    written = selection(theirs) if theirs is not None else None
+    if info is None or (theirs is not None and written != selection(journey)):
+        raise ValueError(f"mix: journeys take the wrong attempts {selection(journey)}, but the curate stage "
+                         f"at {in_dir} wrote {written if info is not None and written else 'none'}: "
+                         f"re-run curate with this config")
+    return [f["path"] for f in info["files"]]
+
+
+def journeys_built(path: str) -> int:
+    """The pipeline's count of journey examples (``JOURNEYS_BUILT``)."""
     if not FileSystems.exists(path):
-        raise accounting.AccountingError(f"mix: {path} is missing: the pipeline did not count its wrong attempts")
-    return int(rio.read_json(path)["wrong_attempts"])
+        raise accounting.AccountingError(f"mix: {path} is missing: the pipeline did not count its journeys")
+    return int(rio.read_json(path)["journeys_built"])
+
+
+def curate_verified_stats(upstream: dict, in_dir: str) -> dict:
+    """The curate stage's statistics of every verified rollout (for the card)."""
+    if "verified_stats" not in upstream:
+        raise ValueError(f"mix: the curate manifest at {in_dir} has no verified_stats: re-run curate")
+    return upstream["verified_stats"]
+
+
+def _journey_line(journey_in: int, built: int, funnel: dict) -> dict:
+    """The journey step's balance: every wrong attempt built, rejected or dead-lettered."""
+    rejected = sum(n for key, n in funnel["rejected"].items() if key.split("/")[1].startswith("journey_"))
+    dead = sum(n for key, n in funnel["dead_letters"].items() if key.startswith("mix/journey"))
+    return accounting.check_balance("journey", journey_in, built=built, rejected=rejected, dead=dead)
 
 
 def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         sample_dir: Optional[str] = None) -> dict:
     upstream = load_stage_manifest(in_dir, "curate")
     curated_files = [f["path"] for f in upstream["outputs"]["curated"]["files"]]
-    curate_rejections = [f["path"] for f in upstream["outputs"]["rejections"]["files"]]
-    wrong_files = curate_rejections if config.mix.journey.enabled else []
+    journey = config.mix.journey
+    wrong_files = wrong_attempt_files(upstream, journey, in_dir) if journey.enabled else []
+    journey_in = upstream["outputs"][WRONG_ATTEMPTS]["rows"] if journey.enabled else 0
     curated_in = upstream["outputs"]["curated"]["rows"]
     clear_stage(out_dir, list(OUTPUTS))
-    count_path = rio.join(out_dir, JOURNEY_INPUTS)
+    count_path = rio.join(out_dir, JOURNEYS_BUILT)
     if FileSystems.exists(count_path):
         FileSystems.delete([count_path])
     launch.run_pipeline(lambda p: build(p, config, curated_files, wrong_files, out_dir), beam_args)
     outputs = accounting.collect(out_dir, OUTPUTS)
     data_files = accounting.paths(outputs, DATA)
     funnel = accounting.funnel(outputs)
-    picked = selection_report(outputs, config.mix, DATA)
+    buckets = selection_report(outputs, config.mix, DATA)["buckets"]
     lines = {}
-    journey_in = journey_inputs(count_path) if wrong_files else 0
-    if config.mix.journey.enabled:
-        lines["journey"] = accounting.check_balance(
-            "journey", journey_in, built=picked["journeys_built"], rejected=picked["journey_rejected"],
-            dead=sum(n for key, n in funnel["dead_letters"].items() if key.startswith("mix/journey")))
+    if journey.enabled:
+        lines["journey"] = _journey_line(journey_in, journeys_built(count_path) if wrong_files else 0, funnel)
     lines["mix"] = accounting.check_balance(
         "mix", curated_in + journey_in, selected=outputs[DATA]["rows"],
         rejected=outputs["rejections"]["rows"], dead=outputs["dead_letters"]["rows"])
     targets = config.mix.targets()
-    buckets = picked["buckets"]
 
     # the funnel and accounting of the whole run, upstream stages first
     stages: Dict[str, dict] = {}
@@ -117,7 +144,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         },
         funnel=full_funnel,
         accounting=stages,
-        stats=report.corpus_stats(data_files, report.verified_rows(curated_files, curate_rejections)),
+        stats=report.corpus_stats(data_files, curate_verified_stats(upstream, in_dir)),
         upstream={"curate": in_dir, **({"sample": sample_dir} if sample_dir else {})},
     )
     manifest["card"] = report.write_card(out_dir, manifest)

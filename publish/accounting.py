@@ -28,16 +28,22 @@ from transforms.core.io import (
     resolve_path,
 )
 
+#: Keys of an accounting line that count a copy of some of the line's own parts, handed
+#: to a later stage, not a fate of their own: {key: the part it copies}. The curate
+#: stage's wrong attempts are rejected rows (and the journey step's inputs).
+COPIES = {"wrong_attempts": "rejected"}
+
 #: Keys of an accounting line that are not a share of its inputs.
-NOT_PARTS = frozenset({"in", "rollouts"})
+NOT_PARTS = frozenset({"in", "rollouts"}) | frozenset(COPIES)
 
 #: How the stages chain: (stage, its key) must equal the sum of (upstream line, key)
 #: terms; the first term's line must be there, the others count 0 when absent (the
-#: journey line exists only when journeys are on: mix takes the curated rollouts plus
-#: the wrong attempts the journey step took in).
+#: journey line exists only when journeys are on: it takes the curate stage's wrong
+#: attempts in, and mix takes the curated rollouts plus them).
 CHAIN = (
     ("sample", "in", (("ingest", "problems"),)),
     ("curate", "in", (("sample", "rollouts"),)),
+    ("journey", "in", (("curate", "wrong_attempts"),)),
     ("mix", "in", (("curate", "kept"), ("journey", "in"))),
 )
 
@@ -123,15 +129,29 @@ def check_balance(label: str, inputs: int, **parts: int) -> dict:
     return line
 
 
+def check_copies(label: str, line: dict) -> None:
+    """A copy (``COPIES``) never holds more rows than the part it copies, or AccountingError."""
+    problems = copy_problems(label, line)
+    if problems:
+        raise AccountingError("; ".join(problems))
+
+
+def copy_problems(label: str, line: dict) -> List[str]:
+    return [f"{label}: {line[key]} {key} but only {line.get(part, 0)} {part} (they are a copy of {part} rows)"
+            for key, part in COPIES.items() if key in line and line[key] > line.get(part, 0)]
+
+
 def format_summary(stage_lines: Dict[str, dict], funnel_counts: Dict[str, Dict[str, int]]) -> str:
-    """A printable summary: one balance line per stage, then the reasons."""
+    """A printable summary: one balance line per stage (what is not a share of the
+    inputs after a semicolon), then the reasons."""
     lines = ["reasoning-corpus summary (counts from output files):"]
     shares = dead_letter_shares(stage_lines)
     for stage, parts in stage_lines.items():
         inputs = parts["in"]
-        rest = ", ".join(f"{k} {v}" for k, v in parts.items() if k != "in")
+        rest = ", ".join(f"{k} {v}" for k, v in parts.items() if k not in NOT_PARTS)
         dead = f" ({shares[stage]:.1%} dead)" if parts.get("dead") else ""
-        lines.append(f"  {stage:<8} {inputs} in = {rest}{dead}")
+        extra = ", ".join(f"{k} {v}" for k, v in parts.items() if k in NOT_PARTS and k != "in")
+        lines.append(f"  {stage:<8} {inputs} in = {rest}{dead}" + (f"; {extra}" if extra else ""))
     for kind in ("rejected", "dead_letters"):
         counts = funnel_counts.get(kind) or {}
         if counts:
@@ -184,6 +204,7 @@ def _accounting_problems(manifest: dict) -> List[str]:
         parts = sum(v for k, v in line.items() if k not in NOT_PARTS)
         if line.get("in") != parts:
             problems.append(f"accounting: {stage}: {line.get('in')} in but {parts} out ({line})")
+        problems.extend(f"accounting: {p}" for p in copy_problems(stage, line))
     for stage, key, terms in CHAIN:
         if stage in lines and terms[0][0] in lines:
             upstream = sum(lines.get(line, {}).get(term_key, 0) for line, term_key in terms)

@@ -1,16 +1,11 @@
 """The dataset card: corpus statistics for the manifest, and ``README.md`` with PNG plots.
 
-:func:`corpus_stats` reads the written corpus and the curate stage's verified rollouts
-(curated rows and rejected ones) once, on the launcher, and returns what the mix
-manifest stores under ``stats``: token-length histograms per series (kind, and
-``reasoning/journey`` for journey examples), pass-rate distributions (all verified
-problems, and the problems in the corpus) and verifier agreement.
-
-Verifier agreement: verified rollouts are grouped by (problem, normalized extracted
-answer); the same answer to the same problem must get the same verdict whichever
-path decided it (exact, math-verify, countdown, a timeout). The share of groups of
-two or more rollouts with a single verdict is the agreement rate; the verdict counts
-per verifier come with it.
+:func:`corpus_stats` reads the written corpus (a few columns) on the launcher and
+returns what the mix manifest stores under ``stats``: token-length histograms per
+series (kind, and ``reasoning/journey`` for journey examples), pass-rate distributions
+(all verified problems, and the problems in the corpus) and verifier agreement. The
+statistics of all verified rollouts come aggregated from the curate stage (its
+manifest's ``verified_stats``, see :mod:`publish.verified`): no rejected rollout is read back.
 
 :func:`render_card` writes every number from the manifest (and nothing else), so the
 card and the manifest cannot disagree; :func:`write_card` also renders the plots
@@ -21,16 +16,12 @@ from __future__ import annotations
 
 import bisect
 import io
-import json
 import statistics
 from typing import Dict, Iterable, Iterator, List, Optional
 
 from apache_beam.io.filesystems import FileSystems
 
-from schemas.records import VerifiedRollout
 from transforms.core import io as rio
-from transforms.mix.examples import is_row_of
-from transforms.verify.matching.numbers import normalize_answer_text
 
 #: Lower edges of the token-length bins (the last bin is open-ended).
 TOKEN_EDGES = (0, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
@@ -56,19 +47,6 @@ def read_columns(paths: Iterable[str], columns: List[str]) -> Iterator[dict]:
         with FileSystems.open(path) as fh:
             table = pq.read_table(io.BytesIO(fh.read()), columns=columns)
         yield from table.to_pylist()
-
-
-VERIFIED_COLUMNS = ["problem_id", "verifier", "verdict", "extracted_answer", "pass_rate"]
-
-
-def verified_rows(curated_files: Iterable[str], rejection_files: Iterable[str]) -> Iterator[dict]:
-    """Every verified rollout of a curate run: the curated rows, then the rejected
-    VerifiedRollouts (from their payload), each with ``VERIFIED_COLUMNS`` only."""
-    yield from read_columns(curated_files, VERIFIED_COLUMNS)
-    for row in read_columns(rejection_files, ["payload"]):
-        payload = json.loads(row["payload"])
-        if is_row_of(VerifiedRollout, payload):
-            yield {k: payload[k] for k in VERIFIED_COLUMNS}
 
 
 def histogram(values: Iterable[float], edges) -> List[int]:
@@ -122,47 +100,22 @@ def token_stats(examples: List[dict]) -> dict:
     }
 
 
-def verifier_agreement(rows: Iterable[dict]) -> dict:
-    """Verdict counts per verifier and the agreement of verdicts on equal answers."""
-    verdicts: Dict[str, Dict[str, int]] = {}
-    groups: Dict[tuple, set] = {}
-    sizes: Dict[tuple, int] = {}
-    for row in rows:
-        per = verdicts.setdefault(row["verifier"] or "none", {})
-        per[row["verdict"]] = per.get(row["verdict"], 0) + 1
-        if row["extracted_answer"] is None:
-            continue
-        key = (row["problem_id"], normalize_answer_text(row["extracted_answer"]))
-        groups.setdefault(key, set()).add(row["verdict"])
-        sizes[key] = sizes.get(key, 0) + 1
-    multi = sorted(k for k, n in sizes.items() if n >= 2)
-    agreeing = sum(len(groups[k]) == 1 for k in multi)
-    disagreements = [{"problem_id": k[0], "answer": k[1], "verdicts": sorted(groups[k])}
-                     for k in multi if len(groups[k]) > 1][:DISAGREEMENT_EXAMPLES]
-    return {
-        "verdicts": {v: dict(sorted(c.items())) for v, c in sorted(verdicts.items())},
-        "groups": len(multi),
-        "agreeing": agreeing,
-        "rate": round(agreeing / len(multi), 4) if multi else None,
-        "disagreements": disagreements,
-    }
+def corpus_stats(data_files: List[str], verified: dict) -> dict:
+    """What the card plots and tabulates beyond the counts: see the module docstring.
 
-
-def corpus_stats(data_files: List[str], verified: Iterable[dict]) -> dict:
-    """What the card plots and tabulates beyond the counts: see the module docstring."""
+    ``verified``: the curate stage's statistics of all verified rollouts
+    (:func:`publish.verified.verified_stats`, stored in the curate manifest)."""
     examples = list(read_columns(data_files, ["kind", "journey", "problem_id", "completion_tokens",
                                               "pass_rate"]))
-    verified = list(verified)
-    all_rates = {r["problem_id"]: r["pass_rate"] for r in verified}
     corpus_rates = {r["problem_id"]: r["pass_rate"] for r in examples}
     return {
         "token_lengths": token_stats(examples),
         "pass_rates": {
             "bins": pass_bin_labels(),
-            "counts": {"all problems": pass_histogram(all_rates.values()),
+            "counts": {"all problems": list(verified["pass_rates"]),
                        "corpus problems": pass_histogram(corpus_rates.values())},
         },
-        "verifier_agreement": verifier_agreement(verified),
+        "verifier_agreement": verified["verifier_agreement"],
     }
 
 

@@ -77,8 +77,9 @@ def _records_of(element) -> list:
     if hasattr(element, "_fields"):
         return [element]
     if isinstance(element, (list, tuple)):
+        # a (key, values) group; a (key, record) pair is not one (a record is iterable too)
         if len(element) == 2 and not hasattr(element[0], "_fields") and isinstance(element[1], Iterable) \
-                and not isinstance(element[1], (str, bytes)):
+                and not isinstance(element[1], (str, bytes)) and not hasattr(element[1], "_fields"):
             return [r for r in _records_of_values(element[1])]
         return [r for item in element for r in _records_of(item)]
     return []

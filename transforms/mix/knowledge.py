@@ -22,8 +22,6 @@ import dataclasses
 import re
 from typing import Tuple
 
-from transforms.sample.config import SampleConfig
-
 COT_MODES = ("none", "short", "full")
 
 #: Openings of prompts that need no reasoning at all (matched on whole words).

@@ -115,3 +115,13 @@ def test_stream_routes_outcomes_as_yielded_and_lets_an_exception_fail_the_bundle
     _ = p | beam.Create([1]) | RuleStep("ingest", "read", fails_midway, stream=True)
     with pytest.raises(Exception, match="the file went away"):
         p.run().wait_until_finish()
+
+
+def test_dead_letters_for_keyed_records_name_the_record_not_its_fields():
+    # (key, record) pairs and (key, [(key, record), ...]) groups: a record is iterable, but
+    # its fields are not records of their own
+    pair = ("reasoning/direct/*", rollout(0))
+    assert [d.record_id for d in dead_letters_for("mix", "t", pair, "err")] == [rollout(0).rollout_id]
+    group = (("problem", "direct"), [pair, ("b", rollout(1))])
+    assert [d.record_id for d in dead_letters_for("mix", "t", group, "err")] == \
+        [rollout(0).rollout_id, rollout(1).rollout_id]

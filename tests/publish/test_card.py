@@ -8,10 +8,10 @@ import pytest
 from PIL import Image
 
 from pipelines.cli import main
+from publish.card import PLOTS, README, histogram, pass_bin_labels, pass_histogram, token_bin_labels
 from tests.factories import verified
-from tests.test_mix import _pool, _stage_config, write_curate_stage, wrong_rollouts
-from publish.card import (PLOTS, README, histogram, pass_bin_labels, pass_histogram, token_bin_labels,
-                               verifier_agreement)
+from tests.pipelines.test_mix import _stage_config, write_curate_stage, wrong_rollouts
+from tests.transforms.mix.test_transform import _pool
 
 
 @pytest.mark.parametrize("values, edges, expected", [
@@ -27,27 +27,6 @@ def test_pass_rate_bins_put_1_in_the_last_and_exact_tenths_in_their_own():
     assert pass_histogram([0.0, 0.25, 0.3, 0.5, 0.75, 1.0, 0.1 * 3]) == [1, 0, 1, 2, 0, 1, 0, 1, 0, 1]
     assert pass_bin_labels()[0] == "[0.0, 0.1)" and pass_bin_labels()[-1] == "[0.9, 1.0]"
     assert token_bin_labels()[:2] == ["0-31", "32-63"] and token_bin_labels()[-1] == ">=32768"
-
-
-def _row(problem, answer, verdict, verifier="exact"):
-    return {"problem_id": problem, "extracted_answer": answer, "verdict": verdict, "verifier": verifier,
-            "pass_rate": 0.5}
-
-
-def test_verifier_agreement_counts_groups_of_equal_answers():
-    rows = [
-        _row("p1", "5", "correct"), _row("p1", " 5 ", "correct"),  # agree (normalized)
-        _row("p1", "6", "incorrect"),  # alone: not a group
-        _row("p2", "\\frac{1}{2}", "correct", "math-verify"), _row("p2", "\\dfrac{1}{2}", "timeout", "math-verify"),
-        _row("p3", None, "no_answer"), _row("p3", None, "no_answer"),  # no answer: not grouped
-    ]
-    agreement = verifier_agreement(rows)
-    assert agreement["groups"] == 2 and agreement["agreeing"] == 1 and agreement["rate"] == 0.5
-    assert agreement["disagreements"] == [{"problem_id": "p2", "answer": "\\frac{1}{2}",
-                                           "verdicts": ["correct", "timeout"]}]
-    assert agreement["verdicts"] == {"exact": {"correct": 2, "incorrect": 1, "no_answer": 2},
-                                     "math-verify": {"correct": 1, "timeout": 1}}
-    assert verifier_agreement([])["rate"] is None
 
 
 # -- a real mix run -------------------------------------------------------------------------

@@ -1,0 +1,38 @@
+"""The mix stage's selection, read back from its outputs on the launcher: buckets
+(target, supply, selected, shortfall) for the manifest and the card.
+
+Counted from columns only: the selected examples' ``kind``, ``journey`` and quota field,
+and the rejections' ``reason`` and ``detail`` (an ``over_quota`` rejection's detail names
+its bucket, :func:`transforms.mix.select.over_quota_detail`). No payload is parsed.
+"""
+from __future__ import annotations
+
+from typing import Dict
+
+from publish import accounting
+from publish.card import read_columns
+from transforms.mix.config import MixConfig
+from transforms.mix.select import bucket_of_detail, bucket_report, example_bucket
+
+#: The examples' output name.
+DATA = "data/train"
+
+
+def selection_report(outputs: Dict[str, dict], config: MixConfig, data: str = DATA) -> dict:
+    """Buckets (target, supply, selected, shortfall), read back from the mix stage's
+    outputs (``accounting.collect``: ``data`` is the examples' output name)."""
+    field = [config.quota_field] if config.quota_field else []
+    selected = read_columns(accounting.paths(outputs, data), ["kind", "journey"] + field)
+    rejections = read_columns(accounting.paths(outputs, "rejections"), ["step", "reason", "detail"])
+    over_quota = [bucket_of_detail(r["detail"]) for r in rejections
+                  if r["step"] == "select_quota" and r["reason"] == "over_quota"]
+    return {"buckets": bucket_report([example_bucket(r, config) for r in selected], over_quota, config)}
+
+
+def per_kind(buckets: Dict[str, dict], name: str, kinds) -> Dict[str, int]:
+    """A bucket column (target, supply, selected, shortfall) summed per kind."""
+    out = {k: 0 for k in kinds}
+    for bucket, entry in buckets.items():
+        kind = bucket.split("/", 1)[0]
+        out[kind] = out.get(kind, 0) + entry[name]
+    return out

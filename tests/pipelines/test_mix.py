@@ -1,0 +1,150 @@
+"""The mix stage: it reads the curate stage's typed wrong attempts (never its rejection
+payloads), reports each shortfall, balances its accounting lines and writes the card."""
+import json
+import os
+
+import pytest
+
+from pipelines.config import load_config
+from publish.accounting import AccountingError
+from publish.verified import verified_row, verified_stats
+from schemas.records import SCHEMA_VERSION, DeadLetter, Rejection, VerifiedRollout, to_dict
+from tests.factories import verified
+from tests.transforms.mix.test_transform import _pool
+from transforms.core import io as rio
+from transforms.core import make_rejection
+from transforms.mix.attempts import WRONG_ATTEMPTS, rejected_rollout, wrong_attempt
+from transforms.mix.journey_config import JourneyConfig
+
+
+def write_curate_stage(folder, curated, rejections, journey=None):
+    """A finished curate stage in ``folder`` (shards and manifest) holding the given records,
+    with the wrong attempts ``journey`` takes (the default journey config's) as the curate
+    pipeline writes them, and its statistics of the verified rollouts."""
+    os.makedirs(folder, exist_ok=True)
+    journey = journey or JourneyConfig(share=0.5)
+    wrong = [w for w in (wrong_attempt(r, journey) for r in rejections) if w is not None]
+    outputs = {}
+    for name, cls, records in (("curated", VerifiedRollout, curated), ("rejections", Rejection, rejections),
+                               ("dead_letters", DeadLetter, []), (WRONG_ATTEMPTS, VerifiedRollout, wrong)):
+        files = []
+        if records:
+            entry = rio.write_table(rio.shard_path(os.path.join(folder, name), 0, 1),
+                                    [to_dict(r) for r in records], cls)
+            files.append(dict(entry, path=os.path.basename(entry["path"])))
+        outputs[name] = {"files": files, "rows": len(records)}
+    reasons = {}
+    for r in rejections:
+        key = f"{r.stage}/{r.step}/{r.reason}"
+        reasons[key] = reasons.get(key, 0) + 1
+    total = len(curated) + len(rejections)
+    rows = [verified_row(r) for r in curated] + [verified_row(v) for v in map(rejected_rollout, rejections) if v]
+    manifest = {"stage": "curate", "schema_version": SCHEMA_VERSION, "outputs": outputs,
+                "funnel": {"rejected": reasons, "dead_letters": {}},
+                "accounting": {"curate": {"in": total, "kept": len(curated), "rejected": len(rejections),
+                                          "dead": 0, WRONG_ATTEMPTS: len(wrong)}},
+                "verified_stats": verified_stats(rows)}
+    rio.write_json(os.path.join(folder, rio.MANIFEST), manifest)
+    return str(folder)
+
+
+def wrong_rollouts(n, source_id="r0"):
+    """Rejections of n wrong rollouts of one problem (as the curate verdict filter writes them)."""
+    return [make_rejection(verified(i, source_id=source_id, completion=f"wrong {i}", reasoning="2 + 3 = 6.",
+                                    answer="The answer is \\boxed{6}.", extracted_answer="6",
+                                    verdict="incorrect"), "curate", "filter_verdict", "incorrect")
+            for i in range(n)]
+
+
+def _stage_config(tmp_path, text):
+    path = tmp_path / "mix.yaml"
+    path.write_text(text)
+    return load_config(str(path))
+
+
+def test_stage_reports_each_shortfall_and_balances(tmp_path):
+    from pipelines import mix
+
+    curated = _pool(5, 1)
+    curate_dir = write_curate_stage(tmp_path / "curate", curated, wrong_rollouts(2))
+    config = _stage_config(tmp_path, "mix: {reasoning: 8, knowledge: 3, journey: {share: 0.25, locate: false}}\n")
+    manifest = mix.run(config, curate_dir, str(tmp_path / "out"), [])
+    assert manifest["targets"] == {"reasoning": 8, "knowledge": 3}
+    assert manifest["shortfall"] == {"reasoning": 1, "knowledge": 2}
+    assert manifest["buckets"]["reasoning/direct/*"] == {"target": 6, "supply": 5, "selected": 5, "shortfall": 1}
+    assert manifest["buckets"]["reasoning/journey/*"] == {"target": 2, "supply": 2, "selected": 2, "shortfall": 0}
+    assert manifest["accounting"]["journey"] == {"in": 2, "built": 2, "rejected": 0, "dead": 0}
+    assert manifest["accounting"]["mix"] == {"in": 8, "selected": 8, "rejected": 0, "dead": 0}
+    assert manifest["counts"]["by_journey"] == {"direct": 6, "splice:attempt": 2}
+    assert os.path.exists(tmp_path / "out" / "README.md")
+    # the journey step's input count is the curate stage's wrong_attempts rows; its output
+    # count comes from the pipeline, not from re-reading the rejections
+    assert json.load(open(tmp_path / "out" / mix.JOURNEYS_BUILT)) == {"journeys_built": 2}
+    with pytest.raises(AccountingError, match="did not count its journeys"):
+        mix.journeys_built(str(tmp_path / "nowhere.json"))
+
+
+def test_supply_counts_over_quota_rejections_by_their_bucket(tmp_path):
+    from pipelines import mix
+
+    curate_dir = write_curate_stage(tmp_path / "curate", _pool(9, 3, domains=("math", "code")), [])
+    config = _stage_config(tmp_path, "mix: {reasoning: 4, knowledge: 1, quota_field: domain,\n"
+                                     "      quotas: {reasoning: {math: 0.5, code: 0.5}, knowledge: {'*': 1.0}}}\n")
+    manifest = mix.run(config, curate_dir, str(tmp_path / "out"), [])
+    assert manifest["buckets"] == {
+        "knowledge/direct/*": {"target": 1, "supply": 3, "selected": 1, "shortfall": 0},
+        "reasoning/direct/code": {"target": 2, "supply": 4, "selected": 2, "shortfall": 0},
+        "reasoning/direct/math": {"target": 2, "supply": 5, "selected": 2, "shortfall": 0},
+    }
+    assert manifest["supply"] == {"reasoning": 9, "knowledge": 3}
+    assert manifest["funnel"]["rejected"] == {"mix/select_quota/over_quota": 7}
+
+
+@pytest.mark.slow
+def test_stage_output_is_the_same_on_the_multi_processing_runner(tmp_path):
+    from pipelines import mix
+
+    curate_dir = write_curate_stage(tmp_path / "curate", _pool(5, 1), wrong_rollouts(2))
+    config = _stage_config(tmp_path, "sample: {backend: fake}\n"
+                                     "mix: {reasoning: 5, knowledge: 1, journey: {share: 0.4, modes: [splice, reflect]}}\n")
+    runs = {}
+    for name, args in (("memory", []), ("multi", ["--direct_running_mode=multi_processing",
+                                                  "--direct_num_workers=2"])):
+        manifest = mix.run(config, curate_dir, str(tmp_path / name), args)
+        runs[name] = ([f["sha256"] for f in manifest["outputs"]["data/train"]["files"]],
+                      open(tmp_path / name / "README.md").read(), manifest["accounting"])
+    assert runs["memory"] == runs["multi"]
+    assert runs["memory"][2]["journey"]["in"] == 2
+
+
+def test_stage_without_journeys_reads_no_rejections(tmp_path):
+    from pipelines import mix
+
+    curate_dir = write_curate_stage(tmp_path / "curate", _pool(3, 0), wrong_rollouts(2))
+    config = _stage_config(tmp_path, "mix: {reasoning: 3, knowledge: 0}\n")
+    manifest = mix.run(config, curate_dir, str(tmp_path / "out"), [])
+    assert "journey" not in manifest["accounting"]
+    assert manifest["accounting"]["mix"] == {"in": 3, "selected": 3, "rejected": 0, "dead": 0}
+    assert manifest["shortfall"] == {}
+
+
+@pytest.mark.parametrize("curate_journey, message", [
+    ({"share": 0.0, "wrong_verdicts": ["incorrect"]}, "wrote none"),  # journeys were off in curate
+    ({"share": 0.3, "wrong_verdicts": ["incorrect", "no_answer"]}, "no_answer"),
+    (None, "wrote none"),  # a curate output from before the wrong_attempts hand-off
+])
+def test_journeys_refuse_wrong_attempts_selected_otherwise(tmp_path, curate_journey, message):
+    from pipelines import mix
+
+    curate_dir = write_curate_stage(tmp_path / "curate", _pool(3, 0), wrong_rollouts(2))
+    path = os.path.join(curate_dir, rio.MANIFEST)
+    manifest = json.load(open(path))
+    if curate_journey is None:
+        del manifest["outputs"][WRONG_ATTEMPTS]
+    else:
+        manifest["config"] = {"mix": {"journey": curate_journey}}
+    json.dump(manifest, open(path, "w"))
+    config = _stage_config(tmp_path, "mix: {reasoning: 3, knowledge: 0, journey: {share: 0.5}}\n")
+    with pytest.raises(ValueError, match=message):
+        mix.run(config, curate_dir, str(tmp_path / "out"), [])
+    assert not os.path.exists(tmp_path / "out" / rio.MANIFEST)
