@@ -60,7 +60,8 @@ def build(pipeline, config: RunConfig, rollout_files: List[str], out_dir: str) -
          | "WriteVerifiedStats" >> beam.Map(rio.write_json_value, rio.join(out_dir, VERIFIED_STATS), "stats"))
     launch.write_outputs({"curated": deduped.kept, "rejections": rejected, "dead_letters": dead,
                           WRONG_ATTEMPTS: wrong},
-                         out_dir, OUTPUTS, max_rows=config.mix.max_rows_per_shard)
+                         out_dir, OUTPUTS, max_rows=config.output.max_rows_per_shard,
+                         compression=config.output.compression)
 
 
 def verified_stats(path: str) -> dict:

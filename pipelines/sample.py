@@ -49,7 +49,7 @@ def build(pipeline, config: RunConfig, out_dir: str, journal_files: List[str] = 
     launch.write_outputs(
         {"problems": problems.kept, "rollouts": rollouts.kept, "rejections": rejected,
          "dead_letters": dead},
-        out_dir, OUTPUTS, max_rows=config.mix.max_rows_per_shard)
+        out_dir, OUTPUTS, max_rows=config.output.max_rows_per_shard, compression=config.output.compression)
 
 
 def show_progress() -> None:

@@ -171,6 +171,7 @@ sample:
     - user: "What is 12 + 7?\\nPlease reason step by step, and put your final answer within \\\\boxed{}."
       assistant: "12 + 7 = 19.\\n\\nThe answer is \\\\boxed{19}."
 mix: {reasoning: 10, knowledge: 0, max_rows_per_shard: 2}
+output: {max_rows_per_shard: 2}
 """
 
 

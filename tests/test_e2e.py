@@ -41,6 +41,7 @@ sources:
   - {name: countdown, generator: countdown, count: 3, difficulty: [1]}
 sample: {backend: fake, model: fake-teacher, n: 4, max_tokens: 64}
 mix: {reasoning: 10, knowledge: 5, max_rows_per_shard: 4}
+output: {max_rows_per_shard: 4}
 """
 
 

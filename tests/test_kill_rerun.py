@@ -32,6 +32,7 @@ sources:
   - {name: countdown, generator: countdown, count: 3, difficulty: [1]}
 sample: {backend: fake, model: fake-teacher, n: 3, max_tokens: 64}
 mix: {reasoning: 20, knowledge: 0, max_rows_per_shard: 4}
+output: {max_rows_per_shard: 4}
 """
 
 #: Runs the CLI with FileSystems.rename or .create patched to SIGKILL the process at

@@ -29,6 +29,7 @@ sources:
   - {name: countdown, generator: countdown, count: 2, difficulty: [1]}
 sample: {backend: fake, model: fake-teacher, n: 3, max_tokens: 64}
 mix: {reasoning: 10, knowledge: 0, max_rows_per_shard: 5}
+output: {max_rows_per_shard: 5}
 """
 
 DATAFLOW = ["--runner=DataflowRunner", "--project=my-project", "--region=us-central1",

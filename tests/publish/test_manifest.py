@@ -34,6 +34,7 @@ sources:
   - {{name: mine, path: "{source}", preset: gsm8k}}
 sample: {{backend: fake, model: fake-teacher, n: 2, max_tokens: 32}}
 mix: {{reasoning: 10, knowledge: 0, max_rows_per_shard: {max_rows}}}
+output: {{max_rows_per_shard: {max_rows}}}
 """)
     return str(path)
 
