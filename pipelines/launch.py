@@ -17,7 +17,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import TestOptions
 
-from pipelines import dryrun_translate
+from pipelines import dryrun_translate, failures
 from pipelines.config import RunConfig
 from pipelines.options import apply_step_hints, pipeline_options, step_resource_hints
 from publish import accounting
@@ -110,15 +110,20 @@ def enforce_dead_letter_share(out_dir: str, manifest: dict, config: RunConfig) -
     """Fail a stage whose dead letters exceed ``config.max_dead_letter_share``.
 
     The stage is withdrawn (its manifest deleted, if already written) so nothing
-    downstream reads it; its shards stay for inspection. Raises PoisonError."""
+    downstream reads it; its shards stay for inspection. Raises PoisonError naming
+    the stage and quoting its first dead-letter errors verbatim."""
+    lines = manifest.get("accounting", {})
     try:
-        accounting.check_dead_letter_share(manifest.get("accounting", {}),
-                                           config.max_dead_letter_share, where=out_dir)
-    except accounting.PoisonError:
+        accounting.check_dead_letter_share(lines, config.max_dead_letter_share, where=out_dir)
+    except accounting.PoisonError as exc:
         path = rio.join(out_dir, rio.MANIFEST)
         if FileSystems.exists(path):
             FileSystems.delete([path])
-        raise
+        over = [s for s, share in accounting.dead_letter_shares(lines).items()
+                if share > config.max_dead_letter_share]
+        columns = sorted({"mix" if s == "journey" else s for s in over})
+        raise accounting.PoisonError(f"stage {manifest.get('stage', '?')} failed: {exc}"
+                                     + failures.quote_errors(out_dir, columns)) from None
 
 
 def base_manifest(stage: str, config: RunConfig) -> dict:
