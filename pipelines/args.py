@@ -40,7 +40,8 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        parser.exit(message=f"{PROG} {version()}\n")
+        print(f"{PROG} {version()}")
+        parser.exit()
 
 
 def _log_level(text: str) -> str:

@@ -100,7 +100,7 @@ def _stage_command(args, beam_args: List[str]) -> int:
             if "://" not in out:  # a dry run reaches no object store
                 check_output(out, args.overwrite)
             return _dry_run(args, config, beam_args)
-        claim(out, args.overwrite, ["sample", "curate"] if args.command in ("demo", "run") else [])
+        claim(out, args.overwrite)
         manifest = _dispatch(args, config, beam_args, done)
         launch.enforce_dead_letter_share(out, manifest, config)
         failures.check_corpus(out, manifest)
@@ -186,6 +186,7 @@ def _report(out_dir: str) -> int:
 def _dispatch(args, config, beam_args, done: List[str]) -> dict:
     """Run the command's stages; ``done`` gets each stage's name as it starts."""
     from pipelines import launch, curate, mix, sample
+    from pipelines.outdir import mark
 
     out = args.output.rstrip("/")
     done.append(args.command if args.command in ("sample", "curate", "mix") else "sample")
@@ -199,9 +200,12 @@ def _dispatch(args, config, beam_args, done: List[str]) -> dict:
         if not args.input:
             raise ValueError("mix needs --input: the output folder of a curate run")
         return mix.run(config, args.input, out, beam_args)
-    # demo and run: the three stages in a row (a stage over the dead-letter limit stops the run)
+    # demo and run: the three stages in a row (a stage over the dead-letter limit stops the run);
+    # each stage folder is marked as ours when its stage starts (see pipelines.outdir)
+    mark(f"{out}/sample")
     launch.enforce_dead_letter_share(f"{out}/sample", sample.run(config, f"{out}/sample", beam_args), config)
     done.append("curate")
+    mark(f"{out}/curate")
     launch.enforce_dead_letter_share(f"{out}/curate", curate.run(config, f"{out}/sample", f"{out}/curate",
                                                                  beam_args), config)
     done.append("mix")

@@ -169,7 +169,8 @@ class Origins:
         """``--set TEXT``, ``FILE:LINE``, ``FILE`` or None (defaults only) for a key."""
         if key:
             for setting, text in reversed(list(self.settings.items())):
-                if _within(key, setting):
+                # the setting's key, a key under it, or a key above it that only the setting made
+                if _within(key, setting) or (_within(setting, key) and key not in self.lines):
                     return f"--set {text}"
             if any(_within(key, name) for name in self.overridden):
                 return "the command line"

@@ -104,8 +104,7 @@ def mark(folder: str) -> None:
         fh.write((text + "\n").encode("utf-8"))
 
 
-def claim(folder: str, overwrite: bool, subfolders: List[str] = ()) -> None:
-    """Check ``folder`` (:func:`check_output`), then mark it and its ``subfolders`` as ours."""
+def claim(folder: str, overwrite: bool) -> None:
+    """Check ``folder`` (:func:`check_output`), then mark it as ours."""
     check_output(folder, overwrite)
-    for path in [folder] + [rio.join(folder, name) for name in subfolders]:
-        mark(path)
+    mark(folder)
