@@ -59,8 +59,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
                        help="this tool's log lines on stderr: DEBUG, INFO (default), WARNING or ERROR; "
                             "DEBUG also shows the traceback of a failure")
     group.add_argument("--quiet", "-q", action="store_true",
-                       help="only warnings and errors on stderr, no summary on stdout "
-                            "(the exit code says how it went)")
+                       help="only warnings and errors on stderr; the stage commands print no "
+                            "summary on stdout (the exit code says how it went)")
     flags = [s for a in parser._actions for s in a.option_strings if s.startswith("--")]  # noqa: SLF001
     parser.set_defaults(own_flags=tuple(flags))
 
