@@ -117,13 +117,11 @@ def _stage_command(args, beam_args: List[str]) -> int:
         return 1
     except KeyboardInterrupt:
         return _error("interrupted", 130)
-    except Exception as exc:  # noqa: BLE001 - a user sees the stage and the error, not Beam's traceback
-        if args.log_level == "DEBUG" and not args.quiet:
-            traceback.print_exc()
-        where = f"stage {done[-1]} failed: " if done else ""
+    except launch.PipelineFailed as exc:
+        return _crash(args, done, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a user sees the stage and the error, not a traceback
         text = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")[:500]
-        return _error(f"{where}{type(exc).__name__}: {text}"
-                      + ("" if args.log_level == "DEBUG" else " (--log-level DEBUG shows the traceback)"), 1)
+        return _crash(args, done, f"{type(exc).__name__}: {text}")
     if not args.quiet:
         print(format_summary(manifest.get("accounting", {}), manifest.get("funnel", {})))
         if manifest.get("stage") == "mix":
@@ -132,6 +130,15 @@ def _stage_command(args, beam_args: List[str]) -> int:
                   f"targets {manifest['targets']}" +
                   (f"; shortfall {manifest['shortfall']}" if manifest["shortfall"] else ""))
     return 0
+
+
+def _crash(args, done: List[str], text: str) -> int:
+    """A stage that crashed: one line naming it (the traceback only under DEBUG)."""
+    debug = args.log_level == "DEBUG" and not args.quiet
+    if debug:
+        traceback.print_exc()
+    where = f"stage {done[-1]} failed: " if done else ""
+    return _error(where + text + ("" if debug else " (--log-level DEBUG shows the traceback)"), 1)
 
 
 def _verify(path: str) -> int:

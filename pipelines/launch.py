@@ -58,6 +58,11 @@ class DryRun(Exception):
         self.report = report
 
 
+class PipelineFailed(RuntimeError):
+    """The pipeline of a stage failed while it ran (an error in a step, on a worker, in the
+    runner): the message is the error's first line; the original is its ``__cause__``."""
+
+
 def build_pipeline(build: Callable[[beam.Pipeline], None], beam_args: List[str]) -> beam.Pipeline:
     """A pipeline for ``beam_args``, built, with the per-step resource hints applied."""
     options = pipeline_options(beam_args)
@@ -75,8 +80,12 @@ def run_pipeline(build: Callable[[beam.Pipeline], None], beam_args: List[str]):
     pipeline = build_pipeline(build, beam_args)
     if pipeline.options.view_as(TestOptions).dry_run:
         raise DryRun(dryrun_translate.translate(pipeline))
-    result = pipeline.run()
-    result.wait_until_finish()
+    try:
+        result = pipeline.run()
+        result.wait_until_finish()
+    except Exception as exc:  # noqa: BLE001 - whatever a worker raised, said in one line
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        raise PipelineFailed(f"{type(exc).__name__}: {lines[0][:500] if lines else ''}") from exc
     return result
 
 

@@ -135,3 +135,18 @@ def test_a_crash_names_the_stage_without_a_traceback_unless_debug(tmp_path, caps
     assert "Traceback" not in err and "--log-level DEBUG shows the traceback" in err
     assert cli.main(argv + ["--log-level", "DEBUG"]) == 1
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_an_error_inside_a_running_pipeline_is_one_line_naming_the_stage(tmp_path, capsys, monkeypatch):
+    from transforms.core import io as rio
+
+    def full(*_args, **_kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(rio, "write_table", full)  # the shard writer, inside the Beam pipeline
+    argv = ["sample", "--config", write_config(tmp_path), "--output", str(tmp_path / "o")]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if x.startswith("reasoning-corpus: error:"))
+    assert line.startswith("reasoning-corpus: error: stage sample failed: OSError: No space left on device")
+    assert line.endswith("(--log-level DEBUG shows the traceback)") and "Traceback" not in err
