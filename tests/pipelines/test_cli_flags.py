@@ -68,6 +68,15 @@ def test_beam_and_corpus_flags_are_known():
     assert "--sample_resource_hint" in flags.beam_parser().flags  # CorpusOptions, our own
 
 
+def test_every_shipped_profile_has_only_flags_beam_knows():
+    from pipelines.options import load_profiles, options_to_args
+
+    profiles = load_profiles()
+    assert {"direct", "dataflow-gpu", "flink", "portable"} <= set(profiles)
+    for name, options in profiles.items():
+        check_beam_flags(options_to_args(options), origin=f"runner profile {name}")
+
+
 def test_a_profile_from_a_file_with_an_unknown_flag_is_refused(tmp_path, capsys, no_stage):
     profiles = tmp_path / "runners.yaml"
     profiles.write_text("mine: {runner: DirectRunner, direct_num_workerz: 2}\n")
