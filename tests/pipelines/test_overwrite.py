@@ -101,3 +101,20 @@ def test_new_empty_and_file_outputs(tmp_path):
     (tmp_path / "other" / "manifest.json").write_text(json.dumps({"producer": "someone else"}))
     with pytest.raises(outdir.OutputError, match=r"it holds manifest\.json"):
         outdir.check_output(str(tmp_path / "other"), overwrite=False)
+
+
+def test_the_dag_stages_write_into_their_run_folder_without_overwrite(tmp_path, capsys):
+    """What the Airflow DAG runs: each stage through pipelines.dag_entry with --key=value
+    flags (the operator adds --labels), mix into the run folder holding sample/ and curate/."""
+    from pipelines.dag_entry import stage_main
+
+    run_dir = tmp_path / "runs" / "manual__k"
+    common = [f"--config={write_config(tmp_path)}", "--labels=airflow-version=v3-1-0", "--runner=DirectRunner"]
+    dirs = {"sample": run_dir / "sample", "curate": run_dir / "curate", "mix": run_dir}
+    upstream = {"curate": dirs["sample"], "mix": dirs["curate"]}
+    for stage in ("sample", "curate", "mix"):
+        flags = [f"--stage={stage}", f"--output={dirs[stage]}", f"--job_name=reasoning-corpus-{stage}-0"]
+        flags += [f"--input={upstream[stage]}"] if stage in upstream else []
+        assert stage_main(flags + common) == 0, capsys.readouterr().err
+    assert json.load(open(run_dir / "manifest.json"))["rows"] > 0
+    assert stage_main(["--stage=mix", f"--output={run_dir}", f"--input={dirs['curate']}"] + common) == 0  # a retry
