@@ -11,70 +11,24 @@
     reasoning-corpus verify --input ROLLOUTS --output VERDICTS.jsonl [--config C] [--workers N]
                                                              verify a rollouts file made elsewhere
 
-Any further ``--flag`` goes to Beam (``--runner=...``, ``--direct_running_mode=...``);
-``--profile NAME`` adds a runner profile's flags from configs/runners.yaml first, and
-``--dry-run`` builds and translates the stages' pipelines for the runner without running them.
+Any further ``--flag`` goes to Beam (``--runner=...``, ``--direct_running_mode=...``) if
+Beam knows it; an unknown flag is an error (:mod:`pipelines.flags`). ``--profile NAME``
+adds a runner profile's flags from configs/runners.yaml first, ``--dry-run`` builds and
+translates the stages' pipelines for the runner without running them, ``--set KEY=VALUE``
+changes one config key, and ``--overwrite`` lets a run write into a non-empty folder
+the tool did not make (:mod:`pipelines.outdir`). The parser is :mod:`pipelines.args`.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+import traceback
 from typing import List, Optional
 
-DEMO_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                           "configs", "demo.yaml")
+from pipelines import logs
+from pipelines.args import DEMO_CONFIG, PROG, STAGE_COMMANDS, log_level, parser
 
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="reasoning-corpus",
-        description="Build reasoning SFT corpora: sample → curate → mix, on Apache Beam.",
-        epilog="Any other --flag is passed to Beam, e.g. --runner=DataflowRunner.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    specs = {
-        "demo": "run the whole pipeline on the embedded default (generated problems, SmolLM2 on CPU)",
-        "run": "run sample → curate → mix",
-        "sample": "sources → problems → n rollouts each",
-        "curate": "verify, filter and deduplicate the rollouts of a sample run",
-        "mix": "select SFT examples by quota from a curate run and write the corpus",
-    }
-    for name, help_text in specs.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--config", help="YAML config (defaults to configs/demo.yaml for demo)",
-                       default=DEMO_CONFIG if name == "demo" else None)
-        p.add_argument("--input", help=(
-            "problems file/dir/glob or hf:ORG/NAME[:SPLIT]" if name in ("demo", "run", "sample")
-            else "the output folder of the previous stage"))
-        p.add_argument("--output", required=name != "demo",
-                       default="out/demo" if name == "demo" else None, help="output folder")
-        if name in ("demo", "run", "sample"):
-            p.add_argument("--preset", help="field preset for --input: gsm8k, math, answer, mcq")
-            p.add_argument("--limit", type=int, help="at most this many problems from --input")
-        # not --runner-profile: argparse would take Beam's --runner=... as its abbreviation
-        p.add_argument("--profile", metavar="[FILE:]NAME",
-                       help="Beam flags of a runner profile in configs/runners.yaml (explicit flags win)")
-        p.add_argument("--dry-run", action="store_true",
-                       help="build the pipelines for the runner and validate its options; run nothing")
-    verify = sub.add_parser("verify", help="re-check a run's manifest (DIR), or verify a rollouts file "
-                                           "(--input ROLLOUTS --output VERDICTS.jsonl)",
-                            description="re-check a published stage or run (and its upstream stages); with "
-                                        "--input, verify the answers of a rollouts file instead")
-    verify.add_argument("dir", nargs="?", help="a stage or run output folder (or its manifest.json)")
-    verify.add_argument("--input", help="instead of DIR: a rollouts file (JSONL or Parquet) to verify, "
-                                        "one output line per input line (see publish/verify_file.py)")
-    verify.add_argument("--output", help="with --input: the verdicts file (JSONL)")
-    verify.add_argument("--config", help="with --input: YAML config whose curate.verify is used")
-    verify.add_argument("--workers", type=int, default=1, help="with --input: verifying threads")
-    explain = sub.add_parser("explain", help="print each filter's decision and numbers for every rollout",
-                             description="one JSON object per input record, in input order: each quality "
-                                         "filter's decision and the numbers behind it")
-    explain.add_argument("--config", help="YAML config whose curate.filters is used (defaults otherwise)")
-    explain.add_argument("--input", required=True, help="rollouts file (JSONL or Parquet)")
-    report = sub.add_parser("report", help="rewrite the dataset card (README.md + plots) of a mix run",
-                            description="rewrite the dataset card (README.md + plots) of a mix run")
-    report.add_argument("dir", help="the output folder of a mix (or run/demo) run")
-    return parser
+__all__ = ["DEMO_CONFIG", "main", "entry_point", "exit_now"]
 
 
 def _input_source(path: str, preset: Optional[str], limit: Optional[int]) -> dict:
@@ -89,35 +43,24 @@ def _input_source(path: str, preset: Optional[str], limit: Optional[int]) -> dic
     return source
 
 
-def _log_progress() -> None:
-    """Our stages' INFO lines (progress, tokens/s) on stderr; Beam's own stay at WARNING."""
-    import logging
-
-    class _Stderr(logging.StreamHandler):
-        """Writes to whatever sys.stderr is at the time (test runners swap it)."""
-
-        @property
-        def stream(self):
-            return sys.stderr
-
-        @stream.setter
-        def stream(self, _value):
-            pass
-
-    handler = _Stderr()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
-    for name in ("transforms", "pipelines"):
-        log = logging.getLogger(name)
-        if not log.handlers:
-            log.addHandler(handler)
-        log.setLevel(logging.INFO)
-        log.propagate = False
+def _error(message: str, code: int = 2) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return code
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """Run one command; returns the exit code (0 ok, 1 a run that failed, 2 a usage,
+    config or input error found before anything ran)."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    args, beam_args = _parser().parse_known_args(argv)
-    _log_progress()
+    args, extra = parser().parse_known_args(argv)
+    logs.setup(log_level(args), quiet=args.quiet)
+    if args.command not in STAGE_COMMANDS:
+        from pipelines.flags import FlagError, check_no_flags
+
+        try:
+            check_no_flags(extra, args.own_flags)
+        except FlagError as exc:
+            return _error(str(exc))
     if args.command == "report":
         return _report(args.dir)
     if args.command == "explain":
@@ -126,40 +69,76 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _verify_rollouts(args)
     if args.command == "verify":
         if not args.dir:
-            print("reasoning-corpus: error: verify needs DIR, or --input ROLLOUTS --output VERDICTS.jsonl",
-                  file=sys.stderr)
-            return 2
+            return _error("verify needs DIR, or --input ROLLOUTS --output VERDICTS.jsonl")
         return _verify(args.dir)
-    from pipelines.config import ConfigError, load_config  # after argparse: --help stays fast
-    from pipelines import launch
-    from publish.accounting import AccountingError, format_summary
+    return _stage_command(args, extra)
 
+
+def _stage_command(args, beam_args: List[str]) -> int:
+    """demo, run, sample, curate, mix: every check first (flags, config, output folder),
+    then the stages; a failed stage is named with its first errors."""
+    from pipelines.config import ConfigError, load_config  # after argparse: --help stays fast
+    from pipelines import failures, launch
+    from pipelines.flags import FlagError, check_beam_flags
+    from pipelines.options import profile_args
+    from pipelines.outdir import OutputError, check_output, claim
+    from publish.accounting import AccountingError, PoisonError, format_summary
+
+    done: List[str] = []  # the stages started, for the message of a crash
     try:
+        check_beam_flags(beam_args, args.own_flags)
+        if args.profile:
+            profile = profile_args(args.profile)
+            check_beam_flags(profile, origin=f"runner profile {args.profile}")
+            beam_args = profile + beam_args
         overrides = {}
         if args.input and args.command in ("demo", "run", "sample"):
             overrides["sources"] = [_input_source(args.input, args.preset, args.limit)]
-        config = load_config(args.config, overrides)
-        if args.profile:
-            from pipelines.options import profile_args
-
-            beam_args = profile_args(args.profile) + beam_args
+        config = load_config(args.config, overrides, args.settings)
+        out = args.output.rstrip("/")
         if args.dry_run:
+            if "://" not in out:  # a dry run reaches no object store
+                check_output(out, args.overwrite)
             return _dry_run(args, config, beam_args)
-        manifest = _dispatch(args, config, beam_args)
-        launch.enforce_dead_letter_share(args.output.rstrip("/"), manifest, config)
-    except (ConfigError, FileNotFoundError, ValueError) as exc:
-        print(f"reasoning-corpus: error: {exc}", file=sys.stderr)
-        return 2
+        claim(out, args.overwrite)
+        manifest = _dispatch(args, config, beam_args, done)
+        launch.enforce_dead_letter_share(out, manifest, config)
+        failures.check_corpus(out, manifest)
+    except (ConfigError, FlagError, OutputError) as exc:
+        return _error(str(exc))
+    except (FileNotFoundError, ValueError) as exc:
+        return _error(f"stage {done[-1]}: {exc}" if done else str(exc))
+    except PoisonError as exc:
+        return _error(str(exc), 1)
+    except failures.EmptyCorpusError as exc:
+        return _error(f"stage mix failed: {exc}", 1)
     except AccountingError as exc:
-        print(f"reasoning-corpus: accounting error: {exc}", file=sys.stderr)
+        print(f"{PROG}: accounting error: {exc}", file=sys.stderr)
         return 1
-    print(format_summary(manifest.get("accounting", {}), manifest.get("funnel", {})))
-    if manifest.get("stage") == "mix":
-        print(f"  corpus: {manifest['rows']} examples in "
-              f"{len(manifest['outputs']['data/train']['files'])} shard(s) under {args.output}/data; "
-              f"targets {manifest['targets']}" +
-              (f"; shortfall {manifest['shortfall']}" if manifest["shortfall"] else ""))
+    except KeyboardInterrupt:
+        return _error("interrupted", 130)
+    except launch.PipelineFailed as exc:
+        return _crash(args, done, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a user sees the stage and the error, not a traceback
+        text = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")[:500]
+        return _crash(args, done, f"{type(exc).__name__}: {text}")
+    if not args.quiet:
+        print(format_summary(manifest.get("accounting", {}), manifest.get("funnel", {})))
+        if manifest.get("stage") == "mix":
+            print(f"  corpus: {manifest['rows']} examples in "
+                  f"{len(manifest['outputs']['data/train']['files'])} shard(s) under {args.output}/data; "
+                  f"targets {manifest['targets']}" +
+                  (f"; shortfall {manifest['shortfall']}" if manifest["shortfall"] else ""))
     return 0
+
+
+def _crash(args, done: List[str], text: str) -> int:
+    """A stage that crashed: one line naming it (the traceback only under DEBUG)."""
+    debug = args.log_level == "DEBUG" and not args.quiet
+    if debug:
+        traceback.print_exc()
+    where = f"stage {done[-1]} failed: " if done else ""
+    return _error(where + text + ("" if debug else " (--log-level DEBUG shows the traceback)"), 1)
 
 
 def _verify(path: str) -> int:
@@ -186,8 +165,7 @@ def _verify_rollouts(args) -> int:
         config = load_config(args.config).curate.verify
         summary = verify.run(args.input, args.output, config, workers=args.workers)
     except (ConfigError, FileNotFoundError, ValueError) as exc:
-        print(f"reasoning-corpus: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(str(exc))
     print(verify.format_summary(summary))
     return 0
 
@@ -207,16 +185,18 @@ def _report(out_dir: str) -> int:
     try:
         report(out_dir)
     except (FileNotFoundError, ValueError) as exc:
-        print(f"reasoning-corpus: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(str(exc))
     print(f"reasoning-corpus: wrote {out_dir.rstrip('/')}/{README} and its plots")
     return 0
 
 
-def _dispatch(args, config, beam_args) -> dict:
+def _dispatch(args, config, beam_args, done: List[str]) -> dict:
+    """Run the command's stages; ``done`` gets each stage's name as it starts."""
     from pipelines import launch, curate, mix, sample
+    from pipelines.outdir import mark
 
     out = args.output.rstrip("/")
+    done.append(args.command if args.command in ("sample", "curate", "mix") else "sample")
     if args.command == "sample":
         return sample.run(config, out, beam_args)
     if args.command == "curate":
@@ -227,10 +207,15 @@ def _dispatch(args, config, beam_args) -> dict:
         if not args.input:
             raise ValueError("mix needs --input: the output folder of a curate run")
         return mix.run(config, args.input, out, beam_args)
-    # demo and run: the three stages in a row (a stage over the dead-letter limit stops the run)
+    # demo and run: the three stages in a row (a stage over the dead-letter limit stops the run);
+    # each stage folder is marked as ours when its stage starts (see pipelines.outdir)
+    mark(f"{out}/sample")
     launch.enforce_dead_letter_share(f"{out}/sample", sample.run(config, f"{out}/sample", beam_args), config)
+    done.append("curate")
+    mark(f"{out}/curate")
     launch.enforce_dead_letter_share(f"{out}/curate", curate.run(config, f"{out}/sample", f"{out}/curate",
                                                                  beam_args), config)
+    done.append("mix")
     return mix.run(config, f"{out}/curate", out, beam_args, sample_dir=f"{out}/sample")
 
 
@@ -248,8 +233,7 @@ def _explain(args) -> int:
         for obj in explain_file(config.curate.filters, args.input):
             print(json.dumps(obj, ensure_ascii=False))
     except (ConfigError, FileNotFoundError, ValueError) as exc:
-        print(f"reasoning-corpus: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(str(exc))
     return 0
 
 

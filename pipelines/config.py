@@ -1,9 +1,11 @@
 """YAML → frozen dataclasses, once, on the launcher.
 
-Unknown keys and values of the wrong type are errors naming the key's full path
-(``curate.verify.timeout_s: expected a number, got 'abc'``). Stage configs live
-next to their transforms; this module composes them into ``RunConfig`` and
-computes the config hash stored on every output row and in the manifest.
+Unknown keys and values of the wrong type are errors naming the file, the line and
+the key's full path (``c.yaml:4: curate.verify.timeout_s: expected a number, got
+'abc'``; ``c.yaml:7: unknown key 'mix.knowlege' (did you mean 'mix.knowledge'?)``),
+or the ``--set`` that gave the value (see :mod:`pipelines.config_source`). Stage
+configs live next to their transforms; this module composes them into ``RunConfig``
+and computes the config hash stored on every output row and in the manifest.
 """
 from __future__ import annotations
 
@@ -12,9 +14,7 @@ import hashlib
 import json
 import os
 import typing
-from typing import Any, Optional, Tuple
-
-import yaml
+from typing import Any, Optional, Sequence, Tuple
 
 from transforms.ingest.config import IngestConfig, SourceConfig
 from transforms.sample.config import SampleConfig
@@ -23,10 +23,9 @@ from transforms.filters.config import FilterConfig
 from transforms.dedup.config import DedupConfig
 from transforms.decontam.config import DecontamConfig
 from transforms.mix.config import MixConfig
+from pipelines.config_source import ConfigError, Origins, apply_settings, read_yaml, suggest
 
-
-class ConfigError(ValueError):
-    """A config that can't be used; the message names the file and the key."""
+__all__ = ["ConfigError", "RunConfig", "build_dataclass", "config_hash", "load_config"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +60,15 @@ class OutputConfig:
 #: Sections of RunConfig that decide no output row: left out of the config hash.
 UNHASHED_SECTIONS = ("output",)
 
+#: Run-level settings that decide no output row but were hashed before that was seen:
+#: hashed at the value they had then, whatever they are set to now, so that every
+#: config that left them alone (the demo's, the defaults) keeps its hash.
+HASHED_AS = {"max_dead_letter_share": 1.0}
+
+#: The default of ``max_dead_letter_share``: a stage that loses more than half of its
+#: inputs to errors (a wrong preset, an unreachable server) fails the run.
+DEFAULT_MAX_DEAD_LETTER_SHARE = 0.5
+
 
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
@@ -72,8 +80,8 @@ class RunConfig:
     mix: MixConfig = MixConfig()
     output: OutputConfig = OutputConfig()
     #: a stage whose dead letters exceed this share of its inputs fails the run
-    #: (1.0: never; the run still reports every dead letter)
-    max_dead_letter_share: float = 1.0
+    #: (1.0: never; the run still reports every dead letter). Decides no row: not hashed.
+    max_dead_letter_share: float = DEFAULT_MAX_DEAD_LETTER_SHARE
 
     def __post_init__(self):
         if not 0.0 <= self.max_dead_letter_share <= 1.0:
@@ -89,10 +97,12 @@ class RunConfig:
 
 def config_hash(config) -> str:
     """sha256 of the canonical JSON of the config (what decides the output rows; the
-    sections in ``UNHASHED_SECTIONS`` are left out)."""
+    sections in ``UNHASHED_SECTIONS`` are left out, the fields in ``HASHED_AS`` enter
+    at their fixed value)."""
     data = dataclasses.asdict(config)
     for name in UNHASHED_SECTIONS:
         data.pop(name, None)
+    data.update(HASHED_AS)
     canonical = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
@@ -112,19 +122,19 @@ def _convert(value: Any, typ: Any, path: str) -> Any:
         if value is None:
             value = {}
         if not isinstance(value, dict):
-            raise ConfigError(f"{path or 'config'}: expected a mapping, got {value!r}")
+            raise ConfigError(f"{path or 'config'}: expected a mapping, got {value!r}", path)
         return build_dataclass(typ, value, path)
     if origin in (tuple, list):
         args = typing.get_args(typ)
         if value is None:
             value = []
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{path}: expected a list, got {value!r}")
+            raise ConfigError(f"{path}: expected a list, got {value!r}", path)
         inner = args[0]
         return tuple(_convert(v, inner, f"{path}[{i}]") for i, v in enumerate(value))
     if origin is dict:
         if not isinstance(value, dict):
-            raise ConfigError(f"{path}: expected a mapping, got {value!r}")
+            raise ConfigError(f"{path}: expected a mapping, got {value!r}", path)
         _, vtyp = typing.get_args(typ)
         return tuple(sorted((str(k), _convert(v, vtyp, f"{path}.{k}")) for k, v in value.items()))
     if typ is typing.Any:
@@ -144,43 +154,50 @@ def _convert(value: Any, typ: Any, path: str) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
     else:
-        raise ConfigError(f"{path}: unsupported config type {typ!r}")
-    raise ConfigError(f"{path}: expected {_TYPE_NAMES[typ]}, got {value!r}")
+        raise ConfigError(f"{path}: unsupported config type {typ!r}", path)
+    raise ConfigError(f"{path}: expected {_TYPE_NAMES[typ]}, got {value!r}", path)
 
 
 def build_dataclass(cls, data: dict, path: str = ""):
-    """Build a frozen dataclass from a mapping, rejecting unknown keys by full path."""
+    """Build a frozen dataclass from a mapping, rejecting unknown keys by full path
+    (with the closest known key as a suggestion)."""
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls) if f.init}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        where = f"{path}." if path else ""
-        raise ConfigError(
-            f"unknown key{'s' if len(unknown) > 1 else ''} "
-            + ", ".join(f"'{where}{k}'" for k in unknown)
-            + f" (allowed: {', '.join(sorted(names))})"
-        )
+    names = [f.name for f in dataclasses.fields(cls) if f.init]
+    where = f"{path}." if path else ""
+    problems = []
+    for key in (str(k) for k in data if k not in names):
+        close = suggest(key, names)
+        hint = (f"did you mean '{where}{close}'?" if close else
+                f"known keys{' under ' + path if path else ''}: {', '.join(sorted(names))}")
+        problems.append((f"{where}{key}", f"unknown key '{where}{key}' ({hint})"))
     kwargs = {}
     for name in names:
         if name in data:
-            kwargs[name] = _convert(data[name], hints[name], f"{path}.{name}" if path else name)
+            try:
+                kwargs[name] = _convert(data[name], hints[name], f"{where}{name}")
+            except ConfigError as exc:  # every problem of the config at once
+                problems.extend(exc.problems)
+    if problems:
+        raise ConfigError("", problems=problems)
     try:
         return cls(**kwargs)
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{path or 'config'}: {exc}") from None
+        field = str(exc).split(":", 1)[0].strip()
+        key = f"{where}{field}" if field in names else (path or None)
+        raise ConfigError(f"{path or 'config'}: {exc}", key) from None
 
 
-def load_config(path: Optional[str] = None, overrides: Optional[dict] = None) -> RunConfig:
-    """Read a YAML config (or the defaults) and build the frozen RunConfig."""
+def load_config(path: Optional[str] = None, overrides: Optional[dict] = None,
+                settings: Sequence[str] = ()) -> RunConfig:
+    """Read a YAML config (or the defaults), replace the top-level keys in ``overrides``
+    (``--input``), apply the dotted ``settings`` (``--set sample.n=8``) and build the
+    frozen RunConfig. Raises ConfigError naming the file and line (or the ``--set``)."""
     data: dict = {}
+    lines: dict = {}
     if path:
         if not os.path.exists(path):
             raise ConfigError(f"config file not found: {path}")
-        with open(path, encoding="utf-8") as fh:
-            try:
-                loaded = yaml.safe_load(fh)
-            except yaml.YAMLError as exc:
-                raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+        loaded, lines = read_yaml(path)
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
@@ -188,7 +205,9 @@ def load_config(path: Optional[str] = None, overrides: Optional[dict] = None) ->
         data = loaded
     for key, value in (overrides or {}).items():
         data[key] = value
+    applied = apply_settings(data, settings)  # its own errors name the --set
+    origins = Origins(path, lines, overridden=list(overrides or {}), settings=applied)
     try:
         return build_dataclass(RunConfig, data)
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}" if path else str(exc)) from None
+        raise origins.explain(exc) from None

@@ -17,7 +17,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import TestOptions
 
-from pipelines import dryrun_translate
+from pipelines import dryrun_translate, failures
 from pipelines.config import RunConfig
 from pipelines.options import apply_step_hints, pipeline_options, step_resource_hints
 from publish import accounting
@@ -58,6 +58,11 @@ class DryRun(Exception):
         self.report = report
 
 
+class PipelineFailed(RuntimeError):
+    """The pipeline of a stage failed while it ran (an error in a step, on a worker, in the
+    runner): the message is the error's first line; the original is its ``__cause__``."""
+
+
 def build_pipeline(build: Callable[[beam.Pipeline], None], beam_args: List[str]) -> beam.Pipeline:
     """A pipeline for ``beam_args``, built, with the per-step resource hints applied."""
     options = pipeline_options(beam_args)
@@ -75,8 +80,12 @@ def run_pipeline(build: Callable[[beam.Pipeline], None], beam_args: List[str]):
     pipeline = build_pipeline(build, beam_args)
     if pipeline.options.view_as(TestOptions).dry_run:
         raise DryRun(dryrun_translate.translate(pipeline))
-    result = pipeline.run()
-    result.wait_until_finish()
+    try:
+        result = pipeline.run()
+        result.wait_until_finish()
+    except Exception as exc:  # noqa: BLE001 - whatever a worker raised, said in one line
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        raise PipelineFailed(f"{type(exc).__name__}: {lines[0][:500] if lines else ''}") from exc
     return result
 
 
@@ -110,15 +119,20 @@ def enforce_dead_letter_share(out_dir: str, manifest: dict, config: RunConfig) -
     """Fail a stage whose dead letters exceed ``config.max_dead_letter_share``.
 
     The stage is withdrawn (its manifest deleted, if already written) so nothing
-    downstream reads it; its shards stay for inspection. Raises PoisonError."""
+    downstream reads it; its shards stay for inspection. Raises PoisonError naming
+    the stage and quoting its first dead-letter errors verbatim."""
+    lines = manifest.get("accounting", {})
     try:
-        accounting.check_dead_letter_share(manifest.get("accounting", {}),
-                                           config.max_dead_letter_share, where=out_dir)
-    except accounting.PoisonError:
+        accounting.check_dead_letter_share(lines, config.max_dead_letter_share, where=out_dir)
+    except accounting.PoisonError as exc:
         path = rio.join(out_dir, rio.MANIFEST)
         if FileSystems.exists(path):
             FileSystems.delete([path])
-        raise
+        over = [s for s, share in accounting.dead_letter_shares(lines).items()
+                if share > config.max_dead_letter_share]
+        columns = sorted({"mix" if s == "journey" else s for s in over})
+        raise accounting.PoisonError(f"stage {manifest.get('stage', '?')} failed: {exc}"
+                                     + failures.quote_errors(out_dir, columns)) from None
 
 
 def base_manifest(stage: str, config: RunConfig) -> dict:

@@ -113,7 +113,9 @@ def test_bad_input_is_dead_lettered_and_the_summary_adds_up(tmp_path, capsys):
     ]
     src = tmp_path / "bad.jsonl"
     src.write_text("\n".join(lines) + "\n")
-    config = _config(tmp_path, "sample: {backend: fake, n: 2}\nmix: {reasoning: 10, knowledge: 0}\n")
+    # 5 of 7 lines dead is over the default max_dead_letter_share (0.5): allowed here
+    config = _config(tmp_path, "max_dead_letter_share: 1.0\nsample: {backend: fake, n: 2}\n"
+                               "mix: {reasoning: 10, knowledge: 0}\n")
     out = str(tmp_path / "out")
     assert main(["run", "--config", config, "--input", str(src), "--preset", "gsm8k", "--output", out]) == 0
     printed = capsys.readouterr().out
