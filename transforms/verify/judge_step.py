@@ -20,7 +20,6 @@ loaded give ``infra_unavailable`` verdicts, as the plain judge does.
 """
 from __future__ import annotations
 
-import typing
 from typing import List, Sequence, Tuple
 
 import apache_beam as beam
@@ -38,10 +37,12 @@ STAGE = "curate"
 JUDGE_STEP = "verify_judge"
 
 
-class UnavailableModel(typing.NamedTuple):
-    """What :meth:`JudgeModelHandler.load_model` gives when the judge can't be loaded."""
+class UnavailableModel:
+    """What :meth:`JudgeModelHandler.load_model` gives when the judge can't be loaded
+    (a plain object: Beam keeps a weak reference to the loaded model)."""
 
-    reason: str
+    def __init__(self, reason: str):
+        self.reason = reason
 
 
 class JudgeModelHandler(ChatModelHandler):
