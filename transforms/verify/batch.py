@@ -74,12 +74,13 @@ def verify_batch(rollouts: Sequence, verifiers: Verifiers, config: VerifyConfig)
     """One Outcome per rollout, in order: the rules, then one judge call (through
     ``verifiers.judge``) for the rollouts they left undecided."""
     outcomes = [verify_rules(rollout, verifiers, config) for rollout in rollouts]
-    pending = [i for i, (r, o) in enumerate(zip(rollouts, outcomes))
-               if o.fields is not None and verifiers.judge is not None
+    judge = verifiers.judge
+    if judge is None:
+        return outcomes
+    pending = [(i, o.fields) for i, (r, o) in enumerate(zip(rollouts, outcomes)) if o.fields is not None
                and needs_judge(r.domain, o.fields["verdict"], o.fields["verdict_reason"], config)]
     if pending:
-        judgements = verifiers.judge.judge([judge_item(rollouts[i]) for i in pending])
-        for i, judgement in zip(pending, judgements):
-            outcomes[i] = Outcome(judged_fields(outcomes[i].fields["extracted_answer"], judgement,
-                                                verifiers.judge.version))
+        judgements = judge.judge([judge_item(rollouts[i]) for i, _ in pending])
+        for (i, fields), judgement in zip(pending, judgements):
+            outcomes[i] = Outcome(judged_fields(fields["extracted_answer"], judgement, judge.version))
     return outcomes

@@ -210,11 +210,12 @@ class LLMJudge:
         """One Judgement per item, in order."""
         with self._lock:
             problem = self._ready()
-            if problem:
-                return [Judgement("infra_unavailable", problem, "") for _ in items]
+            backend = self._backend
+            if problem or backend is None:
+                return [Judgement("infra_unavailable", problem or unavailable("no backend"), "") for _ in items]
             requests = [judge_request(item, self.config) for item in items]
             out: List[Judgement] = []
             for start in range(0, len(requests), self.config.batch_size):
                 chunk = requests[start:start + self.config.batch_size]
-                out += [judgement_of(g) for g in generate_chat(self._backend, chunk)]
+                out += [judgement_of(g) for g in generate_chat(backend, chunk)]
             return out

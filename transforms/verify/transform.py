@@ -69,7 +69,12 @@ class VerifyRollouts:
         self._verifiers: Optional[Verifiers] = None
 
     def setup(self) -> None:
-        self._verifiers = Verifiers(self.config, with_judge=False)
+        self._checkers()
+
+    def _checkers(self) -> Verifiers:
+        if self._verifiers is None:
+            self._verifiers = Verifiers(self.config, with_judge=False)
+        return self._verifiers
 
     def teardown(self) -> None:
         if self._verifiers is not None:
@@ -77,14 +82,13 @@ class VerifyRollouts:
             self._verifiers = None
 
     def __call__(self, rollouts: List) -> Iterator:
-        if self._verifiers is None:
-            self.setup()
+        verifiers = self._checkers()
         for rollout in rollouts:
-            outcome = verify_rules(rollout, self._verifiers, self.config)
-            if outcome.error is not None:
-                yield Dead(outcome.error, rollout)
-                continue
+            outcome = verify_rules(rollout, verifiers, self.config)
             fields = outcome.fields
+            if fields is None:
+                yield Dead(outcome.error or "no verdict", rollout)
+                continue
             if not needs_judge(rollout.domain, fields["verdict"], fields["verdict_reason"], self.config):
                 beam.metrics.Metrics.counter(STAGE, f"verdict_{fields['verdict']}").inc()
             yield project(VerifiedRollout, rollout, pass_rate=0.0, **fields)
@@ -105,9 +109,14 @@ def _problem_key(verified) -> Tuple[str, object]:
     return verified.problem_id, verified
 
 
-def _to_judge(verified, partitions: int, config: VerifyConfig) -> int:
+class _ToJudge(beam.PartitionFn):
     """Partition 1: the rollouts the rules left to the judge; 0: the others."""
-    return int(needs_judge(verified.domain, verified.verdict, verified.verdict_reason, config))
+
+    def __init__(self, config: VerifyConfig):
+        self.config = config
+
+    def partition_for(self, element, num_partitions: int, *args, **kwargs) -> int:
+        return int(needs_judge(element.domain, element.verdict, element.verdict_reason, self.config))
 
 
 class VerifyAnswers(beam.PTransform):
@@ -131,7 +140,7 @@ class VerifyAnswers(beam.PTransform):
                     | "Verify" >> RuleStep(STAGE, STEP, VerifyRollouts(config)))
         parts, kept = [verified], verified.kept
         if config.judge.enabled:
-            decided, undecided = verified.kept | "NeedsJudge" >> beam.Partition(_to_judge, 2, config)
+            decided, undecided = verified.kept | "NeedsJudge" >> beam.Partition(_ToJudge(config), 2)
             judged, failed = judge_undecided(undecided, config.judge)
             parts += [judged, failed]
             kept = (decided, judged.kept) | "Rejoin" >> beam.Flatten()
