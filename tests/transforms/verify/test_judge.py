@@ -16,6 +16,7 @@ from transforms.core import derive_seed
 from transforms.models.backends.base import GenerationResult, Sample
 from transforms.models.config import ModelConfig
 from transforms.models.handler import ChatRequest, Generation
+from transforms.verify.batch import Verifiers, verify_batch
 from transforms.verify.config import VerifyConfig
 from transforms.verify.judge import (
     JudgeConfig,
@@ -177,8 +178,8 @@ def test_tiny_real_model_as_judge():
 
 @pytest.mark.slow
 def test_tiny_real_model_the_plain_judge_and_the_stage_judge_agree():
-    """The same rollout judged by the plain driver (LLMJudge, for `verify --input`) and by
-    the stage's model step (RunInference): the same verdict, reason and version."""
+    """The same rollouts judged by the plain driver (LLMJudge, for `verify --input`) and by
+    the stage's model step (RunInference): the same verdicts, reasons and versions."""
     pytest.importorskip("transformers")
     from tests.backend_support import converted_model
 
@@ -187,13 +188,16 @@ def test_tiny_real_model_the_plain_judge_and_the_stage_judge_agree():
     rollouts = [make_rollout(problem_id="k", rollout_id=f"k{i}", sample_index=i, domain="knowledge",
                              prompt="Who was the first US president?", reference_answer="George Washington",
                              completion=answer)
-                for i, answer in enumerate(["Washington", "George Bush", "President Washington, George"])]
-    judge = LLMJudge(config.judge)
-    expected = [(r.rollout_id,) + tuple(judged_fields(None, j, judge.version)[k] for k in
-                                        ("verdict", "verifier", "verifier_version", "verdict_reason"))
-                for r, j in zip(rollouts, judge.judge([JudgeItem(r.prompt, r.reference_answer, r.completion)
-                                                      for r in rollouts]))]
-    assert all(e[2] == "llm-judge" for e in expected)
+                for i, answer in enumerate(["Washington", "George Bush", "Lincoln", "Washington, the general"])]
+    verifiers = Verifiers(config)
+    try:
+        plain = verify_batch(rollouts, verifiers, config)  # what `verify --input` runs
+    finally:
+        verifiers.close()
+    expected = [(r.rollout_id,) + tuple(o.fields[k] for k in ("verdict", "verifier", "verifier_version",
+                                                               "verdict_reason"))
+                for r, o in zip(rollouts, plain)]
+    assert [e[2] for e in expected] == ["llm-judge", "llm-judge", "knowledge-rules", "llm-judge"]
     with test_pipeline.TestPipeline() as p:
         out = p | beam.Create(rollouts) | VerifyAnswers(config)
         assert_that(out.kept | beam.Map(lambda r: (r.rollout_id, r.verdict, r.verifier, r.verifier_version,

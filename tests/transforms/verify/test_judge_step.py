@@ -85,7 +85,11 @@ def _fields(r):
 def test_stage_verdicts_are_the_plain_judges(scripted):
     config = VerifyConfig(judge=JudgeConfig(enabled=True, backend="fake", batch_size=2))
     rollouts = _rollouts()
-    plain = verify_batch(rollouts, Verifiers(config), config)  # the plain driver, same backend
+    verifiers = Verifiers(config)
+    try:
+        plain = verify_batch(rollouts, verifiers, config)  # the plain driver, same backend
+    finally:
+        verifiers.close()
     expected = [(r.rollout_id, o.fields["verdict"], o.fields["verifier"], o.fields["verifier_version"],
                  o.fields["verdict_reason"]) for r, o in zip(rollouts, plain)]
     assert expected == [
