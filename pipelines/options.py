@@ -180,7 +180,8 @@ def apply_step_hints(pipeline, hints: Dict[str, Dict[str, bytes]]) -> List[str]:
     """Put resource hints on the model steps of a built pipeline (and everything inside
     them); returns the hinted labels.
 
-    A stage without model steps (curate and mix today) is left as it is."""
+    A stage without model steps (curate with the judge off, mix without journeys) is
+    left as it is."""
     if not hints:
         return []
     hinter = _StepHinter(hints)

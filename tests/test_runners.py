@@ -226,6 +226,33 @@ def test_dataflow_dry_run_builds_every_stage_offline_with_the_gpu_on_sampling_on
     assert not out.exists()
 
 
+JUDGE = FAKE + "curate:\n  verify:\n    judge: {enabled: true, backend: fake, domains: [math, knowledge]}\n"
+
+
+def test_dataflow_dry_run_of_curate_hints_the_judge_model_step_and_no_other(tmp_path):
+    """With the judge on, curate has a model step (Verify/Judge): --model_resource_hint
+    (what the dataflow-gpu profile gives) lands on it and on nothing else."""
+    assert f"--model_resource_hint={GPU}" in runners.profile_args("dataflow-gpu")
+    upstream = tmp_path / "sample"
+    upstream.mkdir()
+    (upstream / "manifest.json").write_text(json.dumps({"stage": "sample", "outputs": {"rollouts": {
+        "files": [{"path": "rollouts-00000-of-00001.parquet", "rows": 0, "bytes": 0, "sha256": ""}], "rows": 0}}}))
+    config = load_config(_config(tmp_path, JUDGE))
+    for args in (runners.profile_args("dataflow-gpu"), DATAFLOW + ["--sdk_container_image=img:1",
+                                                                   f"--model_resource_hint={GPU}"]):
+        [curate] = dryrun.dry_run("curate", config, str(upstream), args + ["--job_name=reasoning-corpus-test"])
+        assert curate["stage"] == "curate" and curate["runner"] == "DataflowRunner"
+        hinted = curate["hinted_steps"]
+        assert hinted and any("RunInference" in s for s in hinted)
+        assert all(s.startswith("Verify/Judge/") for s in hinted), hinted  # the model step, not JudgeRequests …
+        gpu = [e for e in curate["environments"].values() if e["hints"]]
+        assert [e["hints"] for e in gpu] == [{"accelerator": GPU.split("=", 1)[1]}]
+    # the judge off: no model step in curate, nothing hinted
+    [curate] = dryrun.dry_run("curate", load_config(_config(tmp_path)), str(upstream),
+                              runners.profile_args("dataflow-gpu"))
+    assert not curate["hinted_steps"]
+
+
 def test_flink_dry_run_translates_the_portable_pipeline_offline(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     args = runners.profile_args("flink") + [f"--sample_resource_hint={GPU}"]

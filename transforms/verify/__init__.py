@@ -1,2 +1,3 @@
 """The verify step of curate: one route per domain, answer matching, the math child process,
-the judge and the code sandbox."""
+the judge (``judge``: its config, requests and parsing, and the plain driver;
+``judge_step``: its model step in the stage) and the code sandbox."""

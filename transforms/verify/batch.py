@@ -1,7 +1,14 @@
-"""A batch of rollouts: the rules on each, then one judge call for those they left
-undecided (:mod:`transforms.verify.judge`, when ``judge.enabled`` and the domain is in
-``judge.domains``; its rationale becomes the reason), with the checkers one worker
-owns (:class:`Verifiers`)."""
+"""The rules on each rollout, which rollouts go to the judge, and — outside Beam — a
+batch of rollouts verified with the judge's call for those the rules left undecided.
+
+The judge is asked (when ``judge.enabled`` and the domain is in ``judge.domains``)
+about what the rules leave ``unverifiable`` with a ``needs_judge`` reason
+(:func:`needs_judge`), about the item :func:`judge_item` makes of the rollout. In the
+Beam stage the judge is its own model step (:mod:`transforms.verify.judge_step`); the
+``verify --input`` command calls :func:`verify_batch`, which asks a plain
+:class:`~transforms.verify.judge.LLMJudge`. Both read the answers with
+:func:`~transforms.verify.judge.judged_fields`.
+"""
 from __future__ import annotations
 
 import typing
@@ -10,23 +17,26 @@ from typing import List, Optional, Sequence
 from transforms.core import error_text
 from transforms.verify.config import VerifyConfig
 from transforms.verify.dispatch import normalize_gold, verify_rollout_fields
-from transforms.verify.judge import JudgeItem, LLMJudge
+from transforms.verify.judge import JudgeItem, LLMJudge, judged_fields
 from transforms.verify.mathcheck import MathVerifierProcess
 from transforms.verify.sandbox.runner import Sandbox
-from transforms.verify.verdicts import NEEDS_JUDGE, verdict_fields
+from transforms.verify.verdicts import NEEDS_JUDGE
 
 
 class Verifiers:
     """The checkers one worker (DoFn instance or CLI thread) owns: the math-verify
-    child, the sandbox and, when enabled, the judge (loaded on first need; pass
-    ``judge`` to share one between workers, ``judge_backend`` to give it a backend)."""
+    child, the sandbox and, when enabled and ``with_judge``, the judge (loaded on first
+    need; pass ``judge`` to share one between workers, ``judge_backend`` to give it a
+    backend). The Beam stage's verify step has no judge (``with_judge=False``): its
+    judge is a model step of its own."""
 
-    def __init__(self, config: VerifyConfig, judge_backend=None, judge: Optional[LLMJudge] = None):
+    def __init__(self, config: VerifyConfig, judge_backend=None, judge: Optional[LLMJudge] = None,
+                 with_judge: bool = True):
         self.math = MathVerifierProcess(config.start_timeout_s, config.memory_limit_mb)
         self.sandbox = Sandbox(config.code)
-        if judge is None and config.judge.enabled:
+        if judge is None and with_judge and config.judge.enabled:
             judge = LLMJudge(config.judge, backend=judge_backend)
-        self.judge = judge
+        self.judge = judge if with_judge else None
 
     def close(self) -> None:
         self.math.close()
@@ -39,32 +49,38 @@ class Outcome(typing.NamedTuple):
     error: Optional[str] = None
 
 
-def needs_judge(rollout, fields: dict, config: VerifyConfig) -> bool:
-    """The rules left this rollout undecided, and the judge is on for its domain."""
-    return (config.judge.enabled and fields["verdict"] == "unverifiable"
-            and fields["verdict_reason"].startswith(NEEDS_JUDGE)
-            and (rollout.domain or "math") in config.judge.domains)
+def needs_judge(domain: Optional[str], verdict: str, reason: str, config: VerifyConfig) -> bool:
+    """The rules left this rollout (of ``domain``) undecided, and the judge is on for its domain."""
+    return (config.judge.enabled and verdict == "unverifiable" and reason.startswith(NEEDS_JUDGE)
+            and (domain or "math") in config.judge.domains)
+
+
+def judge_item(rollout) -> JudgeItem:
+    """What the judge is shown of a rollout (or verified rollout): the problem, the
+    reference as a bare answer, and the answer (the whole completion when none)."""
+    return JudgeItem(rollout.prompt or "", normalize_gold(rollout.reference_answer),
+                     rollout.answer or rollout.completion or "")
+
+
+def verify_rules(rollout, verifiers: Verifiers, config: VerifyConfig) -> Outcome:
+    """The rules' Outcome of one rollout; a rollout they fail on is an error outcome."""
+    try:
+        return Outcome(verify_rollout_fields(rollout, verifiers.math, config, sandbox=verifiers.sandbox))
+    except Exception as exc:  # noqa: BLE001 - one broken record must not stop the others
+        return Outcome(None, error_text(exc))
 
 
 def verify_batch(rollouts: Sequence, verifiers: Verifiers, config: VerifyConfig) -> List[Outcome]:
-    """One Outcome per rollout, in order: the rules, then one judge call for the
-    rollouts they left undecided."""
-    outcomes: List[Outcome] = []
-    for rollout in rollouts:
-        try:
-            outcomes.append(Outcome(verify_rollout_fields(rollout, verifiers.math, config,
-                                                          sandbox=verifiers.sandbox)))
-        except Exception as exc:  # one broken record must not stop the others
-            outcomes.append(Outcome(None, error_text(exc)))
-    pending = [i for i, (r, o) in enumerate(zip(rollouts, outcomes))
-               if o.fields is not None and verifiers.judge is not None and needs_judge(r, o.fields, config)]
+    """One Outcome per rollout, in order: the rules, then one judge call (through
+    ``verifiers.judge``) for the rollouts they left undecided."""
+    outcomes = [verify_rules(rollout, verifiers, config) for rollout in rollouts]
+    judge = verifiers.judge
+    if judge is None:
+        return outcomes
+    pending = [(i, o.fields) for i, (r, o) in enumerate(zip(rollouts, outcomes)) if o.fields is not None
+               and needs_judge(r.domain, o.fields["verdict"], o.fields["verdict_reason"], config)]
     if pending:
-        items = [JudgeItem(rollouts[i].prompt or "", normalize_gold(rollouts[i].reference_answer),
-                           rollouts[i].answer or rollouts[i].completion or "") for i in pending]
-        for i, judgement in zip(pending, verifiers.judge.judge(items)):
-            reason = f"judge: {judgement.rationale}" if judgement.verdict in ("correct", "incorrect") \
-                else judgement.rationale
-            extracted = outcomes[i].fields["extracted_answer"]
-            outcomes[i] = Outcome(verdict_fields(extracted, judgement.verdict, "llm-judge",
-                                                 verifiers.judge.version, reason[:1000]))
+        judgements = judge.judge([judge_item(rollouts[i]) for i, _ in pending])
+        for (i, fields), judgement in zip(pending, judgements):
+            outcomes[i] = Outcome(judged_fields(fields["extracted_answer"], judgement, judge.version))
     return outcomes

@@ -82,8 +82,9 @@ def verify_rollout_fields(rollout, verifier, config: VerifyConfig = VerifyConfig
     timeout_s)`` and ``version``); ``sandbox`` runs code (None: code rollouts are
     ``infra_unavailable``). The text verified is the rollout's ``answer``, or its
     ``completion`` when the answer is empty. Undecided answers come back
-    ``unverifiable`` with a ``needs_judge`` reason (the judge:
-    :func:`transforms.verify.batch.verify_batch`). Raises on broken records (bad
+    ``unverifiable`` with a ``needs_judge`` reason (the judge: the stage's model step,
+    :mod:`transforms.verify.judge_step`, or :func:`transforms.verify.batch.verify_batch`
+    outside Beam). Raises on broken records (bad
     metadata JSON); the stage dead-letters those."""
     text = rollout.answer or rollout.completion or ""
     meta = parse_metadata(rollout.metadata)

@@ -1,11 +1,19 @@
-"""LLM judge for answers the rules can't decide, through the sampler backends.
+"""The LLM judge for answers the rules can't decide: its settings, the one way to ask
+it (requests) and the one way to read its answers, and a plain driver.
 
 R1-style grading: the judge model gets the problem, the reference answer and the
 response, and answers with a JSON object ``{"rationale": ..., "verdict":
-"correct" | "incorrect"}``. Its rationale is kept as the verdict's reason. Any
-backend of :mod:`transforms.models.backends` works (``transformers``, ``vllm``,
-``openai``, ``fake``), created with ``make_backend`` and loaded on first use, so a
-pipeline that never needs the judge never loads a model.
+"correct" | "incorrect"}``. Its rationale is kept as the verdict's reason.
+
+:class:`JudgeConfig` keeps its fields and YAML shape (``curate.verify.judge``) and
+derives the judge's :class:`~transforms.models.config.ModelConfig`
+(:meth:`JudgeConfig.model_config`), so any backend of :mod:`transforms.models.backends`
+works (``transformers``, ``vllm``, ``openai``, ``fake``). Plain functions build the
+requests (:func:`judge_request`: the chat turns of :func:`judge_messages` and a seed
+derived from the content) and read the answers (:func:`judgement_of`,
+:func:`judged_fields`). Two drivers share them: the Beam stage's model step
+(:mod:`transforms.verify.judge_step`, ``RunInference``) and :class:`LLMJudge`, a plain
+object for the ``verify --input`` command's threads (:mod:`publish.verify_file`).
 
 Only the JSON is trusted, and only as data: the judge's output is parsed with
 ``json`` (never evaluated); output without a usable verdict gives
@@ -23,9 +31,19 @@ import typing
 from typing import List, Optional, Sequence, Tuple
 
 from transforms.core import derive_seed, error_text
+from transforms.models.backends.base import Backend
+from transforms.models.config import ModelConfig, make_backend
+from transforms.models.handler import ChatRequest, Generation, generate_chat
+from transforms.verify.verdicts import verdict_fields
 
 JUDGE_PROMPT_VERSION = "judge-prompt==1"
 JUDGE_VERDICTS = ("correct", "incorrect")
+#: The verifier name of every verdict the judge gives.
+JUDGE_VERIFIER = "llm-judge"
+#: How the reason of every verdict of a judge that could not be loaded starts.
+JUDGE_UNAVAILABLE = "judge unavailable: "
+#: Longest reason a judged verdict keeps.
+MAX_REASON_CHARS = 1000
 
 JUDGE_SYSTEM = (
     "You are a strict grader. You compare a response's final answer with a reference answer "
@@ -64,16 +82,20 @@ class JudgeConfig:
         if self.max_response_chars < 100:
             raise ValueError("max_response_chars: must be >= 100")
 
-    def sample_config(self):
-        """The sampler settings the judge's backend is created from."""
-        from transforms.sample.config import SampleConfig
-
-        return SampleConfig(
+    def model_config(self) -> ModelConfig:
+        """The judge's model: one greedy-by-default sample per request (top-p 1), the
+        other model settings at their defaults."""
+        return ModelConfig(
             backend=self.backend, model=self.model, model_file=self.model_file, revision=self.revision,
-            base_url=self.base_url, api_key_env=self.api_key_env, n=1, temperature=self.temperature,
+            base_url=self.base_url, api_key_env=self.api_key_env, temperature=self.temperature,
             top_p=1.0, max_tokens=self.max_tokens, batch_size=self.batch_size,
             torch_threads=self.torch_threads,
         )
+
+
+def judge_version(config: JudgeConfig) -> str:
+    """The ``verifier_version`` of the judge's verdicts: its model and prompt."""
+    return f"{config.backend}:{config.model}|{JUDGE_PROMPT_VERSION}"
 
 
 class JudgeItem(typing.NamedTuple):
@@ -95,6 +117,11 @@ def judge_messages(item: JudgeItem, config: JudgeConfig = JudgeConfig()) -> List
         response = "…" + response[-config.max_response_chars:]
     user = JUDGE_TEMPLATE.format(problem=item.problem.strip(), reference=item.reference.strip(), response=response)
     return [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": user}]
+
+
+def judge_request(item: JudgeItem, config: JudgeConfig = JudgeConfig()) -> ChatRequest:
+    """The model request of one item: its chat turns and one seed derived from its content."""
+    return ChatRequest(judge_messages(item, config), (derive_seed("judge", *item),))
 
 
 _VERDICT_WORD = re.compile(r'(?i)"?verdict"?\s*[:=]\s*"?\s*(correct|incorrect)\b')
@@ -122,20 +149,49 @@ def parse_judgement(text: str) -> Optional[Tuple[str, str]]:
     return (words[-1].lower(), "") if words else None
 
 
+def judgement_of(generation: Generation) -> Judgement:
+    """The Judgement of one model answer. A request that failed, or was never asked
+    because the model could not be loaded (an error made by :func:`unavailable`), is
+    ``infra_unavailable``, with why."""
+    if generation.error is not None or generation.result is None or not generation.result.samples:
+        error = generation.error or "no sample"
+        reason = error if error.startswith(JUDGE_UNAVAILABLE) else f"judge failed: {error}"
+        return Judgement("infra_unavailable", reason, "")
+    raw = generation.result.samples[0].text
+    parsed = parse_judgement(raw)
+    if parsed is None:
+        return Judgement("unverifiable", "judge_unparseable", raw)
+    return Judgement(parsed[0], parsed[1], raw)
+
+
+def judged_fields(extracted_answer: Optional[str], judgement: Judgement, version: str) -> dict:
+    """The verdict fields of a judged rollout: the judge's verdict, reason ``judge:
+    <rationale>`` (or why there is none), the rules' extracted answer kept."""
+    reason = f"judge: {judgement.rationale}" if judgement.verdict in JUDGE_VERDICTS else judgement.rationale
+    return verdict_fields(extracted_answer, judgement.verdict, JUDGE_VERIFIER, version, reason[:MAX_REASON_CHARS])
+
+
+def unavailable(error: str) -> str:
+    """The reason of the verdicts of a judge whose model could not be loaded."""
+    return f"{JUDGE_UNAVAILABLE}{error}"
+
+
 class LLMJudge:
-    """Judges batches of (problem, reference, response) with one sampler backend.
+    """The judge outside Beam: judges batches of (problem, reference, response) with the
+    backend of ``config.model_config()``, ``batch_size`` requests per model call.
 
-    ``backend``: an already-made backend (tests); by default one is made from
-    ``config`` and loaded on the first ``judge`` call. Thread-safe (calls take
-    turns), so several verifying threads can share one model."""
+    ``backend``: an already-made backend (tests); by default one is made with
+    :func:`~transforms.models.config.make_backend` and loaded on the first ``judge``
+    call (a load failure is remembered: every verdict is then ``infra_unavailable``).
+    Thread-safe (calls take turns), so several verifying threads can share one model."""
 
-    def __init__(self, config: JudgeConfig, backend=None):
+    def __init__(self, config: JudgeConfig, backend: Optional[Backend] = None):
         self.config = config
         self._backend = backend
         self._loaded = False
         self._load_error: Optional[str] = None
         self._lock = threading.Lock()
-        self.version = f"{config.backend}:{config.model}|{JUDGE_PROMPT_VERSION}"
+        self.version = judge_version(config)
 
     def _ready(self) -> Optional[str]:
         """None once the backend is loaded, else why it can't be (remembered)."""
@@ -143,45 +199,23 @@ class LLMJudge:
             return self._load_error
         try:
             if self._backend is None:
-                from transforms.sample.config import make_backend
-
-                self._backend = make_backend(self.config.sample_config())
+                self._backend = make_backend(self.config.model_config())
             self._backend.load()
             self._loaded = True
-        except Exception as exc:  # a judge that can't load makes its records infra_unavailable
-            self._load_error = f"judge unavailable: {error_text(exc)}"
+        except Exception as exc:  # noqa: BLE001 - a judge that can't load makes its records infra_unavailable
+            self._load_error = unavailable(error_text(exc))
         return self._load_error
 
     def judge(self, items: Sequence[JudgeItem]) -> List[Judgement]:
         """One Judgement per item, in order."""
         with self._lock:
-            return self._judge(items)
-
-    def _judge(self, items: Sequence[JudgeItem]) -> List[Judgement]:
-        from transforms.models.backends.base import GenerationRequest
-
-        problem = self._ready()
-        if problem:
-            return [Judgement("infra_unavailable", problem, "") for _ in items]
-        out: List[Judgement] = []
-        for start in range(0, len(items), self.config.batch_size):
-            chunk = items[start:start + self.config.batch_size]
-            requests = [GenerationRequest(self._backend.render(judge_messages(item, self.config)),
-                                          (derive_seed("judge", *item),)) for item in chunk]
-            try:
-                results = self._backend.generate(requests)
-            except Exception as exc:
-                out += [Judgement("infra_unavailable", f"judge failed: {error_text(exc)}", "") for _ in chunk]
-                continue
-            out += [_judgement(result) for result in results]
-        return out
-
-
-def _judgement(result) -> Judgement:
-    if result.error or not result.samples:
-        return Judgement("infra_unavailable", f"judge failed: {result.error or 'no sample'}", "")
-    raw = result.samples[0].text
-    parsed = parse_judgement(raw)
-    if parsed is None:
-        return Judgement("unverifiable", "judge_unparseable", raw)
-    return Judgement(parsed[0], parsed[1], raw)
+            problem = self._ready()
+            backend = self._backend
+            if problem or backend is None:
+                return [Judgement("infra_unavailable", problem or unavailable("no backend"), "") for _ in items]
+            requests = [judge_request(item, self.config) for item in items]
+            out: List[Judgement] = []
+            for start in range(0, len(requests), self.config.batch_size):
+                chunk = requests[start:start + self.config.batch_size]
+                out += [judgement_of(g) for g in generate_chat(backend, chunk)]
+            return out
