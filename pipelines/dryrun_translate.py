@@ -44,4 +44,6 @@ def translate(pipeline) -> dict:
         "hinted_steps": sorted(t.unique_name for t in transforms.values()
                                if t.environment_id in hinted_envs and not t.subtransforms),
         "environments": _environments(proto),
+        # the composite steps, two levels deep (``Stage/Step``): what docs/architecture.md names
+        "steps": sorted({"/".join(t.unique_name.split("/")[:2]) for t in transforms.values() if t.unique_name}),
     }
