@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import apache_beam as beam
+import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests import factories as f
+from tests.factories import verified
 from transforms.core import Drop
 from transforms.dedup.config import DedupConfig
-from transforms.dedup.exact import DedupExact, exact_key, split_group
+from transforms.dedup.exact import DedupExact, exact_key, normalize_text, split_group
 
 
 def test_split_group_keeps_the_smallest_id_and_drops_the_rest():
@@ -33,3 +35,20 @@ def test_dedup_exact_counts_its_drops():
     counters = {c.key.metric.name: c.committed for c in result.metrics().query()["counters"]
                 if c.key.metric.namespace == "curate"}
     assert counters == {"dedup_exact.dropped_duplicate": 2}
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("The answer is 5.", "the  answer is 5.", True),
+    ("The answer is 5.", "The answer is 5.\n", True),
+    ("ｔｈｅ answer", "the answer", True),
+    ("The answer is 5.", "The answer is 6.", False),
+])
+def test_normalize_text(a, b, same):
+    assert (normalize_text(a) == normalize_text(b)) is same
+
+
+def test_exact_key_is_per_problem():
+    a = verified(completion="x = 5", source_id="1")
+    b = verified(completion="X  = 5", source_id="1", sample_index=1)
+    c = verified(completion="x = 5", source_id="2")
+    assert exact_key(a) == exact_key(b) != exact_key(c)

@@ -13,7 +13,7 @@ import pytest
 from publish import accounting
 from transforms.core import io as rio
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 AIRFLOW_BIN = os.path.join(ROOT, ".venv-airflow", "bin")
 needs_airflow = pytest.mark.skipif(
     not os.path.exists(os.path.join(AIRFLOW_BIN, "airflow")),

@@ -21,7 +21,7 @@ from publish import accounting
 from transforms.core import io as rio
 from transforms.core import derive_seed
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 IN_MEMORY = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
 MULTI = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
 

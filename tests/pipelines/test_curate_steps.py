@@ -1,30 +1,12 @@
-"""Exact dedup rule tables, and the filter and dedup steps of curate in one pipeline."""
+"""The filter and dedup steps of curate in one pipeline: every record kept or rejected."""
 import apache_beam as beam
-import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.factories import verified
 from transforms.dedup.config import DedupConfig
-from transforms.dedup.exact import DedupExact, exact_key, normalize_text
+from transforms.dedup.exact import DedupExact
 from transforms.filters.config import FilterConfig
 from transforms.filters.transform import FilterRollouts
-
-
-@pytest.mark.parametrize("a, b, same", [
-    ("The answer is 5.", "the  answer is 5.", True),
-    ("The answer is 5.", "The answer is 5.\n", True),
-    ("ｔｈｅ answer", "the answer", True),
-    ("The answer is 5.", "The answer is 6.", False),
-])
-def test_normalize_text(a, b, same):
-    assert (normalize_text(a) == normalize_text(b)) is same
-
-
-def test_exact_key_is_per_problem():
-    a = verified(completion="x = 5", source_id="1")
-    b = verified(completion="X  = 5", source_id="1", sample_index=1)
-    c = verified(completion="x = 5", source_id="2")
-    assert exact_key(a) == exact_key(b) != exact_key(c)
 
 
 def test_filter_and_dedup_pipeline_accounts_for_every_record():

@@ -6,7 +6,7 @@ import pytest
 
 from pipelines.config import ConfigError, RunConfig, load_config
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _write(tmp_path, text):

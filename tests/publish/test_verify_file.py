@@ -14,7 +14,7 @@ from pipelines.cli import main
 from transforms.verify.sandbox.runner import Sandbox
 from transforms.verify.config import VerifyConfig
 
-GSM8K = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data",
+GSM8K = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "..", "shared", "data",
                      "gsm8k", "test.jsonl")
 ADDED = {"verdict", "extracted_answer", "verifier", "verifier_version", "reason", "pass_rate"}
 

@@ -25,7 +25,7 @@ from transforms.sample.ids import expected_ids, sample_seed
 from transforms.sample.journal import list_journal
 from transforms.sample.prompts import build_messages
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROBLEMS = 40
 BATCH = 2
 
