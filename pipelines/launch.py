@@ -11,6 +11,7 @@ dead letters exceed the configured share.
 """
 from __future__ import annotations
 
+import re
 from typing import Callable, Dict, List, Optional
 
 import apache_beam as beam
@@ -99,16 +100,21 @@ def counter(result, name: str) -> Optional[int]:
     return sum(values) if values else None
 
 
+#: Counters that measure time or size (RunInference's own), not records: left out.
+_TIMING = re.compile(r"latency|_secs|_millis|_micros|bytes")
+
+
 def counters(result) -> Dict[str, int]:
     """Every committed counter of a finished pipeline as ``{"<namespace>.<name>": value}``
-    (``{}`` where the runner reports no metrics): the manifest's ``counters``."""
+    (``{}`` where the runner reports no metrics), timings left out: the manifest's
+    ``counters``, e.g. ``curate.filter_length.dropped_reasoning_too_long``."""
     try:
         found = result.metrics().query().get("counters", [])
     except Exception:  # noqa: BLE001 - some runners report no metrics
         return {}
     out: Dict[str, int] = {}
     for c in found:
-        if c.committed is None:
+        if c.committed is None or _TIMING.search(c.key.metric.name):
             continue
         key = f"{c.key.metric.namespace}.{c.key.metric.name}"
         out[key] = out.get(key, 0) + c.committed

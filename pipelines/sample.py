@@ -15,11 +15,10 @@ from typing import List
 import apache_beam as beam
 
 from pipelines import launch
-
-from publish.manifest import clear_stage, relativize
 from pipelines.config import RunConfig
-from schemas.records import DeadLetter, Problem, Rejection, Rollout
 from publish import accounting
+from publish.manifest import clear_stage, relativize
+from schemas.records import DeadLetter, Problem, Rejection, Rollout
 from transforms.core import io as rio
 from transforms.ingest.planning import check_sources
 from transforms.ingest.transform import ReadProblems
@@ -99,6 +98,7 @@ def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
     reused = launch.counter(result, "rollouts_reused")
     manifest = launch.base_manifest("sample", config)
     manifest.update(outputs=relativize(outputs, out_dir), funnel=funnel, accounting=lines,
+                    counters=launch.counters(result),
                     resume={"journal_chunks_read": len(journal_files), "rollouts_reused": reused,
                             "rollouts_generated": None if reused is None else rollouts - reused})
     rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)
