@@ -92,6 +92,10 @@ def _stage_command(args, beam_args: List[str]) -> int:
             check_beam_flags(profile, origin=f"runner profile {args.profile}")
             beam_args = profile + beam_args
         overrides = {}
+        if not args.input and (args.limit is not None or args.preset):
+            flag = "--limit" if args.limit is not None else "--preset"
+            raise ValueError(f"{flag} applies to --input; for the config's sources use "
+                             "--set sources[0].limit=N (or .preset=NAME)")
         if args.input and args.command in ("demo", "run", "sample"):
             overrides["sources"] = [_input_source(args.input, args.preset, args.limit)]
         config = load_config(args.config, overrides, args.settings)

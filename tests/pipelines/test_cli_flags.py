@@ -159,3 +159,12 @@ def test_an_error_inside_a_running_pipeline_is_one_line_naming_the_stage(tmp_pat
     line = next(x for x in err.splitlines() if x.startswith("reasoning-corpus: error:"))
     assert line.startswith("reasoning-corpus: error: stage sample failed: OSError: No space left on device")
     assert line.endswith("(--log-level DEBUG shows the traceback)") and "Traceback" not in err
+
+
+@pytest.mark.parametrize("flag", [["--limit", "2"], ["--preset", "gsm8k"]])
+def test_limit_and_preset_without_input_fail_instead_of_being_ignored(flag, tmp_path, capsys, no_stage):
+    out = tmp_path / "out"
+    assert cli.main(["sample", "--config", write_config(tmp_path), "--output", str(out)] + flag) == 2
+    err = capsys.readouterr().err
+    assert f"reasoning-corpus: error: {flag[0]} applies to --input" in err and "sources[0]" in err
+    assert not out.exists()
