@@ -77,8 +77,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 def _stage_command(args, beam_args: List[str]) -> int:
     """demo, run, sample, curate, mix: every check first (flags, config, output folder),
     then the stages; a failed stage is named with its first errors."""
-    from pipelines.config import ConfigError, load_config  # after argparse: --help stays fast
     from pipelines import failures, launch
+    from pipelines.config import ConfigError, load_config  # after argparse: --help stays fast
     from pipelines.flags import FlagError, check_beam_flags
     from pipelines.options import profile_args
     from pipelines.outdir import OutputError, check_output, claim
@@ -192,7 +192,7 @@ def _report(out_dir: str) -> int:
 
 def _dispatch(args, config, beam_args, done: List[str]) -> dict:
     """Run the command's stages; ``done`` gets each stage's name as it starts."""
-    from pipelines import launch, curate, mix, sample
+    from pipelines import curate, launch, mix, sample
     from pipelines.outdir import mark
 
     out = args.output.rstrip("/")

@@ -16,14 +16,14 @@ import os
 import typing
 from typing import Any, Optional, Sequence, Tuple
 
+from pipelines.config_source import ConfigError, Origins, apply_settings, read_yaml, suggest
+from transforms.decontam.config import DecontamConfig
+from transforms.dedup.config import DedupConfig
+from transforms.filters.config import FilterConfig
 from transforms.ingest.config import IngestConfig, SourceConfig
+from transforms.mix.config import MixConfig
 from transforms.sample.config import SampleConfig
 from transforms.verify.config import VerifyConfig
-from transforms.filters.config import FilterConfig
-from transforms.dedup.config import DedupConfig
-from transforms.decontam.config import DecontamConfig
-from transforms.mix.config import MixConfig
-from pipelines.config_source import ConfigError, Origins, apply_settings, read_yaml, suggest
 
 __all__ = ["ConfigError", "RunConfig", "build_dataclass", "config_hash", "load_config"]
 

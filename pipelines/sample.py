@@ -15,11 +15,10 @@ from typing import List
 import apache_beam as beam
 
 from pipelines import launch
-
-from publish.manifest import clear_stage, relativize
 from pipelines.config import RunConfig
-from schemas.records import DeadLetter, Problem, Rejection, Rollout
 from publish import accounting
+from publish.manifest import clear_stage, relativize
+from schemas.records import DeadLetter, Problem, Rejection, Rollout
 from transforms.core import io as rio
 from transforms.ingest.planning import check_sources
 from transforms.ingest.transform import ReadProblems

@@ -7,8 +7,8 @@ import re
 import time
 from typing import List, Sequence
 
-from transforms.models.backends.base import GenerationRequest, GenerationResult, Sample
 from transforms.core import hash_score, stable_hash
+from transforms.models.backends.base import GenerationRequest, GenerationResult, Sample
 
 _SUM_RE = re.compile(r"What is (-?\d+) \+ (-?\d+)\?")
 

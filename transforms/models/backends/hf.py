@@ -12,6 +12,7 @@ import logging
 import time
 from typing import Callable, List, Optional, Sequence, Tuple
 
+from transforms.core import derive_seed
 from transforms.models.backends.base import (
     GenerationRequest,
     GenerationResult,
@@ -19,7 +20,6 @@ from transforms.models.backends.base import (
     cut_at_stop,
     resolve_model,
 )
-from transforms.core import derive_seed
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ import os
 import time
 from typing import List, Optional, Sequence, Tuple
 
-from transforms.models.backends.base import GenerationRequest, GenerationResult, Sample, failed
 from transforms.core import hash_score
+from transforms.models.backends.base import GenerationRequest, GenerationResult, Sample, failed
 
 logger = logging.getLogger(__name__)
 
