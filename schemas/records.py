@@ -12,7 +12,7 @@ generated records add the teacher model, sample index and seeds.
 """
 
 import typing
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 import apache_beam as beam
 
@@ -278,7 +278,7 @@ def _check_groups() -> None:
 
 _check_groups()
 
-RECORD_TYPES: Dict[str, type] = {
+RECORD_TYPES = {
     cls.__name__: cls
     for cls in (Problem, Rollout, VerifiedRollout, SftExample, Rejection, DeadLetter)
 }
