@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from pipelines import logs
 from pipelines.args import DEMO_CONFIG, PROG, STAGE_COMMANDS, log_level, parser
@@ -35,7 +35,7 @@ def _input_source(path: str, preset: Optional[str], limit: Optional[int]) -> dic
     name = os.path.splitext(os.path.basename(path.rstrip("/")))[0] or "input"
     if path.startswith("hf:"):
         name = path[3:].split(":")[0].replace("/", "_")
-    source = {"name": name, "path": path}
+    source: Dict[str, Any] = {"name": name, "path": path}
     if preset:
         source["preset"] = preset
     if limit is not None:

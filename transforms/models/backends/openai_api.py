@@ -102,7 +102,7 @@ class OpenAIBackend:
 
     name = "openai"
 
-    def __init__(self, config):
+    def __init__(self, config) -> None:
         self.config = config
         self._api_key: Optional[str] = None
 
