@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   — the whole pipeline on the embedded default (SmolLM2 on CPU) into out/demo
-#   make test   — the test suite
+#   make test   — the checks (make lint) and the test suite
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -12,7 +12,7 @@ AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
 AIRFLOW_REQS := "apache-airflow>=3,<4" "apache-airflow-providers-apache-beam>=6" \
 	apache-airflow-providers-google
 
-.PHONY: demo test test-fast install airflow sandbox clean
+.PHONY: demo lint test test-fast install airflow sandbox clean
 
 $(STAMP): setup.py constraints-cpu.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,13 @@ airflow: $(AIRFLOW_STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/reasoning-corpus demo --output out/demo
 
-test: $(STAMP) $(AIRFLOW_STAMP) sandbox
+# style (ruff.toml), the import contracts (.importlinter) and types (mypy.ini)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy pipelines publish transforms schemas
+
+test: $(STAMP) $(AIRFLOW_STAMP) sandbox lint
 	$(PY) -m pytest -q --durations=15
 
 test-fast: $(STAMP) sandbox

@@ -40,8 +40,8 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 
-from transforms.dedup import minhash  # noqa: E402
 from transforms.core import derive_seed  # noqa: E402
+from transforms.dedup import minhash  # noqa: E402
 from transforms.dedup.components import union_find_roots  # noqa: E402
 from transforms.dedup.config import DedupConfig  # noqa: E402
 from transforms.text.shingles import shingles  # noqa: E402

@@ -226,8 +226,9 @@ def main(argv=None):
     ours_sub = [f["verdict"] == "correct" for f, c in zip(fields, cases) if c in subset]
 
     rate = len(cases) / cpu
-    print(f"math: {len(cases)} real-style rollouts ({sum(l == 'correct' for l in labels)} correct, "
-          f"{sum(l == 'incorrect' for l in labels)} incorrect, {sum(l == 'no_answer' for l in labels)} unanswered); "
+    print(f"math: {len(cases)} real-style rollouts ({sum(label == 'correct' for label in labels)} correct, "
+          f"{sum(label == 'incorrect' for label in labels)} incorrect, "
+          f"{sum(label == 'no_answer' for label in labels)} unanswered); "
           f"routes {json.dumps(routes)}")
     print(f"{'method':34s} {'rollouts/s/core':>16s} {'x direct':>9s} {'p50 ms':>7s} {'p99 ms':>7s} "
           f"{'max ms':>8s} {'agree':>6s} {'prec':>6s} {'recall':>6s}")

@@ -39,8 +39,8 @@ from airflow.sdk import DAG, Param, Variable, task
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:  # the scheduler puts dags/ on the path; a bare DagBag does not
     sys.path.append(HERE)
-from corpus_plan import (  # noqa: E402 - after the path is set
-    SETTINGS, STAGES, VARIABLE_PREFIX, build_plan, default_settings, merge_settings)
+# after the path is set, hence E402
+from corpus_plan import SETTINGS, STAGES, VARIABLE_PREFIX, build_plan, default_settings, merge_settings  # noqa: E402
 
 DAG_ID = "reasoning_corpus"
 #: The checkout this file belongs to (dags/ is inside it) unless a Variable says otherwise.

@@ -10,7 +10,6 @@ import argparse
 import importlib.metadata
 import logging
 import os
-from typing import List
 
 DEMO_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                            "configs", "demo.yaml")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from pipelines import logs
 from pipelines.args import DEMO_CONFIG, PROG, STAGE_COMMANDS, log_level, parser
@@ -35,7 +35,7 @@ def _input_source(path: str, preset: Optional[str], limit: Optional[int]) -> dic
     name = os.path.splitext(os.path.basename(path.rstrip("/")))[0] or "input"
     if path.startswith("hf:"):
         name = path[3:].split(":")[0].replace("/", "_")
-    source = {"name": name, "path": path}
+    source: Dict[str, Any] = {"name": name, "path": path}
     if preset:
         source["preset"] = preset
     if limit is not None:
@@ -77,8 +77,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 def _stage_command(args, beam_args: List[str]) -> int:
     """demo, run, sample, curate, mix: every check first (flags, config, output folder),
     then the stages; a failed stage is named with its first errors."""
-    from pipelines.config import ConfigError, load_config  # after argparse: --help stays fast
     from pipelines import failures, launch
+    from pipelines.config import ConfigError, load_config  # after argparse: --help stays fast
     from pipelines.flags import FlagError, check_beam_flags
     from pipelines.options import profile_args
     from pipelines.outdir import OutputError, check_output, claim
@@ -196,7 +196,7 @@ def _report(out_dir: str) -> int:
 
 def _dispatch(args, config, beam_args, done: List[str]) -> dict:
     """Run the command's stages; ``done`` gets each stage's name as it starts."""
-    from pipelines import launch, curate, mix, sample
+    from pipelines import curate, launch, mix, sample
     from pipelines.outdir import mark
 
     out = args.output.rstrip("/")

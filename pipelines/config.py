@@ -14,16 +14,16 @@ import hashlib
 import json
 import os
 import typing
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
+from pipelines.config_source import ConfigError, Origins, apply_settings, read_yaml, suggest
+from transforms.decontam.config import DecontamConfig
+from transforms.dedup.config import DedupConfig
+from transforms.filters.config import FilterConfig
 from transforms.ingest.config import IngestConfig, SourceConfig
+from transforms.mix.config import MixConfig
 from transforms.sample.config import SampleConfig
 from transforms.verify.config import VerifyConfig
-from transforms.filters.config import FilterConfig
-from transforms.dedup.config import DedupConfig
-from transforms.decontam.config import DecontamConfig
-from transforms.mix.config import MixConfig
-from pipelines.config_source import ConfigError, Origins, apply_settings, read_yaml, suggest
 
 __all__ = ["ConfigError", "RunConfig", "build_dataclass", "config_hash", "load_config"]
 
@@ -164,7 +164,7 @@ def build_dataclass(cls, data: dict, path: str = ""):
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls) if f.init]
     where = f"{path}." if path else ""
-    problems = []
+    problems: List[Tuple[Optional[str], str]] = []
     for key in (str(k) for k in data if k not in names):
         close = suggest(key, names)
         hint = (f"did you mean '{where}{close}'?" if close else
@@ -183,8 +183,8 @@ def build_dataclass(cls, data: dict, path: str = ""):
         return cls(**kwargs)
     except (ValueError, TypeError) as exc:
         field = str(exc).split(":", 1)[0].strip()
-        key = f"{where}{field}" if field in names else (path or None)
-        raise ConfigError(f"{path or 'config'}: {exc}", key) from None
+        bad_key = f"{where}{field}" if field in names else (path or None)
+        raise ConfigError(f"{path or 'config'}: {exc}", bad_key) from None
 
 
 def load_config(path: Optional[str] = None, overrides: Optional[dict] = None,

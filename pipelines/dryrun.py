@@ -49,12 +49,12 @@ def dry_run(command: str, config, input_dir: Optional[str], beam_args: List[str]
         if whole or command == "sample":
             reports.append(_dry_stage("sample", lambda: sample.run(config, s_dir, args)))
         if whole or command == "curate":
-            upstream = input_dir if command == "curate" else s_dir
+            upstream = input_dir if command == "curate" and input_dir else s_dir  # (input_dir: checked above)
             if whole:
                 _stub_manifest(s_dir, "sample", sample.OUTPUTS)
             reports.append(_dry_stage("curate", lambda: curate.run(config, upstream, c_dir, args)))
         if whole or command == "mix":
-            upstream = input_dir if command == "mix" else c_dir
+            upstream = input_dir if command == "mix" and input_dir else c_dir
             if whole:
                 _stub_manifest(c_dir, "curate", curate.OUTPUTS)
             reports.append(_dry_stage("mix", lambda: mix.run(config, upstream, scratch, args)))

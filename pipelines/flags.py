@@ -8,7 +8,7 @@ anything left over is an error that names the closest known flag.
 """
 from __future__ import annotations
 
-from typing import Iterable, List, Sequence
+from typing import Dict, Iterable, List, Sequence, Type
 
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 from apache_beam.runners.runner import create_runner
@@ -25,7 +25,7 @@ class _Parser(_BeamArgumentParser):
     """Beam's own parser class (it knows value-provider arguments) that raises instead of
     exiting, and remembers every flag it was given."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(allow_abbrev=False, add_help=False)
         self.flags: List[str] = []
 
@@ -42,7 +42,7 @@ def beam_parser() -> _Parser:
     """A parser with the flags of every PipelineOptions subclass imported so far, built
     as ``PipelineOptions.get_all_options`` builds Beam's (one class per name)."""
     parser = _Parser()
-    classes = {}
+    classes: Dict[str, Type[PipelineOptions]] = {}
     for cls in PipelineOptions.__subclasses__():
         classes.setdefault(str(cls), cls)
     for cls in classes.values():

@@ -163,7 +163,7 @@ class _StepHinter(PipelineVisitor):
     def visit_transform(self, node):
         self._apply(node)
 
-    def _apply(self, node):
+    def _apply(self, node) -> None:
         label = node.full_label
         if not any(_within(label, step) for step in self.model_steps):
             return

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import List
+from typing import List, Sequence
 
 import apache_beam as beam
 
@@ -37,7 +37,7 @@ def read_journal(pipeline, journal_files: List[str]):
     return pipeline | "ReadJournal" >> rio.ReadRecords(journal_files, Rollout)
 
 
-def build(pipeline, config: RunConfig, out_dir: str, journal_files: List[str] = ()) -> None:
+def build(pipeline, config: RunConfig, out_dir: str, journal_files: Sequence[str] = ()) -> None:
     problems = pipeline | "Ingest" >> ReadProblems(config.sources, config.ingest, config.seed,
                                                    config.config_hash)
     rollouts = problems.kept | "Sample" >> GenerateRollouts(

@@ -3,8 +3,8 @@
 one output line per input line, in input order)."""
 from __future__ import annotations
 
-from transforms.verify.config import VerifyConfig
 from publish.verify_file import CHUNK_ROWS, format_summary, verify_file
+from transforms.verify.config import VerifyConfig
 
 __all__ = ["run", "format_summary"]
 

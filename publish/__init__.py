@@ -1,1 +1,2 @@
-"""Launcher-side read-back between pipelines/ and transforms/: accounting, the dataset card, manifest checks, the file verifier."""
+"""Launcher-side read-back between pipelines/ and transforms/: accounting, the dataset card,
+manifest checks, the file verifier."""

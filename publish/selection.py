@@ -26,7 +26,11 @@ def selection_report(outputs: Dict[str, dict], config: MixConfig, data: str = DA
     rejections = read_columns(accounting.paths(outputs, "rejections"), ["step", "reason", "detail"])
     over_quota = [bucket_of_detail(r["detail"]) for r in rejections
                   if r["step"] == "select_quota" and r["reason"] == "over_quota"]
-    return {"buckets": bucket_report([example_bucket(r, config) for r in selected], over_quota, config)}
+    chosen = [example_bucket(r, config) for r in selected]
+    # None (no bucket) never comes back: the mix drops examples no quota covers, and
+    # every over_quota detail names its bucket
+    return {"buckets": bucket_report([b for b in chosen if b is not None],
+                                     [b for b in over_quota if b is not None], config)}
 
 
 def per_kind(buckets: Dict[str, dict], name: str, kinds) -> Dict[str, int]:

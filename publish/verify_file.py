@@ -130,7 +130,7 @@ class _Pool:
 
 def _ordered(pool: _Pool, chunks: Iterator[list], window: int) -> Iterator[list]:
     """Results of ``pool.verify_chunk`` over ``chunks``, in order, at most ``window`` in flight."""
-    pending = collections.deque()
+    pending: typing.Deque[concurrent.futures.Future] = collections.deque()
     for chunk in chunks:
         pending.append(pool.executor.submit(pool.verify_chunk, chunk))
         if len(pending) >= window:
@@ -154,6 +154,8 @@ def _count(tallies: Dict[str, _Tally], result: _Result) -> None:
 def _finish(row: dict, problem_id: Optional[str], key: Optional[str], tallies: Dict[str, _Tally],
             votes: Dict[str, Tuple[Optional[str], str, float]], config: VerifyConfig) -> dict:
     """The row with its pass rate and, for a votable problem, the majority verdict."""
+    if problem_id is None:  # no problem, nothing tallied
+        return row
     tally = tallies.get(problem_id)
     if tally is None:
         return row

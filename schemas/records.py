@@ -1,10 +1,11 @@
 """Records that flow between stages.
 
 Every record is a ``typing.NamedTuple`` registered with Beam's ``RowCoder`` so it
-has a portable schema on every runner. Field lists are declared once and composed
-(a VerifiedRollout is a Rollout's fields plus the verdict's fields), and the
-pyarrow schema used for Parquet is derived from them (see ``schemas.arrow``) and
-pinned by ``schemas/golden/*.json``.
+has a portable schema on every runner. Records are composed of field groups
+(a VerifiedRollout is a Rollout's fields plus the verdict's fields); the classes
+spell their groups' fields out so type checkers see them, and the import fails if
+a class and its groups disagree. The pyarrow schema used for Parquet is derived
+from the classes (see ``schemas.arrow``) and pinned by ``schemas/golden/*.json``.
 
 Provenance: every record carries ``source``, ``problem_id`` and ``config_hash``;
 generated records add the teacher model, sample index and seeds.
@@ -83,98 +84,207 @@ VERDICT_FIELDS: _Fields = [
 ]
 
 
-def _record(name: str, fields: _Fields, doc: str) -> type:
-    cls = typing.NamedTuple(name, fields)
-    cls.__doc__ = doc
-    cls.__module__ = __name__
-    beam.coders.registry.register_coder(cls, beam.coders.RowCoder)
-    return cls
+# -- records --------------------------------------------------------------------
+# Class syntax (not ``typing.NamedTuple(name, fields)``) so type checkers see the
+# fields; each class spells out its field groups in order, and ``_check_groups``
+# below fails the import if a class and its groups ever disagree.
 
 
-Problem = _record(
-    "Problem",
-    PROBLEM_FIELDS + PROVENANCE_FIELDS,
-    "A prompt with its gold answer, as ingested from a source.",
-)
-Rollout = _record(
-    "Rollout",
-    PROBLEM_FIELDS + GENERATION_FIELDS + PROVENANCE_FIELDS,
-    "One sampled completion of a Problem (one per sample index).",
-)
-VerifiedRollout = _record(
-    "VerifiedRollout",
-    PROBLEM_FIELDS + GENERATION_FIELDS + VERDICT_FIELDS + PROVENANCE_FIELDS,
-    "A Rollout with its verification verdict.",
-)
-SftExample = _record(
-    "SftExample",
-    [
-        ("example_id", str),
-        ("kind", str),  # reasoning | knowledge
-        ("journey", Optional[str]),  # None, or the journey-learning construction
-        ("messages", List[Message]),  # user turn, assistant turn "<think>…</think>answer"
-        ("prompt", str),
-        ("reasoning", str),
-        ("answer", str),
-        ("reference_answer", Optional[str]),
-        ("extracted_answer", Optional[str]),
-        ("verdict", str),
-        ("verifier", str),
-        ("source", str),
-        ("source_id", str),
-        ("domain", str),
-        ("difficulty", Optional[str]),
-        ("language", Optional[str]),
-        ("problem_id", str),
-        ("rollout_ids", List[str]),  # the rollouts the example was built from
-        ("teacher_model", str),
-        ("sample_index", int),
-        ("sample_seed", int),
-        ("prompt_tokens", int),
-        ("completion_tokens", int),
-        ("pass_rate", float),
-    ]
-    + PROVENANCE_FIELDS,
-    "A training example in the final corpus.",
-)
-Rejection = _record(
-    "Rejection",
-    [
-        ("record_id", str),  # id of the rejected record (problem, rollout or example id)
-        ("record_type", str),  # Problem | Rollout | VerifiedRollout | SftExample
-        ("problem_id", str),
-        ("source", str),
-        ("stage", str),  # ingest | sample | curate | mix
-        ("step", str),  # transform inside the stage (e.g. "filter_truncation")
-        ("reason", str),  # snake_case reason (e.g. "truncated", "incorrect")
-        ("detail", str),  # human-readable numbers behind the decision
-        ("payload", str),  # the record as JSON, so nothing is lost
-        ("config_hash", str),
-        ("schema_version", str),
-    ],
-    "A record dropped on purpose, with the stage and the reason.",
-)
-DeadLetter = _record(
-    "DeadLetter",
-    [
-        ("record_id", str),  # id of the failed record, or "file:line" for input lines
-        ("stage", str),
-        ("step", str),
-        ("file", Optional[str]),
-        ("line", Optional[int]),  # 1-based line (JSONL) or row index + 1 (Parquet, datasets)
-        ("field", Optional[str]),
-        ("error", str),  # the reason, e.g. "invalid_json: Expecting value (col 3)"
-        ("payload", str),  # the raw input, truncated to a few KB
-        ("config_hash", str),
-        ("schema_version", str),
-    ],
-    "A record that failed with an error, kept with the error instead of being lost.",
-)
+class Problem(typing.NamedTuple):
+    """A prompt with its gold answer, as ingested from a source."""
+
+    # PROBLEM_FIELDS
+    problem_id: str
+    source: str
+    source_id: str
+    domain: str
+    kind: str
+    prompt: str
+    reference_answer: Optional[str]
+    choices: List[str]
+    tests: Optional[str]
+    difficulty: Optional[str]
+    language: Optional[str]
+    metadata: Optional[str]
+    # PROVENANCE_FIELDS
+    seed: int
+    config_hash: str
+    schema_version: str
+
+
+class Rollout(typing.NamedTuple):
+    """One sampled completion of a Problem (one per sample index)."""
+
+    # PROBLEM_FIELDS
+    problem_id: str
+    source: str
+    source_id: str
+    domain: str
+    kind: str
+    prompt: str
+    reference_answer: Optional[str]
+    choices: List[str]
+    tests: Optional[str]
+    difficulty: Optional[str]
+    language: Optional[str]
+    metadata: Optional[str]
+    # GENERATION_FIELDS
+    rollout_id: str
+    sample_index: int
+    sample_seed: int
+    teacher_model: str
+    teacher_revision: Optional[str]
+    backend: str
+    temperature: float
+    top_p: float
+    max_tokens: int
+    completion: str
+    reasoning: str
+    answer: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+    # PROVENANCE_FIELDS
+    seed: int
+    config_hash: str
+    schema_version: str
+
+
+class VerifiedRollout(typing.NamedTuple):
+    """A Rollout with its verification verdict."""
+
+    # PROBLEM_FIELDS
+    problem_id: str
+    source: str
+    source_id: str
+    domain: str
+    kind: str
+    prompt: str
+    reference_answer: Optional[str]
+    choices: List[str]
+    tests: Optional[str]
+    difficulty: Optional[str]
+    language: Optional[str]
+    metadata: Optional[str]
+    # GENERATION_FIELDS
+    rollout_id: str
+    sample_index: int
+    sample_seed: int
+    teacher_model: str
+    teacher_revision: Optional[str]
+    backend: str
+    temperature: float
+    top_p: float
+    max_tokens: int
+    completion: str
+    reasoning: str
+    answer: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+    # VERDICT_FIELDS
+    extracted_answer: Optional[str]
+    verdict: str
+    verifier: str
+    verifier_version: str
+    verdict_reason: str
+    pass_rate: float
+    # PROVENANCE_FIELDS
+    seed: int
+    config_hash: str
+    schema_version: str
+
+
+class SftExample(typing.NamedTuple):
+    """A training example in the final corpus."""
+
+    example_id: str
+    kind: str  # reasoning | knowledge
+    journey: Optional[str]  # None, or the journey-learning construction
+    messages: List[Message]  # user turn, assistant turn "<think>…</think>answer"
+    prompt: str
+    reasoning: str
+    answer: str
+    reference_answer: Optional[str]
+    extracted_answer: Optional[str]
+    verdict: str
+    verifier: str
+    source: str
+    source_id: str
+    domain: str
+    difficulty: Optional[str]
+    language: Optional[str]
+    problem_id: str
+    rollout_ids: List[str]  # the rollouts the example was built from
+    teacher_model: str
+    sample_index: int
+    sample_seed: int
+    prompt_tokens: int
+    completion_tokens: int
+    pass_rate: float
+    # PROVENANCE_FIELDS
+    seed: int
+    config_hash: str
+    schema_version: str
+
+
+class Rejection(typing.NamedTuple):
+    """A record dropped on purpose, with the stage and the reason."""
+
+    record_id: str  # id of the rejected record (problem, rollout or example id)
+    record_type: str  # Problem | Rollout | VerifiedRollout | SftExample
+    problem_id: str
+    source: str
+    stage: str  # ingest | sample | curate | mix
+    step: str  # transform inside the stage (e.g. "filter_truncation")
+    reason: str  # snake_case reason (e.g. "truncated", "incorrect")
+    detail: str  # human-readable numbers behind the decision
+    payload: str  # the record as JSON, so nothing is lost
+    config_hash: str
+    schema_version: str
+
+
+class DeadLetter(typing.NamedTuple):
+    """A record that failed with an error, kept with the error instead of being lost."""
+
+    record_id: str  # id of the failed record, or "file:line" for input lines
+    stage: str
+    step: str
+    file: Optional[str]
+    line: Optional[int]  # 1-based line (JSONL) or row index + 1 (Parquet, datasets)
+    field: Optional[str]
+    error: str  # the reason, e.g. "invalid_json: Expecting value (col 3)"
+    payload: str  # the raw input, truncated to a few KB
+    config_hash: str
+    schema_version: str
+
+
+def _check_groups() -> None:
+    """Each record is its field groups in order (the groups are the documented composition)."""
+    composed = {
+        Problem: PROBLEM_FIELDS + PROVENANCE_FIELDS,
+        Rollout: PROBLEM_FIELDS + GENERATION_FIELDS + PROVENANCE_FIELDS,
+        VerifiedRollout: PROBLEM_FIELDS + GENERATION_FIELDS + VERDICT_FIELDS + PROVENANCE_FIELDS,
+    }
+    for cls, fields in composed.items():
+        if list(cls.__annotations__.items()) != fields:
+            raise TypeError(f"{cls.__name__}'s fields differ from its field groups")
+    for cls in (SftExample, Rejection, DeadLetter):
+        if list(cls.__annotations__.items())[-2:] != PROVENANCE_FIELDS[-2:]:
+            raise TypeError(f"{cls.__name__} does not end with config_hash, schema_version")
+
+
+_check_groups()
 
 RECORD_TYPES = {
     cls.__name__: cls
     for cls in (Problem, Rollout, VerifiedRollout, SftExample, Rejection, DeadLetter)
 }
+for _cls in RECORD_TYPES.values():
+    beam.coders.registry.register_coder(_cls, beam.coders.RowCoder)
+del _cls
 
 
 def to_dict(record) -> dict:

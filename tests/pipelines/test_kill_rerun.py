@@ -18,8 +18,8 @@ import time
 import pytest
 
 from publish import accounting
-from transforms.core import io as rio
 from transforms.core import derive_seed
+from transforms.core import io as rio
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 IN_MEMORY = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]

@@ -11,8 +11,8 @@ import pytest
 
 from pipelines import verify as verify_cli
 from pipelines.cli import main
-from transforms.verify.sandbox.runner import Sandbox
 from transforms.verify.config import VerifyConfig
+from transforms.verify.sandbox.runner import Sandbox
 
 GSM8K = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "..", "shared", "data",
                      "gsm8k", "test.jsonl")

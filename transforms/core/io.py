@@ -20,7 +20,7 @@ import json
 import math
 import os
 import typing
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 import apache_beam as beam
 import pyarrow as pa
@@ -290,7 +290,7 @@ def read_columns(paths: Iterable[str], columns: typing.Sequence[str]) -> List[di
     return rows
 
 
-def read_records(path: str, skip_blank: bool = True) -> Iterable[tuple]:
+def read_records(path: str, skip_blank: bool = True) -> Iterator[Tuple[int, Optional[dict], Optional[str]]]:
     """``(line or row number, row or None, error or None)`` for each record of a JSONL
     or Parquet file, in order. Lines that are not JSON objects come back as errors
     (``invalid_json: …``, ``not_an_object: …``); blank lines are skipped, or reported

@@ -16,7 +16,7 @@ import apache_beam as beam
 
 from transforms.core import Drop
 from transforms.decontam.config import DecontamConfig
-from transforms.decontam.index import Match, build_index
+from transforms.decontam.index import BenchmarkIndex, Match, build_index
 
 STEP = "decontaminate"
 REASON = "contaminated"
@@ -62,26 +62,31 @@ class MatchBenchmarks:
 
     def __init__(self, config: DecontamConfig, stage: str):
         self.config, self.stage = config, stage
-        self.index = None
+        self.index: Optional[BenchmarkIndex] = None
         self.cache: Dict[str, Optional[Match]] = {}
 
     def setup(self):
         self.index = build_index(self.config)
         self.cache = {}
 
+    def _index(self) -> BenchmarkIndex:
+        """The index ``setup`` built (``__call__`` builds it first if needed)."""
+        assert self.index is not None, "setup() builds the index"
+        return self.index
+
     def _prompt_matches(self, prompts: List[str]) -> List[Optional[Match]]:
         """Matches of the prompts, remembered (a problem's rollouts share their prompt)."""
         new = sorted(set(prompts) - set(self.cache))
         if len(self.cache) + len(new) > _CACHE_SIZE:
             self.cache.clear()
-        self.cache.update(zip(new, self.index.match_many(new)))
+        self.cache.update(zip(new, self._index().match_many(new)))
         return [self.cache[p] for p in prompts]
 
     def _matches(self, records) -> List[Tuple[str, Optional[Match]]]:
         found = [("prompt", m) for m in self._prompt_matches([r.prompt or "" for r in records])]
         if self.config.check_responses:
             todo = [i for i, (_, m) in enumerate(found) if m is None]
-            responses = self.index.match_many([records[i].completion or "" for i in todo])
+            responses = self._index().match_many([records[i].completion or "" for i in todo])
             for i, match in zip(todo, responses):
                 found[i] = ("response", match)
         return found

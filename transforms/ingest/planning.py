@@ -19,6 +19,7 @@ def source_inputs(source: SourceConfig) -> List[Tuple[str, str]]:
     """The (format, path) inputs of one source, in reading order (globs expanded, sorted)."""
     if source.is_generator:
         return [("generator", f"generator:{source.generator}")]
+    assert source.path is not None  # SourceConfig: a source that is no generator has a path
     return expand_inputs(source.path, source.format, owner=f"source {source.name!r}")
 
 

@@ -45,6 +45,7 @@ def read_generator(source: SourceConfig, seed: int) -> Iterator[ReadItem]:
 
     The generator's seed is ``derive_seed(seed, "generator", source.name)``, so two
     sources using the same generator don't produce the same problems."""
+    assert source.generator is not None  # only generator sources come here (SourceConfig checks the name)
     file = f"generator:{source.generator}"
     gen_seed = derive_seed(seed, "generator", source.name)
     records = generate_problems(source.generator, source.count, gen_seed, tuple(source.difficulty))

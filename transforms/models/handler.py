@@ -13,12 +13,14 @@ that fails (rendering, the backend raising on it, a result carrying an error)
 fails alone: its Generation carries the error, the rest of the batch its samples.
 
 A stage that decides what to ask only once the prompt is rendered (the sampler's
-resume) subclasses the handler and calls :func:`generate_isolated` itself.
+resume) subclasses :class:`BackendModelHandler` (the same loading, batching and model
+sharing, its own ``run_inference`` and prediction type) and calls
+:func:`generate_isolated` itself.
 """
 from __future__ import annotations
 
 import typing
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 from apache_beam.ml.inference.base import ModelHandler
 
@@ -61,7 +63,7 @@ def generate_isolated(
         return [(None, r.error) if r.error else (r, None) for r in results]
     except Exception:  # noqa: BLE001 - retried one by one below
         pass
-    outcomes = []
+    outcomes: List[Tuple[Optional[GenerationResult], Optional[str]]] = []
     for request in requests:
         try:
             result = backend.generate([request])[0]
@@ -89,20 +91,24 @@ def generate_chat(backend: Backend, requests: Sequence[ChatRequest]) -> List[Gen
     outcomes = iter(generate_isolated(backend, ready))
     generations = []
     for request, (prompt, error) in zip(requests, rendered):
-        result = None
+        result: Optional[GenerationResult] = None
         if error is None:
             result, error = next(outcomes)
         if result is not None and len(result.samples) != len(request.seeds):
-            result, error = None, (f"backend returned {len(result.samples)} samples "
-                                   f"for {len(request.seeds)} seeds")
+            error = f"backend returned {len(result.samples)} samples for {len(request.seeds)} seeds"
+            result = None
         generations.append(Generation(request, prompt, result, error))
     return generations
 
 
-class ChatModelHandler(ModelHandler):
-    """Loads the backend of a :class:`ModelConfig` and answers :class:`ChatRequest` batches.
+ExampleT = TypeVar("ExampleT")
+PredictionT = TypeVar("PredictionT")
 
-    Batches hold 1 to ``config.batch_size`` requests; with ``config.share_model``
+
+class BackendModelHandler(ModelHandler[ExampleT, PredictionT, Backend]):
+    """Loads the backend of a :class:`ModelConfig`; subclasses answer the batches.
+
+    Batches hold 1 to ``config.batch_size`` examples; with ``config.share_model``
     one model serves every process of a worker VM. ``namespace``: where
     RunInference reports its own metrics (the calling stage's)."""
 
@@ -119,9 +125,14 @@ class ChatModelHandler(ModelHandler):
         backend.load()
         return backend
 
+    def get_metrics_namespace(self) -> str:
+        return self._namespace
+
+
+class ChatModelHandler(BackendModelHandler[ChatRequest, Generation]):
+    """Loads the backend of a :class:`ModelConfig` and answers :class:`ChatRequest` batches
+    (see :class:`BackendModelHandler`)."""
+
     def run_inference(self, batch: Sequence[ChatRequest], model: Backend,
                       inference_args=None) -> Iterable[Generation]:
         return generate_chat(model, batch)
-
-    def get_metrics_namespace(self) -> str:
-        return self._namespace

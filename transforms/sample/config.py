@@ -12,8 +12,8 @@ import dataclasses
 from typing import Optional, Tuple
 
 from transforms.core import error_text
-from transforms.models.backends.base import Backend
 from transforms.models import config as models
+from transforms.models.backends.base import Backend
 
 R1_USER_TEMPLATE = "{prompt}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
 

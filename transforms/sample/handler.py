@@ -1,8 +1,8 @@
 """The sampler's model handler: problems in, all their rollouts (or the error) out.
 
-:class:`SampleModelHandler` is the project's :class:`~transforms.models.handler.ChatModelHandler`
-(same loading, batching and model sharing, from ``SampleConfig.model_config()``) with
-the one thing sampling adds: it renders a problem first, then asks only for the sample
+:class:`SampleModelHandler` is a :class:`~transforms.models.handler.BackendModelHandler`
+(the chat handler's loading, batching and model sharing, from ``SampleConfig.model_config()``)
+with the one thing sampling adds: it renders a problem first, then asks only for the sample
 indexes whose rollout ids are not persisted yet (resume, see
 :mod:`transforms.sample.journal`), so the seeds of a request are known only once its
 prompt is rendered. Every new sample is drawn with its own seed, so a sample depends
@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 import time
 import typing
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 from schemas.records import SCHEMA_VERSION, Problem, Rollout, project
 from transforms.core import error_text
 from transforms.models.backends.base import Backend, GenerationRequest, GenerationResult
-from transforms.models.handler import ChatModelHandler, generate_isolated
+from transforms.models.handler import BackendModelHandler, generate_isolated
 from transforms.sample.config import SampleConfig
 from transforms.sample.ids import expected_ids, model_key, rollout_id, sample_seed, sampling_params
 from transforms.sample.journal import as_task, persist_chunk
@@ -86,6 +86,8 @@ def generate_for_problems(
     outcomes = iter(generate_isolated(backend, [GenerationRequest(p.prompt_text, p.seeds) for p in ready]))
     generated = []
     for p in prepared:
+        result: Optional[GenerationResult]
+        error: Optional[str]
         if p.error is not None:
             result, error = None, p.error
         elif p.indices:
@@ -93,8 +95,8 @@ def generate_for_problems(
         else:
             result, error = NOTHING_NEW, None
         if result is not None and len(result.samples) != len(p.indices):
-            result, error = None, (f"backend returned {len(result.samples)} samples "
-                                   f"for {len(p.indices)} seeds")
+            error = f"backend returned {len(result.samples)} samples for {len(p.indices)} seeds"
+            result = None
         generated.append(Generated(p.problem, p.prompt_text, p.seeds, result, error, p.indices, p.reused))
     return generated
 
@@ -103,6 +105,7 @@ def make_rollouts(generated: Generated, config: SampleConfig, seed: int, config_
     """The Rollouts of a successfully generated problem, by sample index: one
     per new sample, plus the reused ones (stamped with this run's config hash)."""
     problem, result = generated.problem, generated.result
+    assert result is not None, generated.error  # only a generated problem has rollouts
     params = sampling_params(config, seed)
     key = model_key(config)
     indices = generated.indices or tuple(range(len(result.samples)))
@@ -151,6 +154,7 @@ def to_outcome(generated: Generated, config: SampleConfig, seed: int, config_has
     if generated.error is not None:
         return Outcome(generated.problem, [], generated.error, 0, 0)
     rollouts = make_rollouts(generated, config, seed, config_hash)
+    assert generated.result is not None  # no error: a result
     tokens = sum(s.completion_tokens for s in generated.result.samples)
     return Outcome(generated.problem, rollouts, None, len(generated.reused), tokens)
 
@@ -176,7 +180,7 @@ class Progress:
                 f"{self.tokens / seconds:.1f} tok/s over {seconds:.0f} s")
 
 
-class SampleModelHandler(ChatModelHandler):
+class SampleModelHandler(BackendModelHandler[Any, Outcome]):
     """Loads the teacher of a SampleConfig and turns SampleTasks (or Problems) into Outcomes.
 
     ``run_inference`` returns one :class:`Outcome` per problem; a problem whose

@@ -9,7 +9,7 @@ rollouts it already has by id (see :mod:`transforms.sample.journal`).
 from __future__ import annotations
 
 import json
-from typing import List
+from typing import Any, Dict, List
 
 from schemas.records import Problem
 from transforms.core import derive_seed, stable_hash
@@ -21,7 +21,7 @@ def sampling_params(config: SampleConfig, seed: int) -> dict:
 
     ``top_k`` and ``stop`` appear only when set, so the ids of runs that don't
     use them stay what they were."""
-    params = {
+    params: Dict[str, Any] = {
         "temperature": config.temperature,
         "top_p": config.top_p,
         "max_tokens": config.max_tokens,

@@ -7,7 +7,7 @@ import ast
 import re
 from collections import Counter
 from fractions import Fraction
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, cast
 
 #: Longest expression :func:`check_countdown` will parse (longer ones are rejected).
 MAX_EXPRESSION_CHARS = 256
@@ -42,7 +42,8 @@ def _evaluate(node: ast.AST) -> Fraction:
     if isinstance(node, ast.Expression):
         return _evaluate(node.body)
     if isinstance(node, ast.Constant):
-        return Fraction(node.value)
+        return Fraction(cast(int, node.value))  # _literals let only int constants through
+    node = cast(ast.BinOp, node)  # ... and, besides them, only BinOps of + - * /
     left, right = _evaluate(node.left), _evaluate(node.right)
     if isinstance(node.op, ast.Add):
         return left + right
@@ -92,11 +93,11 @@ def check_countdown(expression: str, numbers: Sequence[int], target: int) -> Tup
         return False, f"too_long: {len(expression)} chars > {MAX_EXPRESSION_CHARS}"
     for symbol, operator in _UNICODE_OPERATORS.items():
         expression = expression.replace(symbol, operator)
-    expression, reason = _strip_equation(expression.strip(), target)
-    if expression is None:
+    stripped, reason = _strip_equation(expression.strip(), target)
+    if stripped is None:
         return False, reason
     try:
-        tree = ast.parse(expression, mode="eval")
+        tree = ast.parse(stripped, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         return False, f"syntax_error: {type(exc).__name__}"
     try:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -112,9 +112,14 @@ class Shingler:
         if ngram < 1:
             raise ValueError(f"ngram must be at least 1, got {ngram}")
         self.shingle, self.ngram = shingle, ngram
-        self._separators = _separator_table() if shingle == "word" else None
-        self._lower = _lower_table() if shingle == "word" else None
-        self._lower_separators = self._separators[self._lower] if shingle == "word" else None
+        # lookup tables of word shingles (None for character shingles)
+        self._separators: Optional[np.ndarray] = None
+        self._lower: Optional[np.ndarray] = None
+        self._lower_separators: Optional[np.ndarray] = None
+        if shingle == "word":
+            self._separators = _separator_table()
+            self._lower = _lower_table()
+            self._lower_separators = self._separators[self._lower]
         self._powers = np.ones(1, dtype=np.uint64)
         self._inverse_powers = np.ones(1, dtype=np.uint64)
 
@@ -183,21 +188,28 @@ class Shingler:
 
         ASCII takes a byte-wide path; other text is lowered by table unless it holds a
         character the table can't lower (context-dependent, longer, or astral)."""
+        separators, lower, lower_separators = self._word_tables()
         joined = " ".join(texts)
         if joined.isascii():
             codes = np.frombuffer(joined.lower().encode("ascii"), dtype=np.uint8)
-            return codes, self._separators[codes], _starts(texts)
+            return codes, separators[codes], _starts(texts)
         codes = _code_points(joined)
         if any(char in joined for char in _LOWER_EXCEPTIONS) or codes.max() >= _BMP:
             lowered = [t.lower() for t in texts]
             codes = _code_points(" ".join(lowered))
             return codes, self._is_separator(codes), _starts(lowered)
         index = codes.astype(np.intp)
-        return self._lower[index], self._lower_separators[index], _starts(texts)
+        return lower[index], lower_separators[index], _starts(texts)
+
+    def _word_tables(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(separators, lower, lower_separators): the tables ``__init__`` builds for word shingles."""
+        separators, lower, lower_separators = self._separators, self._lower, self._lower_separators
+        assert separators is not None and lower is not None and lower_separators is not None, self.shingle
+        return separators, lower, lower_separators
 
     def _is_separator(self, codes: np.ndarray) -> np.ndarray:
         """Non-word code points, for any code point."""
-        flags = np.take(self._separators, codes, mode="clip")
+        flags = np.take(self._word_tables()[0], codes, mode="clip")
         astral = np.flatnonzero(codes >= _BMP)
         for index in astral:
             ch = chr(int(codes[index]))

@@ -42,7 +42,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Optional, Tuple
+from typing import IO, Optional, Tuple
 
 #: CPU seconds a child may spend on one request beyond the parent's wall-clock
 #: bound; the kernel ends it there even if the parent died and can't kill it.
@@ -272,8 +272,9 @@ class MathVerifierProcess:
         self.start()
         request = (json.dumps([gold, pred, timeout_s + CPU_GRACE_S]) + "\n").encode("utf-8")
         try:
-            self._process.stdin.write(request)
-            self._process.stdin.flush()
+            stdin, _ = self._pipes()
+            stdin.write(request)
+            stdin.flush()
             reply = self._read_reply(time.monotonic() + timeout_s)
         except (OSError, ValueError) as exc:
             code = self._discard()
@@ -290,9 +291,15 @@ class MathVerifierProcess:
             self._cache.put((gold, pred), result)
         return result
 
+    def _pipes(self) -> Tuple[IO[bytes], IO[bytes]]:
+        """The running child's stdin and stdout (``_spawn`` pipes both)."""
+        process = self._process
+        assert process is not None and process.stdin is not None and process.stdout is not None
+        return process.stdin, process.stdout
+
     def _read_reply(self, deadline: float) -> Optional[list]:
         """The child's next reply line, or None past ``deadline``; OSError at EOF."""
-        fd = self._process.stdout.fileno()
+        fd = self._pipes()[1].fileno()
         poller = select.poll()
         poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
         while b"\n" not in self._buffer:
@@ -310,7 +317,7 @@ class MathVerifierProcess:
         """Stop the child (EOF on its input, then kill) and reap it."""
         if self._process is not None and self._process.poll() is None:
             try:
-                self._process.stdin.close()
+                self._pipes()[0].close()
                 self._process.wait(1.0)
             except (OSError, subprocess.TimeoutExpired):
                 pass
@@ -328,6 +335,8 @@ class MathVerifierProcess:
         except subprocess.TimeoutExpired:
             code = None
         for pipe in (process.stdin, process.stdout):
+            if pipe is None:  # never: both are piped
+                continue
             try:
                 pipe.close()
             except OSError:

@@ -7,7 +7,6 @@ from transforms.core import derive_seed
 from transforms.sample.config import SampleConfig
 from transforms.sample.ids import model_key, rollout_id, sample_seed, sampling_params
 
-
 BASE_ID_ARGS = dict(problem_id="p1", prompt_text="<prompt>", model="fake:m",
                     sampling_params={"temperature": 0.7, "top_p": 0.95, "max_tokens": 64, "seed": 1},
                     sample_index=0)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Tuple
+from typing import Dict, List, Tuple, Union
 
 from transforms.ingest.generators.common import make_problem
 
 # Templates of a rate "total per unit": {q1} units give {t1}; ask for the total of {q2}
 # units ("scale") or for how many units give {t2} ("reverse").
-_RATE_TEMPLATES = [
+_RATE_TEMPLATES: List[Dict[str, Union[str, List[str]]]] = [
     {
         "given": "A car travels {t1} km in {q1} hours.",
         "scale": "At the same speed, how many km does it travel in {q2} hours?",

@@ -9,6 +9,8 @@ A backend is built from a :class:`transforms.models.config.ModelConfig` by
 :func:`transforms.models.config.make_backend`. Importing this package imports none
 of torch, transformers, vllm or httpx: each backend imports its library in ``load()``.
 """
+from typing import Any, Callable, Dict
+
 from transforms.models.backends.base import (
     Backend,
     BackendNotImplemented,
@@ -21,7 +23,8 @@ from transforms.models.backends.hf import TransformersBackend
 from transforms.models.backends.openai_api import OpenAIBackend
 from transforms.models.backends.vllm_engine import VLLMBackend
 
-BACKEND_CLASSES = {
+#: backend name -> its class, built from a ModelConfig
+BACKEND_CLASSES: Dict[str, Callable[[Any], Backend]] = {
     "transformers": TransformersBackend,
     "vllm": VLLMBackend,
     "openai": OpenAIBackend,

@@ -5,10 +5,10 @@ import json
 import os
 import re
 import time
-from typing import List, Sequence
+from typing import List, Sequence, Union
 
-from transforms.models.backends.base import GenerationRequest, GenerationResult, Sample
 from transforms.core import hash_score, stable_hash
+from transforms.models.backends.base import GenerationRequest, GenerationResult, Sample
 
 _SUM_RE = re.compile(r"What is (-?\d+) \+ (-?\d+)\?")
 
@@ -64,6 +64,7 @@ class FakeBackend:
     def _sample(self, prompt: str, seed: int) -> Sample:
         key = stable_hash("fake", prompt, seed)
         sums = _SUM_RE.findall(prompt)
+        value: Union[int, str]  # the sum (right or off by a little), else a made-up answer
         if sums:
             a, b = (int(x) for x in sums[-1])
             correct = int(key[0], 16) % 2 == 0

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
+from transforms.core import derive_seed
 from transforms.models.backends.base import (
     GenerationRequest,
     GenerationResult,
@@ -19,7 +20,6 @@ from transforms.models.backends.base import (
     cut_at_stop,
     resolve_model,
 )
-from transforms.core import derive_seed
 
 logger = logging.getLogger(__name__)
 
@@ -126,10 +126,11 @@ class TransformersBackend:
 
     name = "transformers"
 
-    def __init__(self, config):
+    def __init__(self, config) -> None:
         self.config = config
-        self.model = None
-        self.tokenizer = None
+        # transformers' model and tokenizer, once load() has imported the library
+        self.model: Any = None
+        self.tokenizer: Any = None
         self.stop_ids: Tuple[int, ...] = ()
         self.pad_id: Optional[int] = None
 

@@ -20,8 +20,8 @@ import os
 import time
 from typing import List, Optional, Sequence, Tuple
 
-from transforms.models.backends.base import GenerationRequest, GenerationResult, Sample, failed
 from transforms.core import hash_score
+from transforms.models.backends.base import GenerationRequest, GenerationResult, Sample, failed
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,9 @@ MAX_RETRY_AFTER_S = 120.0
 
 class RetryableError(RuntimeError):
     """A failure the request is retried after (connection, timeout, 429/5xx)."""
+
+    #: the server's Retry-After header, when it sent one
+    retry_after: Optional[str] = None
 
 
 class RequestFailed(RuntimeError):
@@ -99,7 +102,7 @@ class OpenAIBackend:
 
     name = "openai"
 
-    def __init__(self, config):
+    def __init__(self, config) -> None:
         self.config = config
         self._api_key: Optional[str] = None
 
@@ -145,8 +148,9 @@ class OpenAIBackend:
         errors = [o for o in outcomes if isinstance(o, BaseException)]
         if errors:
             return failed(redact(f"{type(errors[0]).__name__}: {errors[0]}", self._api_key), latency)
-        prompt_tokens = max((tokens for _, tokens in outcomes), default=0)
-        return GenerationResult([sample for sample, _ in outcomes], prompt_tokens, latency)
+        done = [o for o in outcomes if not isinstance(o, BaseException)]  # all of them
+        prompt_tokens = max((tokens for _, tokens in done), default=0)
+        return GenerationResult([sample for sample, _ in done], prompt_tokens, latency)
 
     async def _sample(self, client, semaphore, messages: List[dict], seed: int) -> Tuple[Sample, int]:
         config = self.config
@@ -158,7 +162,7 @@ class OpenAIBackend:
                 async with semaphore:
                     return await self._post(client, body)
             except RetryableError as exc:
-                last, retry_after = str(exc), getattr(exc, "retry_after", None)
+                last, retry_after = str(exc), exc.retry_after
             if attempt < config.max_retries:
                 delay = backoff_delay(attempt, config.retry_backoff_s, config.max_backoff_s, seed,
                                       retry_after)

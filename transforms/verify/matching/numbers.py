@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, Union
 
 #: Longest answer the exact path parses as a number (longer ones go to math-verify,
 #: which runs bounded in its child process).
@@ -120,7 +120,7 @@ _COMPLEX = re.compile(r"(?:(?P<re>[-+]?\d+(?:\.\d+)?)(?P<sign>[-+])|(?P<lone>[-+
 
 def _plain_items(inner: str) -> Optional[List]:
     """The values of a comma-separated list of plain numbers (or infinities), else None."""
-    values = []
+    values: List[Union[str, Fraction]] = []  # "inf"/"-inf" for infinities, else exact numbers
     for item in top_level_items(inner):
         if item in _INFINITY:
             values.append(_INFINITY[item])

@@ -36,7 +36,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from typing import List, Optional
+from typing import List, Optional, Union
 
 from transforms.verify.sandbox.bwrap import bwrap_command
 from transforms.verify.sandbox.config import (
@@ -145,15 +145,17 @@ class Sandbox:
             return RunResult(STATUS_SANDBOX, None, b"", b"", [], 0.0, f"could not start bubblewrap: {exc}")
         os.close(result_w)
         os.close(status_w)
-        streams = {process.stdout.fileno(): "stdout", process.stderr.fileno(): "stderr",
+        stdout, stderr = process.stdout, process.stderr
+        assert stdout is not None and stderr is not None  # both piped
+        streams = {stdout.fileno(): "stdout", stderr.fileno(): "stderr",
                    result_r: "result", status_r: "status"}
         data = {name: bytearray() for name in streams.values()}
         try:
             status = self._collect(streams, data, started + timeout_s)
         finally:
             _end(process, data["status"])
-            process.stdout.close()
-            process.stderr.close()
+            stdout.close()
+            stderr.close()
             os.close(result_r)
             os.close(status_r)
         elapsed = time.monotonic() - started
@@ -189,7 +191,7 @@ class Sandbox:
         return bwrap_command(self.config, task_fd, result_fd, status_fd, seccomp_fd)
 
 
-def _end(process: subprocess.Popen, status_lines: bytes) -> None:
+def _end(process: subprocess.Popen, status_lines: Union[bytes, bytearray]) -> None:
     """Make sure the run is over, every process of it gone, and bubblewrap reaped.
 
     The sandbox's init (PID 1 of its namespace) is what matters: the kernel kills
@@ -233,7 +235,7 @@ def _open_init(pid: Optional[int], namespace: Optional[int]) -> Optional[int]:
     return None
 
 
-def _status_value(status_lines: bytes, key: str) -> Optional[int]:
+def _status_value(status_lines: Union[bytes, bytearray], key: str) -> Optional[int]:
     """A value bubblewrap reported on its JSON status descriptor (last one wins)."""
     value = None
     for line in bytes(status_lines).splitlines():

@@ -18,6 +18,7 @@ import pytest  # noqa: E402
 
 from tests import backend_support as support  # noqa: E402
 from tests import factories  # noqa: E402
+from transforms.models.backends.base import GenerationRequest  # noqa: E402
 from transforms.models.backends.openai_api import (  # noqa: E402
     OpenAIBackend,
     RequestFailed,
@@ -26,7 +27,6 @@ from transforms.models.backends.openai_api import (  # noqa: E402
     redact,
     request_body,
 )
-from transforms.models.backends.base import GenerationRequest  # noqa: E402
 from transforms.sample.config import SampleConfig  # noqa: E402
 from transforms.sample.handler import generate_for_problems, make_rollouts  # noqa: E402
 from transforms.sample.ids import sample_seed  # noqa: E402

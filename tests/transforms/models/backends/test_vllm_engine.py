@@ -17,8 +17,8 @@ from apache_beam.testing.util import assert_that, equal_to  # noqa: E402
 from schemas.records import Rollout, from_dict, to_dict  # noqa: E402
 from tests import backend_support as support  # noqa: E402
 from tests import factories  # noqa: E402
-from transforms.models.backends.vllm_engine import VLLMBackend, engine_kwargs, to_sample  # noqa: E402
 from transforms.models.backends.base import GenerationRequest  # noqa: E402
+from transforms.models.backends.vllm_engine import VLLMBackend, engine_kwargs, to_sample  # noqa: E402
 from transforms.sample.config import SampleConfig  # noqa: E402
 from transforms.sample.ids import sample_seed  # noqa: E402
 from transforms.sample.prompts import build_messages  # noqa: E402
