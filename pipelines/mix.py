@@ -152,7 +152,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
 
     # the funnel and accounting of the whole run, upstream stages first
     stages: Dict[str, dict] = {}
-    full_funnel = {"rejected": {}, "dead_letters": {}}
+    full_funnel: Dict[str, Dict[str, int]] = {"rejected": {}, "dead_letters": {}}
     upstream_manifests = [upstream]
     if sample_dir:
         upstream_manifests.insert(0, load_stage_manifest(sample_dir, "sample"))

@@ -178,3 +178,21 @@ def test_journeys_refuse_a_curate_output_without_wrong_attempts(tmp_path):
     with pytest.raises(ValueError, match="wrote none: re-run curate"):
         mix.run(config, curate_dir, str(tmp_path / "out"), [])
     assert not os.path.exists(tmp_path / "out" / rio.MANIFEST)
+
+
+def test_the_launcher_hands_journeys_the_sample_stage_teacher(tmp_path):
+    """Mix never imports the sample stage: its launcher passes the teacher's ModelConfig and
+    chat turns (picklable, as Beam ships them to the workers)."""
+    import pickle
+
+    from pipelines import mix
+    from transforms.sample.prompts import build_messages
+
+    config = _stage_config(tmp_path, "sample: {backend: fake, model: fake-teacher, system_prompt: Be brief.}\n"
+                                     "mix: {journey: {share: 0.2, modes: [splice, reflect]}}\n")
+    teacher = pickle.loads(pickle.dumps(mix.journey_teacher(config)))
+    assert teacher.model == config.sample.model_config()
+    assert teacher.messages("What is 2 + 3?") == build_messages("What is 2 + 3?", config.sample)
+    assert teacher.messages("What is 2 + 3?")[0] == {"role": "system", "content": "Be brief."}
+    no_teacher = _stage_config(tmp_path, "mix: {journey: {share: 0.2, locate: false}}\n")
+    assert mix.journey_teacher(no_teacher) is None  # splice without locating asks no teacher

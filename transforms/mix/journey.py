@@ -197,13 +197,13 @@ class BuildJourneys(beam.PTransform):
         self._check = check
         self._seed = seed
 
-    def _handler(self) -> KeyedModelHandler:
-        return KeyedModelHandler(ChatModelHandler(teacher_model(self._teacher, self._config), namespace=STAGE))
+    def _handler(self, teacher: JourneyTeacher) -> KeyedModelHandler:
+        return KeyedModelHandler(ChatModelHandler(teacher_model(teacher, self._config), namespace=STAGE))
 
-    def _locate(self, plans):
+    def _locate(self, plans, teacher: JourneyTeacher):
         config, seed = self._config, self._seed
-        asked = plans | "ProbeRequests" >> beam.FlatMap(_keyed_probes, self._teacher, config, seed)
-        model = asked | "JourneyProbes" >> ModelStep("JourneyProbes", self._handler())
+        asked = plans | "ProbeRequests" >> beam.FlatMap(_keyed_probes, teacher, config, seed)
+        model = asked | "JourneyProbes" >> ModelStep("JourneyProbes", self._handler(teacher))
         answers = ((model.results | "KeyProbes" >> beam.Map(_by_attempt),
                     model.failed | "FailedProbes" >> beam.FlatMap(failed_probes))
                    | "Probes" >> beam.Flatten())
@@ -212,12 +212,12 @@ class BuildJourneys(beam.PTransform):
                 | "ByAttempt" >> beam.CoGroupByKey()
                 | "Locate" >> RuleStep(STAGE, STEP, Checked(locate_rule, self._check, config)))
 
-    def _reflect(self, plans) -> List:
+    def _reflect(self, plans, teacher: JourneyTeacher) -> List:
         seed = self._seed
-        asked = plans | "ReflectRequests" >> beam.Map(_reflect_task, self._teacher, seed)
-        model = asked | "JourneyReflect" >> ModelStep("JourneyReflect", self._handler())
+        asked = plans | "ReflectRequests" >> beam.Map(_reflect_task, teacher, seed)
+        model = asked | "JourneyReflect" >> ModelStep("JourneyReflect", self._handler(teacher))
         reflected = model.results | "Reflect" >> RuleStep(
-            STAGE, STEP, Checked(reflect_rule, self._check, self._teacher.model.model, seed))
+            STAGE, STEP, Checked(reflect_rule, self._check, teacher.model.model, seed))
         failed = model.failed | "ReflectFailed" >> RuleStep(STAGE, STEP, failed_reflect)
         return [reflected, failed]
 
@@ -232,8 +232,8 @@ class BuildJourneys(beam.PTransform):
                     | "Select" >> RuleStep(STAGE, STEP, functools.partial(select_rule, config=config, seed=self._seed)))
         parts = [selected]
         plans = selected.kept
-        if config.locate:
-            located = self._locate(plans)
+        if config.locate and self._teacher is not None:
+            located = self._locate(plans, self._teacher)
             parts.append(located)
             plans = located.kept
         to_splice, to_reflect = plans | "ByMode" >> beam.Partition(_mode_index, 2)
@@ -242,8 +242,8 @@ class BuildJourneys(beam.PTransform):
             spliced = to_splice | "Splice" >> RuleStep(STAGE, STEP, Checked(splice_rule, self._check))
             parts.append(spliced)
             built.append(spliced.kept)
-        if "reflect" in config.modes:
-            reflected = self._reflect(to_reflect)
+        if "reflect" in config.modes and self._teacher is not None:
+            reflected = self._reflect(to_reflect, self._teacher)
             parts += reflected
             built += [r.kept for r in reflected]
         kept = tuple(built) | "Built" >> beam.Flatten()

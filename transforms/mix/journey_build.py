@@ -14,9 +14,8 @@ derived from the run seed and ids.
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterator, List, NamedTuple, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Sequence, Union
 
-from schemas.records import SftExample, VerifiedRollout
 from transforms.core import Dead, Drop, derive_seed, error_text, hash_score, stable_hash
 from transforms.mix.examples import assistant_content, make_example
 from transforms.mix.journey_config import MODES, JourneyConfig
@@ -24,7 +23,9 @@ from transforms.text.extract import split_reasoning
 from transforms.text.length import estimate_tokens
 
 #: (record, text) → the verdict fields of ``text`` as an answer to the record's problem.
-Checker = Callable[[object, str], dict]
+Checker = Callable[[Any, str], dict]
+#: Records (VerifiedRollout, SftExample) are classes built at run time: no static type.
+Record = Any
 
 SELECT_STEP, SPLICE_STEP, REFLECT_STEP = "journey_select", "journey_splice", "journey_reflect"
 
@@ -61,7 +62,7 @@ def pick_transition(config: JourneyConfig, seed: int, wrong_id: str) -> str:
     return pick(seed, config.transitions, "transition", wrong_id)
 
 
-def pick_correct(seed: int, wrong_id: str, correct: Sequence) -> Optional[VerifiedRollout]:
+def pick_correct(seed: int, wrong_id: str, correct: Sequence) -> Optional[Record]:
     """The correct rollout spliced after ``wrong_id``: the lowest hashed score of the pair."""
     if not correct:
         return None
@@ -87,9 +88,9 @@ class Plan(NamedTuple):
     (splice), its text and transition, and its first wrong step once located (None: not
     located, the whole attempt is the wrong prefix)."""
 
-    attempt: VerifiedRollout
+    attempt: Record  # the wrong VerifiedRollout
     mode: str
-    correct: Optional[VerifiedRollout]
+    correct: Optional[Record]  # the correct VerifiedRollout spliced in
     text: str
     transition: str
     step: Optional[int] = None
@@ -151,7 +152,7 @@ def reaches_gold(wrong, prefix: str, samples: Sequence, check: Checker) -> bool:
 
 
 def _journey_example(wrong, base, tag: str, reasoning: str, answer: str, fields: dict,
-                     rollout_ids: List[str], completion_tokens: int, sample_seed: int) -> SftExample:
+                     rollout_ids: List[str], completion_tokens: int, sample_seed: int) -> Record:
     """The SftExample of a journey: problem and provenance from ``base``, verdict from ``fields``."""
     return make_example(
         base,
@@ -175,9 +176,11 @@ def _tag(plan: Plan) -> str:
     return f"{plan.mode}:{'step' if plan.step is not None else 'attempt'}"
 
 
-def splice(plan: Plan, check: Checker) -> Union[SftExample, Drop]:
+def splice(plan: Plan, check: Checker) -> Union[Record, Drop]:
     """Wrong prefix, transition, then the correct rollout's solution (verified again)."""
     wrong, correct, start = plan.attempt, plan.correct, lead(plan)
+    if correct is None:
+        raise ValueError("splice: the plan has no correct rollout")
     reasoning = join_parts(start, correct.reasoning)
     fields = check(correct, assistant_content(reasoning, correct.answer))
     if fields["verdict"] != "correct":
@@ -188,7 +191,7 @@ def splice(plan: Plan, check: Checker) -> Union[SftExample, Drop]:
                             [wrong.rollout_id, correct.rollout_id], tokens, correct.sample_seed)
 
 
-def reflect(plan: Plan, sample, check: Checker, teacher_model: str, sample_seed: int) -> Union[SftExample, Drop]:
+def reflect(plan: Plan, sample, check: Checker, teacher_model: str, sample_seed: int) -> Union[Record, Drop]:
     """The teacher's continuation (``sample``) after the wrong prefix and the transition;
     its answer must verify. ``teacher_model`` names the teacher on the example."""
     wrong, start = plan.attempt, lead(plan)

@@ -25,11 +25,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
-from schemas.records import SftExample
 from transforms.core import Dead, Drop, derive_seed, error_text
 from transforms.mix.journey_build import (
     Checker,
     Plan,
+    Record,
     lead,
     plan_journey,
     plan_problem,
@@ -39,7 +39,7 @@ from transforms.mix.journey_build import (
     splice,
 )
 from transforms.mix.journey_config import JourneyConfig
-from transforms.models.backends.base import Backend
+from transforms.models.backends.base import Backend, Sample
 from transforms.models.config import ModelConfig
 from transforms.models.handler import ChatRequest, Generation, generate_chat
 
@@ -80,13 +80,14 @@ def reflect_request(plan: Plan, teacher: JourneyTeacher, seed: int) -> ChatReque
     return ChatRequest(teacher.messages(wrong.prompt), (reflect_seed(seed, wrong.rollout_id),), lead(plan) + "\n")
 
 
-def teacher_error(generation: Optional[Generation]) -> Optional[str]:
-    """Why a teacher answer has no samples (the request failed, or never came back), or None."""
+def teacher_samples(generation: Optional[Generation]) -> Tuple[List[Sample], Optional[str]]:
+    """(the samples of a teacher answer, None), or ([], why there are none: the request
+    failed, or its answer never came back)."""
     if generation is None:
-        return "teacher: no answer"
+        return [], "teacher: no answer"
     if generation.error is not None or generation.result is None:
-        return generation.error or "teacher: no result"
-    return None
+        return [], generation.error or "teacher: no result"
+    return list(generation.result.samples), None
 
 
 def locate(plan: Plan, answers: Dict[int, Generation], check: Checker,
@@ -96,22 +97,22 @@ def locate(plan: Plan, answers: Dict[int, Generation], check: Checker,
     the answers to :func:`probe_requests` by step. Steps after it are not looked at, so
     a failed probe there changes nothing; one before it dead-letters the attempt."""
     for k, prefix in enumerate(probe_prefixes(plan.text, config)):
-        error = teacher_error(answers.get(k))
+        samples, error = teacher_samples(answers.get(k))
         if error is not None:
             return Dead(error, plan.attempt)
-        if not reaches_gold(plan.attempt, prefix, answers[k].result.samples, check):
+        if not reaches_gold(plan.attempt, prefix, samples, check):
             return plan._replace(step=k)
     return plan
 
 
 def reflect_answer(plan: Plan, generation: Generation, check: Checker, teacher_name: str,
-                   seed: int) -> Union[SftExample, Drop, Dead]:
+                   seed: int) -> Union[Record, Drop, Dead]:
     """The reflect journey from the answer to :func:`reflect_request` (a failed request
     dead-letters the attempt)."""
-    error = teacher_error(generation)
+    samples, error = teacher_samples(generation)
     if error is not None:
         return Dead(error, plan.attempt)
-    return reflect(plan, generation.result.samples[0], check, teacher_name, reflect_seed(seed, plan.attempt.rollout_id))
+    return reflect(plan, samples[0], check, teacher_name, reflect_seed(seed, plan.attempt.rollout_id))
 
 
 # -- outside Beam -------------------------------------------------------------------------
@@ -128,9 +129,13 @@ class Teacher(NamedTuple):
 
 
 def journey_of(plan: Plan, teacher: Optional[Teacher], check: Checker, config: JourneyConfig,
-               seed: int) -> Union[SftExample, Drop, Dead]:
+               seed: int) -> Union[Record, Drop, Dead]:
     """A planned attempt → its journey example, a Drop or a Dead: the journey step's
     requests and rules, with ``teacher`` answering them directly (None: no teacher needed)."""
+    if teacher is None:
+        if config.locate or plan.mode == "reflect":
+            raise ValueError("journeys: locate and reflect need a teacher")
+        return splice(plan, check)
     if config.locate:
         asked = probe_requests(plan, teacher.spec, config, seed)
         answers = dict(zip((k for k, _ in asked), teacher.answer([r for _, r in asked])))
@@ -145,7 +150,7 @@ def journey_of(plan: Plan, teacher: Optional[Teacher], check: Checker, config: J
 
 
 def build_journey(wrong, correct: Sequence, teacher: Optional[Teacher], check: Checker,
-                  config: JourneyConfig, seed: int) -> Union[SftExample, Drop, Dead]:
+                  config: JourneyConfig, seed: int) -> Union[Record, Drop, Dead]:
     """One wrong attempt → its journey example, a Drop or a Dead."""
     plan = plan_journey(wrong, correct, config, seed)
     return plan if isinstance(plan, Drop) else journey_of(plan, teacher, check, config, seed)

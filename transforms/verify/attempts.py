@@ -15,7 +15,7 @@ re-reads rejection payloads.
 from __future__ import annotations
 
 import json
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from schemas.records import VERDICTS, VerifiedRollout, from_dict
 from transforms.core import is_row_of
@@ -27,7 +27,7 @@ WRONG_ATTEMPTS = "wrong_attempts"
 WRONG_VERDICTS = tuple(v for v in VERDICTS if v != "correct")
 
 
-def rejected_rollout(rejection) -> Optional[VerifiedRollout]:
+def rejected_rollout(rejection) -> Optional[Any]:  # a VerifiedRollout (a class built at run time)
     """The VerifiedRollout a Rejection carries, or None when it carries another record.
 
     The payload is recognised by its fields (``record_type`` may name a runner-generated
@@ -36,7 +36,7 @@ def rejected_rollout(rejection) -> Optional[VerifiedRollout]:
     return from_dict(VerifiedRollout, row) if is_row_of(VerifiedRollout, row) else None
 
 
-def rejected_rollouts(rejection) -> List[VerifiedRollout]:
+def rejected_rollouts(rejection) -> List[Any]:
     """``rejected_rollout`` as a list (empty or one rollout), for ``beam.FlatMap``."""
     found = rejected_rollout(rejection)
     return [found] if found is not None else []
@@ -47,7 +47,7 @@ def is_wrong_attempt(rollout) -> bool:
     return rollout.verdict in WRONG_VERDICTS and rollout.finish_reason == "stop" and rollout.kind == "reasoning"
 
 
-def wrong_attempt(rejection) -> Optional[VerifiedRollout]:
+def wrong_attempt(rejection) -> Optional[Any]:
     """The wrong attempt a curate Rejection carries, or None when it is not one."""
     if rejection.stage != "curate":
         return None

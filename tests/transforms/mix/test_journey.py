@@ -25,7 +25,7 @@ from transforms.mix.journey_teacher import (
     build_journey,
     problem_journeys,
     reflect_request,
-    teacher_error,
+    teacher_samples,
 )
 from transforms.models.config import make_backend
 from transforms.sample.config import FewShot, SampleConfig
@@ -130,7 +130,7 @@ def test_failed_model_batches_dead_letter_their_attempts():
     request = reflect_request(plan, teacher_of(FAKE), seed=1)
     error = (RuntimeError, "RuntimeError('GPU lost')", ["Traceback ...\n"])
     [(rollout_id, (k, answer))] = failed_probes(([((plan.attempt.rollout_id, 2), request)], error))
-    assert (rollout_id, k) == (plan.attempt.rollout_id, 2) and "GPU lost" in teacher_error(answer)
+    assert (rollout_id, k) == (plan.attempt.rollout_id, 2) and "GPU lost" in teacher_samples(answer)[1]
     [dead] = failed_reflect(([(plan, request)], error))
     assert dead.record == plan.attempt and "GPU lost" in dead.error
 

@@ -14,8 +14,8 @@ from transforms.mix.journey_teacher import (
     probe_requests,
     reflect_answer,
     reflect_request,
-    teacher_error,
     teacher_model,
+    teacher_samples,
 )
 from transforms.models.handler import ChatRequest, Generation
 from transforms.sample.prompts import build_messages
@@ -117,4 +117,4 @@ def test_reflect_answers_are_read_into_journeys_drops_or_dead_letters(check):
     failed = Generation(reflect_request(plan, teacher.spec, seed=1), "", None, "teacher: gave up")
     dead = reflect_answer(plan, failed, check, "fake-teacher", seed=1)
     assert isinstance(dead, Dead) and dead.record == plan.attempt
-    assert teacher_error(None) and teacher_error(failed) == "teacher: gave up"
+    assert teacher_samples(None)[1] and teacher_samples(failed) == ([], "teacher: gave up")
