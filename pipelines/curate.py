@@ -2,10 +2,12 @@
 
 Besides the curated rows, rejections and dead letters, the stage hands the mix stage
 what it needs from the rejected rows, typed, so nothing downstream re-reads rejection
-payloads: while journeys are on, the wrong attempts they take (``wrong_attempts``,
-VerifiedRollout rows: a copy of some rejected rows, see :mod:`transforms.mix.attempts`),
-and always the card's statistics of every verified rollout (aggregated in the pipeline,
-stored in the manifest under ``verified_stats``, see :mod:`publish.verified`).
+payloads: every wrong attempt it rejected (``wrong_attempts``, VerifiedRollout rows with
+any verdict but ``correct``: a copy of some rejected rows, see
+:mod:`transforms.verify.attempts`), whatever the mix config will take from them, and the
+card's statistics of every verified rollout (aggregated in the pipeline, stored in the
+manifest under ``verified_stats``, see :mod:`publish.verified`). Its config is its own:
+nothing here reads the mix section.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from transforms.decontam.transform import DecontaminateBenchmarks
 from transforms.dedup.exact import DedupExact
 from transforms.dedup.transform import DedupMinHash
 from transforms.filters.transform import FilterRollouts
-from transforms.mix.attempts import WRONG_ATTEMPTS, is_wrong_attempt, rejected_rollouts
+from transforms.verify.attempts import WRONG_ATTEMPTS, is_wrong_attempt, rejected_rollouts
 from transforms.verify.transform import VerifyAnswers
 
 OUTPUTS = {"curated": VerifiedRollout, "rejections": Rejection, "dead_letters": DeadLetter,
@@ -47,12 +49,7 @@ def build(pipeline, config: RunConfig, rollout_files: List[str], out_dir: str) -
     # the rejected VerifiedRollouts, read from their payloads once, here in the pipeline
     rejected_verified = rejected | "RejectedRollouts" >> beam.FlatMap(rejected_rollouts).with_output_types(
         VerifiedRollout)
-    journey = config.mix.journey
-    if journey.enabled:
-        wrong = rejected_verified | "WrongAttempts" >> beam.Filter(is_wrong_attempt, journey).with_output_types(
-            VerifiedRollout)
-    else:
-        wrong = pipeline | "NoWrongAttempts" >> beam.Create([]).with_output_types(VerifiedRollout)
+    wrong = rejected_verified | "WrongAttempts" >> beam.Filter(is_wrong_attempt).with_output_types(VerifiedRollout)
     _ = ((deduped.kept, rejected_verified)
          | "AllVerified" >> beam.Flatten()
          | "VerifiedColumns" >> beam.Map(verified_row)
@@ -86,10 +83,9 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> d
     lines = {"curate": accounting.check_balance(
         "curate", rollouts_in, kept=outputs["curated"]["rows"],
         rejected=outputs["rejections"]["rows"], dead=outputs["dead_letters"]["rows"])}
-    if config.mix.journey.enabled:
-        # a copy of rejected rows for the journey step, not a fate: never a part of the balance
-        lines["curate"][WRONG_ATTEMPTS] = outputs[WRONG_ATTEMPTS]["rows"]
-        accounting.check_copies("curate", lines["curate"])
+    # a copy of rejected rows for the journey step, not a fate: never a part of the balance
+    lines["curate"][WRONG_ATTEMPTS] = outputs[WRONG_ATTEMPTS]["rows"]
+    accounting.check_copies("curate", lines["curate"])
     manifest = launch.base_manifest("curate", config)
     contamination = count_by_benchmark(
         rio.read_columns(accounting.paths(outputs, "rejections"), ["reason", "detail"]))

@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
-from publish.accounting import AccountingError
+from publish.accounting import NOT_PARTS, AccountingError
 from transforms.core import io as rio
 
 #: How many distinct error texts a message quotes.
@@ -90,7 +90,7 @@ def check_corpus(out_dir: str, manifest: dict) -> None:
     lines = manifest.get("accounting", {})
     stage, kept = next(((s, k) for s, k in KEPT if s in lines and not lines[s].get(k)), ("mix", "selected"))
     line = lines.get(stage, {})
-    detail = ", ".join(f"{k} {v}" for k, v in line.items() if k != "in")
+    detail = ", ".join(f"{k} {v}" for k, v in line.items() if k not in NOT_PARTS)  # its fates, not copies
     message = (f"the corpus is empty: stage {stage} kept nothing ({line.get('in', 0)} in: {detail or 'nothing'})"
                if line else "the corpus is empty")
     column = "mix" if stage == "journey" else stage

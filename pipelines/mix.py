@@ -1,11 +1,18 @@
 """Stage 3 — mix: curated VerifiedRollouts (+ journey examples built from the curate
 stage's wrong attempts) → SFT examples by quota, Parquet shards, the dataset card, manifest.
 
+The launcher hands the journey step what the mix stage must not import: the teacher
+(the sample stage's model and chat turns, :class:`~transforms.mix.journey_teacher.JourneyTeacher`)
+and the answer checker (the curate verifier, :class:`~transforms.verify.checker.AnswerChecker`).
+Journeys take, among the wrong attempts curate wrote (all of them), those their own
+``wrong_verdicts`` name.
+
 Everything the launcher counts comes from columns of the outputs, the curate manifest
-(its wrong attempts' row count, its verified rollouts' statistics) or the pipeline's own
-count of journey examples; no rejection payload is read back."""
+(its verified rollouts' statistics) or the pipeline's own counts (the wrong attempts
+journeys took, the journey examples built); no rejection payload is read back."""
 from __future__ import annotations
 
+import functools
 from typing import Dict, List, Optional
 
 import apache_beam as beam
@@ -19,15 +26,35 @@ from publish.manifest import clear_stage, load_stage_manifest, relativize
 from publish.selection import DATA, per_kind, selection_report
 from schemas.records import DeadLetter, Rejection, SftExample, VerifiedRollout
 from transforms.core import io as rio
-from transforms.mix.attempts import WRONG_ATTEMPTS, selection
+from transforms.mix.attempts import takes_attempt
 from transforms.mix.journey import BuildJourneys
-from transforms.mix.journey_config import JourneyConfig
+from transforms.mix.journey_teacher import JourneyTeacher
 from transforms.mix.transform import MixExamples
+from transforms.sample.prompts import build_messages
+from transforms.verify.attempts import WRONG_ATTEMPTS
+from transforms.verify.checker import AnswerChecker
 
 OUTPUTS = {DATA: SftExample, "rejections": Rejection, "dead_letters": DeadLetter}
 #: How many journey examples the journey step built, counted by the pipeline itself (the
 #: ones mix rejects are not told apart from direct examples by any column).
 JOURNEYS_BUILT = "journeys_built.json"
+#: How many of the curate stage's wrong attempts the journey step took (its
+#: ``wrong_verdicts``), counted by the pipeline itself: the journey balance's ``in``.
+JOURNEY_INPUTS = "journey_inputs.json"
+
+
+def journey_teacher(config: RunConfig) -> Optional[JourneyTeacher]:
+    """The teacher journeys ask (the sample stage's model and chat turns), when they need one."""
+    if not config.mix.journey.needs_teacher:
+        return None
+    return JourneyTeacher(config.sample.model_config(), functools.partial(build_messages, config=config.sample))
+
+
+def _write_count(pcoll, count: str, write: str, path: str, key: str) -> None:
+    """The pipeline's count of ``pcoll``, written as ``{key: n}`` to ``path``."""
+    _ = (pcoll
+         | count >> beam.combiners.Count.Globally()
+         | write >> beam.Map(rio.write_json_value, path, key))
 
 
 def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: List[str], out_dir: str) -> None:
@@ -36,13 +63,16 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
     inputs = {"curated": curated}
     side = []
     if wrong_files:
-        wrong = pipeline | "ReadWrongAttempts" >> rio.ReadRecords(wrong_files, VerifiedRollout)
+        journey = config.mix.journey
+        wrong = (pipeline
+                 | "ReadWrongAttempts" >> rio.ReadRecords(wrong_files, VerifiedRollout)
+                 | "TakeWrongAttempts" >> beam.Filter(takes_attempt, journey).with_output_types(VerifiedRollout))
+        _write_count(wrong, "CountJourneyInputs", "WriteJourneyInputs", rio.join(out_dir, JOURNEY_INPUTS),
+                     "journey_inputs")
         journeys = {"correct": curated, "wrong": wrong} | "Journeys" >> BuildJourneys(
-            config.mix.journey, config.sample, config.curate.verify, config.seed)
-        _ = (journeys.kept
-             | "CountJourneys" >> beam.combiners.Count.Globally()
-             | "WriteJourneyCount" >> beam.Map(rio.write_json_value, rio.join(out_dir, JOURNEYS_BUILT),
-                                               "journeys_built"))
+            journey, journey_teacher(config), AnswerChecker(config.curate.verify), config.seed)
+        _write_count(journeys.kept, "CountJourneys", "WriteJourneyCount", rio.join(out_dir, JOURNEYS_BUILT),
+                     "journeys_built")
         inputs["journeys"] = journeys.kept
         side.append(journeys)
     mixed = inputs | "Mix" >> MixExamples(config.mix, config.seed)
@@ -52,26 +82,32 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
                          compression=config.mix.compression)
 
 
-def wrong_attempt_files(upstream: dict, journey: JourneyConfig, in_dir: str) -> List[str]:
-    """The files of the curate stage's wrong attempts, checked to be the ones ``journey`` takes.
+def wrong_attempt_files(upstream: dict, in_dir: str) -> List[str]:
+    """The files of the curate stage's wrong attempts (every one it rejected).
 
-    ValueError when the curate stage wrote none (journeys were off there) or selected
-    them under other ``wrong_verdicts``: re-run curate with this config."""
+    ValueError when the curate output has none (written before the wrong attempts were
+    handed over as an output of their own): re-run curate."""
     info = upstream["outputs"].get(WRONG_ATTEMPTS)
-    theirs = upstream.get("config", {}).get("mix", {}).get("journey")  # none in a dry run's stand-in
-    written = selection(theirs) if theirs is not None else None
-    if info is None or (theirs is not None and written != selection(journey)):
-        raise ValueError(f"mix: journeys take the wrong attempts {selection(journey)}, but the curate stage "
-                         f"at {in_dir} wrote {written if info is not None and written else 'none'}: "
-                         f"re-run curate with this config")
+    if info is None:
+        raise ValueError(f"mix: journeys need the curate stage's {WRONG_ATTEMPTS}, but the curate stage "
+                         f"at {in_dir} wrote none: re-run curate")
     return [f["path"] for f in info["files"]]
+
+
+def _pipeline_count(path: str, key: str, what: str) -> int:
+    if not FileSystems.exists(path):
+        raise accounting.AccountingError(f"mix: {path} is missing: the pipeline did not count {what}")
+    return int(rio.read_json(path)[key])
 
 
 def journeys_built(path: str) -> int:
     """The pipeline's count of journey examples (``JOURNEYS_BUILT``)."""
-    if not FileSystems.exists(path):
-        raise accounting.AccountingError(f"mix: {path} is missing: the pipeline did not count its journeys")
-    return int(rio.read_json(path)["journeys_built"])
+    return _pipeline_count(path, "journeys_built", "its journeys")
+
+
+def journey_inputs(path: str) -> int:
+    """The pipeline's count of the wrong attempts journeys took (``JOURNEY_INPUTS``)."""
+    return _pipeline_count(path, "journey_inputs", "the wrong attempts its journeys took")
 
 
 def curate_verified_stats(upstream: dict, in_dir: str) -> dict:
@@ -93,19 +129,20 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
     upstream = load_stage_manifest(in_dir, "curate")
     curated_files = [f["path"] for f in upstream["outputs"]["curated"]["files"]]
     journey = config.mix.journey
-    wrong_files = wrong_attempt_files(upstream, journey, in_dir) if journey.enabled else []
-    journey_in = upstream["outputs"][WRONG_ATTEMPTS]["rows"] if journey.enabled else 0
+    wrong_files = wrong_attempt_files(upstream, in_dir) if journey.enabled else []
     curated_in = upstream["outputs"]["curated"]["rows"]
     clear_stage(out_dir, list(OUTPUTS))
-    count_path = rio.join(out_dir, JOURNEYS_BUILT)
-    if FileSystems.exists(count_path):
-        FileSystems.delete([count_path])
+    count_path, inputs_path = rio.join(out_dir, JOURNEYS_BUILT), rio.join(out_dir, JOURNEY_INPUTS)
+    for path in (count_path, inputs_path):
+        if FileSystems.exists(path):
+            FileSystems.delete([path])
     launch.run_pipeline(lambda p: build(p, config, curated_files, wrong_files, out_dir), beam_args)
     outputs = accounting.collect(out_dir, OUTPUTS)
     data_files = accounting.paths(outputs, DATA)
     funnel = accounting.funnel(outputs)
     buckets = selection_report(outputs, config.mix, DATA)["buckets"]
     lines = {}
+    journey_in = journey_inputs(inputs_path) if wrong_files else 0
     if journey.enabled:
         lines["journey"] = _journey_line(journey_in, journeys_built(count_path) if wrong_files else 0, funnel)
     lines["mix"] = accounting.check_balance(
@@ -115,7 +152,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
 
     # the funnel and accounting of the whole run, upstream stages first
     stages: Dict[str, dict] = {}
-    full_funnel = {"rejected": {}, "dead_letters": {}}
+    full_funnel: Dict[str, Dict[str, int]] = {"rejected": {}, "dead_letters": {}}
     upstream_manifests = [upstream]
     if sample_dir:
         upstream_manifests.insert(0, load_stage_manifest(sample_dir, "sample"))

@@ -30,7 +30,8 @@ from transforms.core.io import (
 
 #: Keys of an accounting line that count a copy of some of the line's own parts, handed
 #: to a later stage, not a fate of their own: {key: the part it copies}. The curate
-#: stage's wrong attempts are rejected rows (and the journey step's inputs).
+#: stage's wrong attempts are rejected rows (every one with a wrong verdict; the journey
+#: step takes some of them in).
 COPIES = {"wrong_attempts": "rejected"}
 
 #: Keys of an accounting line that are not a share of its inputs.
@@ -38,13 +39,19 @@ NOT_PARTS = frozenset({"in", "rollouts"}) | frozenset(COPIES)
 
 #: How the stages chain: (stage, its key) must equal the sum of (upstream line, key)
 #: terms; the first term's line must be there, the others count 0 when absent (the
-#: journey line exists only when journeys are on: it takes the curate stage's wrong
-#: attempts in, and mix takes the curated rollouts plus them).
+#: journey line exists only when journeys are on, and mix takes the curated rollouts
+#: plus the journey step's inputs).
 CHAIN = (
     ("sample", "in", (("ingest", "problems"),)),
     ("curate", "in", (("sample", "rollouts"),)),
-    ("journey", "in", (("curate", "wrong_attempts"),)),
     ("mix", "in", (("curate", "kept"), ("journey", "in"))),
+)
+
+#: (stage, its key) never exceeds (upstream line, key), which counts 0 when absent: the
+#: journey step takes the wrong attempts its own ``wrong_verdicts`` name among those the
+#: curate stage wrote (all of them), some or all, never more.
+TAKES = (
+    ("journey", "in", ("curate", "wrong_attempts")),
 )
 
 
@@ -211,6 +218,10 @@ def _accounting_problems(manifest: dict) -> List[str]:
             if lines[stage].get(key) != upstream:
                 names = " + ".join(f"{line}.{term_key}" for line, term_key in terms)
                 problems.append(f"accounting: {stage}.{key}={lines[stage].get(key)} but {names}={upstream}")
+    for stage, key, (line, term_key) in TAKES:
+        if stage in lines and line in lines and lines[stage].get(key, 0) > lines[line].get(term_key, 0):
+            problems.append(f"accounting: {stage}.{key}={lines[stage].get(key)} but "
+                            f"{line}.{term_key}={lines[line].get(term_key, 0)} (it takes some of them, never more)")
     funnel_counts = manifest.get("funnel", {})
     for kind, key in (("rejected", "rejected"), ("dead_letters", "dead")):
         counted = by_stage(funnel_counts.get(kind, {}))

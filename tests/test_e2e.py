@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.cli import main
+from publish import accounting
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GSM8K = os.path.join(ROOT, "..", "shared", "data", "gsm8k", "test.jsonl")
@@ -49,8 +50,11 @@ def _check_manifest(out):
     manifest = json.load(open(os.path.join(out, "manifest.json")))
     acc = manifest["accounting"]
     for stage, line in acc.items():
-        parts = {k: v for k, v in line.items() if k not in ("in", "rollouts")}
+        # every input is a part; a copy of some rows handed to a later stage (curate's
+        # wrong_attempts, a copy of rejected rows) is not a fate of its own
+        parts = {k: v for k, v in line.items() if k not in ("in", "rollouts") + tuple(accounting.COPIES)}
         assert line["in"] == sum(parts.values()), (stage, line)
+        assert all(line[k] <= line[part] for k, part in accounting.COPIES.items() if k in line), (stage, line)
     # the stages chain: what one stage kept is what the next one took in
     assert acc["sample"]["in"] == acc["ingest"]["problems"]
     assert acc["curate"]["in"] == acc["sample"]["rollouts"]

@@ -253,6 +253,48 @@ def test_dataflow_dry_run_of_curate_hints_the_judge_model_step_and_no_other(tmp_
     assert not curate["hinted_steps"]
 
 
+JOURNEYS = FAKE.replace("mix: {reasoning: 10, knowledge: 0, max_rows_per_shard: 5}",
+                        "mix: {reasoning: 10, knowledge: 0, max_rows_per_shard: 5,\n"
+                        "      journey: {share: 0.2, modes: %s, locate: %s, max_steps: 3, continuations: 2}}")
+
+
+def _curate_stand_in(folder):
+    """A curate output with (absent) curated rows and wrong attempts, for a mix dry run."""
+    folder.mkdir()
+    outputs = {name: {"files": [{"path": f"{name}-00000-of-00001.parquet", "rows": 0, "bytes": 0, "sha256": ""}],
+                      "rows": 0} for name in ("curated", "wrong_attempts")}
+    (folder / "manifest.json").write_text(json.dumps({"stage": "curate", "outputs": outputs}))
+    return str(folder)
+
+
+@pytest.mark.parametrize("modes, locate, model_steps", [
+    ("[splice]", "true", ["JourneyProbes"]),  # the demo's journeys: teacher probes
+    ("[splice, reflect]", "true", ["JourneyProbes", "JourneyReflect"]),
+    ("[reflect]", "false", ["JourneyReflect"]),
+    ("[splice]", "false", []),  # no teacher call: no model step, nothing hinted
+])
+def test_dataflow_dry_run_of_mix_hints_the_journey_model_steps_and_no_other(tmp_path, modes, locate, model_steps):
+    """With journeys on, every teacher call in mix is a model step (Journeys/JourneyProbes,
+    Journeys/JourneyReflect): --model_resource_hint lands on them and on nothing else."""
+    upstream = _curate_stand_in(tmp_path / "curate")
+    config = load_config(_config(tmp_path, JOURNEYS % (modes, locate)))
+    assert config.mix.journey.enabled
+    for args in (runners.profile_args("dataflow-gpu"), DATAFLOW + ["--sdk_container_image=img:1",
+                                                                   f"--model_resource_hint={GPU}"]):
+        [mix] = dryrun.dry_run("mix", config, upstream, args + ["--job_name=reasoning-corpus-test"])
+        assert mix["stage"] == "mix" and mix["runner"] == "DataflowRunner"
+        hinted = mix["hinted_steps"]
+        prefixes = tuple(f"Journeys/{step}" for step in model_steps)
+        assert {h.split("/")[1] for h in hinted} == set(model_steps), hinted
+        assert all(h.startswith(prefixes) for h in hinted), hinted  # the model steps, not their requests …
+        assert all(any("RunInference" in h and h.startswith(p) for h in hinted) for p in prefixes)
+        gpu = [e for e in mix["environments"].values() if e["hints"]]
+        assert [e["hints"] for e in gpu] == ([{"accelerator": GPU.split("=", 1)[1]}] if model_steps else [])
+    # journeys off: no model step in mix, nothing hinted
+    [mix] = dryrun.dry_run("mix", load_config(_config(tmp_path)), upstream, runners.profile_args("dataflow-gpu"))
+    assert not mix["hinted_steps"]
+
+
 def test_flink_dry_run_translates_the_portable_pipeline_offline(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     args = runners.profile_args("flink") + [f"--sample_resource_hint={GPU}"]

@@ -1,6 +1,6 @@
-"""The curate stage hands mix typed outputs: the wrong attempts journeys take (exactly the
-rejected rollouts they took from rejection payloads before), and the statistics of every
-verified rollout, aggregated in the pipeline."""
+"""The curate stage hands mix typed outputs: every wrong attempt it rejected (exactly the
+rejected rollouts with a wrong verdict in the rejection payloads, whatever the mix
+section says), and the statistics of every verified rollout, aggregated in the pipeline."""
 import json
 
 import pytest
@@ -12,7 +12,8 @@ from publish import accounting
 from publish.verified import VERIFIED_COLUMNS, verified_stats
 from schemas.records import Rejection, VerifiedRollout, from_dict
 from transforms.core import io as rio
-from transforms.mix.attempts import WRONG_ATTEMPTS, rejected_rollout, wrong_attempt
+from transforms.mix.attempts import takes_attempt
+from transforms.verify.attempts import WRONG_ATTEMPTS, WRONG_VERDICTS, rejected_rollout, wrong_attempt
 
 CONFIG = """
 seed: 7
@@ -44,7 +45,7 @@ def _records(stage_dir, name, cls):
 def test_curate_writes_the_wrong_attempts_and_the_verified_stats(sampled, share):
     tmp, sample_dir = sampled
     path = tmp / f"c{share}.yaml"
-    path.write_text(CONFIG % share)
+    path.write_text(CONFIG % share)  # the mix section (journeys on or off) changes nothing here
     config = load_config(str(path))
     out = str(tmp / f"curate{share}")
     manifest = curate.run(config, sample_dir, out, [])
@@ -54,19 +55,29 @@ def test_curate_writes_the_wrong_attempts_and_the_verified_stats(sampled, share)
     # the launcher's check: the curate line balances without its copy of rejected rows
     assert line["in"] == line["kept"] + line["rejected"] + line["dead"]
     wrong = sorted(_records(out, WRONG_ATTEMPTS, VerifiedRollout), key=lambda r: r.rollout_id)
-    if share:
-        # exactly the rollouts journeys took from the rejection payloads before the hand-off
-        expected = sorted((w for w in (wrong_attempt(r, config.mix.journey) for r in rejections) if w),
-                          key=lambda r: r.rollout_id)
-        assert wrong == expected and wrong
-        assert {w.verdict for w in wrong} <= {"incorrect", "no_answer"}
-        assert line[WRONG_ATTEMPTS] == manifest["outputs"][WRONG_ATTEMPTS]["rows"] == len(wrong)
-    else:
-        assert wrong == [] and WRONG_ATTEMPTS not in line
-        assert manifest["outputs"][WRONG_ATTEMPTS] == {"files": [], "rows": 0}
+    # exactly the rejected rollouts with a wrong verdict in the rejection payloads
+    expected = sorted((w for w in map(wrong_attempt, rejections) if w), key=lambda r: r.rollout_id)
+    assert wrong == expected and wrong
+    assert {w.verdict for w in wrong} <= set(WRONG_VERDICTS)
+    assert line[WRONG_ATTEMPTS] == manifest["outputs"][WRONG_ATTEMPTS]["rows"] == len(wrong)
+    # what journeys take (mix's wrong_verdicts) is among them
+    assert [w for w in wrong if takes_attempt(w, config.mix.journey)]
     # the card's statistics of every verified rollout: curated rows and rejected rollouts
     rows = [{k: getattr(r, k) for k in VERIFIED_COLUMNS} for r in curated]
     rows += [{k: getattr(v, k) for k in VERIFIED_COLUMNS} for v in map(rejected_rollout, rejections) if v]
     assert manifest["verified_stats"] == json.loads(json.dumps(verified_stats(rows)))
     assert sum(manifest["verified_stats"]["pass_rates"]) > 0
     assert accounting.verify_manifest(out, upstream=False)["curate"]["rows"][WRONG_ATTEMPTS] == len(wrong)
+
+
+def test_curate_output_does_not_depend_on_the_mix_section(sampled):
+    """Curate reads nothing of mix's config: journeys on or off, any wrong_verdicts, the
+    same wrong attempts (and every other output) come out."""
+    tmp, sample_dir = sampled
+    shards = {}
+    for name, text in (("on", CONFIG % 0.2), ("off", (CONFIG % 0.0).replace("[incorrect, no_answer]", "[timeout]"))):
+        path = tmp / f"m-{name}.yaml"
+        path.write_text(text)
+        manifest = curate.run(load_config(str(path)), sample_dir, str(tmp / f"mix-{name}"), [])
+        shards[name] = {k: [f["sha256"] for f in v["files"]] for k, v in manifest["outputs"].items()}
+    assert shards["on"] == shards["off"] and shards["on"][WRONG_ATTEMPTS]

@@ -1,11 +1,13 @@
 """The mix stage: it reads the curate stage's typed wrong attempts (never its rejection
-payloads), reports each shortfall, balances its accounting lines and writes the card."""
+payloads) and takes those its own wrong_verdicts name, reports each shortfall, balances
+its accounting lines and writes the card."""
 import json
 import os
 
 import pytest
 
 from pipelines.config import load_config
+from publish import accounting
 from publish.accounting import AccountingError
 from publish.verified import verified_row, verified_stats
 from schemas.records import SCHEMA_VERSION, DeadLetter, Rejection, VerifiedRollout, to_dict
@@ -13,17 +15,15 @@ from tests.factories import verified
 from tests.transforms.mix.test_transform import _pool
 from transforms.core import io as rio
 from transforms.core import make_rejection
-from transforms.mix.attempts import WRONG_ATTEMPTS, rejected_rollout, wrong_attempt
-from transforms.mix.journey_config import JourneyConfig
+from transforms.verify.attempts import WRONG_ATTEMPTS, rejected_rollout, wrong_attempt
 
 
-def write_curate_stage(folder, curated, rejections, journey=None):
+def write_curate_stage(folder, curated, rejections):
     """A finished curate stage in ``folder`` (shards and manifest) holding the given records,
-    with the wrong attempts ``journey`` takes (the default journey config's) as the curate
-    pipeline writes them, and its statistics of the verified rollouts."""
+    with every wrong attempt among the rejections as the curate pipeline writes them
+    (whatever mix will take), and its statistics of the verified rollouts."""
     os.makedirs(folder, exist_ok=True)
-    journey = journey or JourneyConfig(share=0.5)
-    wrong = [w for w in (wrong_attempt(r, journey) for r in rejections) if w is not None]
+    wrong = [w for w in map(wrong_attempt, rejections) if w is not None]
     outputs = {}
     for name, cls, records in (("curated", VerifiedRollout, curated), ("rejections", Rejection, rejections),
                                ("dead_letters", DeadLetter, []), (WRONG_ATTEMPTS, VerifiedRollout, wrong)):
@@ -48,12 +48,12 @@ def write_curate_stage(folder, curated, rejections, journey=None):
     return str(folder)
 
 
-def wrong_rollouts(n, source_id="r0"):
+def wrong_rollouts(n, source_id="r0", verdict="incorrect", first=0):
     """Rejections of n wrong rollouts of one problem (as the curate verdict filter writes them)."""
     return [make_rejection(verified(i, source_id=source_id, completion=f"wrong {i}", reasoning="2 + 3 = 6.",
                                     answer="The answer is \\boxed{6}.", extracted_answer="6",
-                                    verdict="incorrect"), "curate", "filter_verdict", "incorrect")
-            for i in range(n)]
+                                    verdict=verdict), "curate", "filter_verdict", verdict)
+            for i in range(first, first + n)]
 
 
 def _stage_config(tmp_path, text):
@@ -77,11 +77,14 @@ def test_stage_reports_each_shortfall_and_balances(tmp_path):
     assert manifest["accounting"]["mix"] == {"in": 8, "selected": 8, "rejected": 0, "dead": 0}
     assert manifest["counts"]["by_journey"] == {"direct": 6, "splice:attempt": 2}
     assert os.path.exists(tmp_path / "out" / "README.md")
-    # the journey step's input count is the curate stage's wrong_attempts rows; its output
-    # count comes from the pipeline, not from re-reading the rejections
+    # the journey step's input and output counts come from the pipeline, not from
+    # re-reading the rejections
     assert json.load(open(tmp_path / "out" / mix.JOURNEYS_BUILT)) == {"journeys_built": 2}
+    assert json.load(open(tmp_path / "out" / mix.JOURNEY_INPUTS)) == {"journey_inputs": 2}
     with pytest.raises(AccountingError, match="did not count its journeys"):
         mix.journeys_built(str(tmp_path / "nowhere.json"))
+    with pytest.raises(AccountingError, match="did not count the wrong attempts its journeys took"):
+        mix.journey_inputs(str(tmp_path / "nowhere.json"))
 
 
 def test_supply_counts_over_quota_rejections_by_their_bucket(tmp_path):
@@ -128,23 +131,68 @@ def test_stage_without_journeys_reads_no_rejections(tmp_path):
     assert manifest["shortfall"] == {}
 
 
-@pytest.mark.parametrize("curate_journey, message", [
-    ({"share": 0.0, "wrong_verdicts": ["incorrect"]}, "wrote none"),  # journeys were off in curate
-    ({"share": 0.3, "wrong_verdicts": ["incorrect", "no_answer"]}, "no_answer"),
-    (None, "wrote none"),  # a curate output from before the wrong_attempts hand-off
+@pytest.mark.parametrize("wrong_verdicts, taken", [
+    (["incorrect"], 2),
+    (["no_answer"], 1),
+    (["incorrect", "no_answer"], 3),
 ])
-def test_journeys_refuse_wrong_attempts_selected_otherwise(tmp_path, curate_journey, message):
+def test_journeys_take_their_own_wrong_verdicts_from_what_curate_wrote(tmp_path, wrong_verdicts, taken):
+    from pipelines import mix
+
+    rejections = wrong_rollouts(2) + wrong_rollouts(1, verdict="no_answer", first=5)
+    curate_dir = write_curate_stage(tmp_path / "curate", _pool(3, 0), rejections)
+    config = _stage_config(tmp_path, f"mix: {{reasoning: 3, knowledge: 0, journey: {{share: 0.5, locate: false, "
+                                     f"wrong_verdicts: {json.dumps(wrong_verdicts)}}}}}\n")
+    manifest = mix.run(config, curate_dir, str(tmp_path / "out"), [])
+    line = manifest["accounting"]["journey"]
+    assert line["in"] == taken == line["built"] + line["rejected"] + line["dead"]
+    assert json.load(open(tmp_path / "out" / mix.JOURNEY_INPUTS)) == {"journey_inputs": taken}
+    assert manifest["accounting"]["mix"]["in"] == 3 + taken
+    assert accounting.verify_manifest(str(tmp_path / "out"), upstream=False)
+
+
+def test_mix_alone_with_journeys_on_after_a_curate_run_with_journeys_off(tmp_path):
+    """Curate writes its wrong attempts whatever the mix section says: re-running only mix
+    with journeys turned on takes them."""
     from pipelines import mix
 
     curate_dir = write_curate_stage(tmp_path / "curate", _pool(3, 0), wrong_rollouts(2))
     path = os.path.join(curate_dir, rio.MANIFEST)
     manifest = json.load(open(path))
-    if curate_journey is None:
-        del manifest["outputs"][WRONG_ATTEMPTS]
-    else:
-        manifest["config"] = {"mix": {"journey": curate_journey}}
+    manifest["config"] = {"mix": {"journey": {"share": 0.0, "wrong_verdicts": ["no_answer"]}}}
+    json.dump(manifest, open(path, "w"))
+    config = _stage_config(tmp_path, "mix: {reasoning: 3, knowledge: 0, journey: {share: 0.5, locate: false}}\n")
+    out = mix.run(config, curate_dir, str(tmp_path / "out"), [])
+    assert out["accounting"]["journey"] == {"in": 2, "built": 2, "rejected": 0, "dead": 0}
+
+
+def test_journeys_refuse_a_curate_output_without_wrong_attempts(tmp_path):
+    from pipelines import mix
+
+    curate_dir = write_curate_stage(tmp_path / "curate", _pool(3, 0), wrong_rollouts(2))
+    path = os.path.join(curate_dir, rio.MANIFEST)
+    manifest = json.load(open(path))
+    del manifest["outputs"][WRONG_ATTEMPTS]  # a curate output from before the wrong_attempts hand-off
     json.dump(manifest, open(path, "w"))
     config = _stage_config(tmp_path, "mix: {reasoning: 3, knowledge: 0, journey: {share: 0.5}}\n")
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match="wrote none: re-run curate"):
         mix.run(config, curate_dir, str(tmp_path / "out"), [])
     assert not os.path.exists(tmp_path / "out" / rio.MANIFEST)
+
+
+def test_the_launcher_hands_journeys_the_sample_stage_teacher(tmp_path):
+    """Mix never imports the sample stage: its launcher passes the teacher's ModelConfig and
+    chat turns (picklable, as Beam ships them to the workers)."""
+    import pickle
+
+    from pipelines import mix
+    from transforms.sample.prompts import build_messages
+
+    config = _stage_config(tmp_path, "sample: {backend: fake, model: fake-teacher, system_prompt: Be brief.}\n"
+                                     "mix: {journey: {share: 0.2, modes: [splice, reflect]}}\n")
+    teacher = pickle.loads(pickle.dumps(mix.journey_teacher(config)))
+    assert teacher.model == config.sample.model_config()
+    assert teacher.messages("What is 2 + 3?") == build_messages("What is 2 + 3?", config.sample)
+    assert teacher.messages("What is 2 + 3?")[0] == {"role": "system", "content": "Be brief."}
+    no_teacher = _stage_config(tmp_path, "mix: {journey: {share: 0.2, locate: false}}\n")
+    assert mix.journey_teacher(no_teacher) is None  # splice without locating asks no teacher

@@ -91,7 +91,7 @@ def test_verify_catches(problem, published, tmp_path, capsys):
 
 
 CURATE = {"in": 10, "kept": 4, "rejected": 6, "dead": 0}
-#: The curate line with journeys on: 3 of its rejected rows copied out as wrong attempts.
+#: The curate line: 3 of its rejected rows copied out as wrong attempts.
 CURATE_WRONG = dict(CURATE, wrong_attempts=3)
 
 
@@ -103,7 +103,10 @@ CURATE_WRONG = dict(CURATE, wrong_attempts=3)
       "mix": {"in": 4, "selected": 4, "rejected": 0, "dead": 0}}, "curate.kept + journey.in=7"),
     ({"curate": CURATE, "mix": {"in": 5, "selected": 5, "rejected": 0, "dead": 0}}, "mix.in=5"),
     ({"mix": {"in": 5, "selected": 5, "rejected": 0, "dead": 0}}, None),  # no upstream line: no chain
-    # the journey step takes exactly the curate stage's wrong attempts in
+    # the journey step takes some of the curate stage's wrong attempts in (its own
+    # wrong_verdicts), never more than curate wrote
+    ({"curate": dict(CURATE, wrong_attempts=5), "journey": {"in": 3, "built": 2, "rejected": 1, "dead": 0},
+      "mix": {"in": 7, "selected": 5, "rejected": 2, "dead": 0}}, None),
     ({"curate": dict(CURATE, wrong_attempts=2), "journey": {"in": 3, "built": 2, "rejected": 1, "dead": 0},
       "mix": {"in": 7, "selected": 5, "rejected": 2, "dead": 0}}, "journey.in=3 but curate.wrong_attempts=2"),
     ({"curate": CURATE, "journey": {"in": 3, "built": 2, "rejected": 1, "dead": 0},

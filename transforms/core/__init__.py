@@ -5,6 +5,7 @@ from transforms.core.ids import derive_seed, hash_score, stable_hash
 from transforms.core.records import (
     MAX_PAYLOAD_CHARS,
     error_text,
+    is_row_of,
     make_dead_letter,
     make_rejection,
     record_id_of,
@@ -26,6 +27,7 @@ __all__ = [
     "dropped_counter",
     "error_text",
     "hash_score",
+    "is_row_of",
     "make_dead_letter",
     "make_rejection",
     "merge",

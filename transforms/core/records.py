@@ -31,6 +31,14 @@ def record_id_of(record) -> str:
     raise TypeError(f"record {type(record).__name__} has no id field")
 
 
+def is_row_of(cls, row: dict) -> bool:
+    """True when ``row`` (a record as a dict, e.g. a Rejection's payload) has every field of ``cls``.
+
+    Rejections are recognised this way rather than by ``record_type``, which can name a
+    runner-generated class when records were decoded by another process."""
+    return set(cls._fields) <= row.keys()
+
+
 def record_type_name(record) -> str:
     """The record type's name, by its fields: on portable runners records can arrive as
     Beam-generated classes (``BeamSchema_…``) with the same fields, never as ours."""

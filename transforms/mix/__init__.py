@@ -2,6 +2,8 @@
 
 ``config`` (MixConfig), ``select`` (buckets, quotas, selection keys, the decisions as
 plain rules), ``transform`` (MixExamples), ``examples`` (the SFT example format),
-``knowledge`` (knowledge examples), ``journey_config``, ``attempts`` (the wrong attempts
-handed over by curate), ``journey_build`` (building one journey) and ``journey`` (the
-teacher, the checker and the BuildJourneys step)."""
+``knowledge`` (knowledge examples), ``journey_config``, ``attempts`` (which of the wrong
+attempts curate hands over journeys take), ``journey_build`` (planning and building one
+journey, plain functions), ``journey_teacher`` (the teacher's requests and reading its
+answers) and ``journey`` (the BuildJourneys step: model steps for the teacher, rules
+through RuleStep; the teacher and the checker come from the launcher)."""

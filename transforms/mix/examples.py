@@ -47,14 +47,6 @@ def example_id(kind: str, rollout_id: str) -> str:
     return stable_hash("sft", kind, rollout_id)
 
 
-def is_row_of(cls, row: dict) -> bool:
-    """True when ``row`` (a record as a dict, e.g. a Rejection's payload) has every field of ``cls``.
-
-    Rejections are recognised this way rather than by ``record_type``, which can name a
-    runner-generated class when records were decoded by another process."""
-    return set(cls._fields) <= row.keys()
-
-
 def to_example(record, knowledge: KnowledgeConfig = KnowledgeConfig()) -> SftExample:
     """A curated VerifiedRollout as a training example (knowledge ones per ``knowledge``)."""
     reasoning = record.reasoning

@@ -1,25 +1,33 @@
-"""Building one journey: a wrong attempt, cut at its first wrong step, a transition, and a
-verified recovery (splice: a correct rollout; reflect: the teacher's continuation).
+"""Building one journey in plain functions: a wrong attempt planned (mode, correct
+rollout, transition), cut at its first wrong step, a transition, and a verified recovery
+(splice: a correct rollout; reflect: the teacher's continuation).
 
-Plain functions: the teacher (anything with ``continue_from(prompt, prefill, seeds)``,
-see :class:`transforms.mix.journey.Teacher`) and the checker (:data:`Checker`) are
-passed in, so tests drive them with fakes. Every choice and every teacher seed is
+No model and no verifier here: the teacher's samples come in as arguments (what the
+journey's model steps answered to the requests of :mod:`transforms.mix.journey_teacher`)
+and the checker (:data:`Checker`) is passed in, so tests drive both with fakes. Each
+function returns what a :class:`~transforms.core.RuleStep` rule returns: a journey
+:class:`~schemas.records.SftExample`, a :class:`~transforms.core.Drop` of the attempt
+(under the step that decided: ``journey_select``, ``journey_splice``,
+``journey_reflect``) or the :class:`Plan` on its way. Every choice and every seed is
 derived from the run seed and ids.
 """
 from __future__ import annotations
 
 import re
-from typing import Callable, List, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Sequence, Union
 
-from schemas.records import SftExample, VerifiedRollout
-from transforms.core import derive_seed, hash_score, stable_hash
+from transforms.core import Dead, Drop, derive_seed, error_text, hash_score, stable_hash
 from transforms.mix.examples import assistant_content, make_example
 from transforms.mix.journey_config import MODES, JourneyConfig
 from transforms.text.extract import split_reasoning
 from transforms.text.length import estimate_tokens
 
 #: (record, text) → the verdict fields of ``text`` as an answer to the record's problem.
-Checker = Callable[[object, str], dict]
+Checker = Callable[[Any, str], dict]
+#: Records (VerifiedRollout, SftExample) are classes built at run time: no static type.
+Record = Any
+
+SELECT_STEP, SPLICE_STEP, REFLECT_STEP = "journey_select", "journey_splice", "journey_reflect"
 
 # -- steps and choices ------------------------------------------------------------------
 
@@ -54,7 +62,7 @@ def pick_transition(config: JourneyConfig, seed: int, wrong_id: str) -> str:
     return pick(seed, config.transitions, "transition", wrong_id)
 
 
-def pick_correct(seed: int, wrong_id: str, correct: Sequence) -> Optional[VerifiedRollout]:
+def pick_correct(seed: int, wrong_id: str, correct: Sequence) -> Optional[Record]:
     """The correct rollout spliced after ``wrong_id``: the lowest hashed score of the pair."""
     if not correct:
         return None
@@ -72,35 +80,79 @@ def join_parts(*parts: str) -> str:
     return "\n\n".join(p.strip() for p in parts if p and p.strip())
 
 
-# -- the first wrong step -----------------------------------------------------------------
+# -- the plan of one journey ------------------------------------------------------------
 
 
-def locate_first_wrong_step(wrong, text: str, teacher, check: Checker, config: JourneyConfig,
-                            seed: int) -> Optional[int]:
-    """The index of the first step of ``text`` none of whose continuations reaches the gold answer."""
-    for k, end in enumerate(step_ends(text)[: config.max_steps]):
-        prefix = text[:end].rstrip() + "\n"
-        seeds = [derive_seed(seed, "locate", wrong.rollout_id, k, j) for j in range(config.continuations)]
-        samples = teacher.continue_from(wrong.prompt, prefix, seeds)
-        if not any(check(wrong, prefix + s.text)["verdict"] == "correct" for s in samples):
-            return k
-    return None
+class Plan(NamedTuple):
+    """A wrong attempt on its way to a journey: its mode, the correct rollout spliced in
+    (splice), its text and transition, and its first wrong step once located (None: not
+    located, the whole attempt is the wrong prefix)."""
+
+    attempt: Record  # the wrong VerifiedRollout
+    mode: str
+    correct: Optional[Record]  # the correct VerifiedRollout spliced in
+    text: str
+    transition: str
+    step: Optional[int] = None
 
 
-# -- building one journey ---------------------------------------------------------------
+def plan_journey(wrong, correct: Sequence, config: JourneyConfig, seed: int) -> Union[Plan, Drop]:
+    """The plan of one wrong attempt, or a Drop when no journey can be built from it."""
+    mode = pick_mode(config, seed, wrong.rollout_id, bool(correct))
+    if mode is None:
+        return Drop("no_correct_rollout", "splice needs a correct rollout", record=wrong, step=SELECT_STEP)
+    text = attempt_text(wrong)
+    if not text:
+        return Drop("empty_attempt", "the wrong rollout has no text", record=wrong, step=SELECT_STEP)
+    spliced = pick_correct(seed, wrong.rollout_id, correct) if mode == "splice" else None
+    return Plan(wrong, mode, spliced, text, pick_transition(config, seed, wrong.rollout_id))
 
 
-class Outcome(NamedTuple):
-    """A journey example, or why the attempt was rejected (step, reason, detail)."""
+def plan_problem(correct: Sequence, wrong: Sequence, config: JourneyConfig, seed: int) -> Iterator:
+    """An outcome for every wrong attempt of one problem: its Plan, a Drop (past
+    ``max_per_problem``, the lowest hashed scores first, or no journey possible) or a
+    :class:`~transforms.core.Dead` (planning it failed; the others go on)."""
+    ordered = sorted(wrong, key=lambda w: (hash_score(seed, f"journey:{w.rollout_id}"), w.rollout_id))
+    for i, attempt in enumerate(ordered):
+        if i >= config.max_per_problem:
+            yield Drop("journey_per_problem_cap", f"{len(ordered)} wrong attempts, cap {config.max_per_problem}",
+                       record=attempt, step=SELECT_STEP)
+            continue
+        try:
+            yield plan_journey(attempt, correct, config, seed)
+        except Exception as exc:  # noqa: BLE001 - one failed attempt must not fail the bundle
+            yield Dead(error_text(exc), attempt)
 
-    example: Optional[SftExample]
-    step: str = ""
-    reason: str = ""
-    detail: str = ""
+
+def wrong_prefix(plan: Plan) -> str:
+    """The attempt up to and including its first wrong step (the whole attempt when not located)."""
+    return plan.text[: step_ends(plan.text)[plan.step]] if plan.step is not None else plan.text
+
+
+def lead(plan: Plan) -> str:
+    """What the journey starts with: the wrong prefix, then the transition."""
+    return join_parts(wrong_prefix(plan), plan.transition)
+
+
+# -- the first wrong step ---------------------------------------------------------------
+
+
+def probe_prefixes(text: str, config: JourneyConfig) -> List[str]:
+    """The prefixes the teacher continues to locate the first wrong step: the attempt up
+    to the end of each of its first ``max_steps`` steps."""
+    return [text[:end].rstrip() + "\n" for end in step_ends(text)[: config.max_steps]]
+
+
+def reaches_gold(wrong, prefix: str, samples: Sequence, check: Checker) -> bool:
+    """Whether any continuation of ``prefix`` states an answer that verifies correct."""
+    return any(check(wrong, prefix + s.text)["verdict"] == "correct" for s in samples)
+
+
+# -- the journey example ----------------------------------------------------------------
 
 
 def _journey_example(wrong, base, tag: str, reasoning: str, answer: str, fields: dict,
-                     rollout_ids: List[str], completion_tokens: int, sample_seed: int) -> SftExample:
+                     rollout_ids: List[str], completion_tokens: int, sample_seed: int) -> Record:
     """The SftExample of a journey: problem and provenance from ``base``, verdict from ``fields``."""
     return make_example(
         base,
@@ -120,60 +172,41 @@ def _journey_example(wrong, base, tag: str, reasoning: str, answer: str, fields:
     )
 
 
-def _tag(mode: str, located: bool) -> str:
-    return f"{mode}:{'step' if located else 'attempt'}"
+def _tag(plan: Plan) -> str:
+    return f"{plan.mode}:{'step' if plan.step is not None else 'attempt'}"
 
 
-def splice(wrong, correct, prefix: str, located: bool, transition: str, check: Checker) -> Outcome:
+def splice(plan: Plan, check: Checker) -> Union[Record, Drop]:
     """Wrong prefix, transition, then the correct rollout's solution (verified again)."""
-    lead = join_parts(prefix, transition)
-    reasoning = join_parts(lead, correct.reasoning)
+    wrong, correct, start = plan.attempt, plan.correct, lead(plan)
+    if correct is None:
+        raise ValueError("splice: the plan has no correct rollout")
+    reasoning = join_parts(start, correct.reasoning)
     fields = check(correct, assistant_content(reasoning, correct.answer))
     if fields["verdict"] != "correct":
-        return Outcome(None, "journey_splice", f"splice_{fields['verdict']}", fields["verdict_reason"])
+        return Drop(f"splice_{fields['verdict']}", fields["verdict_reason"], record=wrong, step=SPLICE_STEP)
     # the reused prefix and the transition are estimated, the correct rollout was counted
-    tokens = estimate_tokens(lead) + correct.completion_tokens
-    return Outcome(_journey_example(wrong, correct, _tag("splice", located), reasoning, correct.answer, fields,
-                                    [wrong.rollout_id, correct.rollout_id], tokens, correct.sample_seed))
+    tokens = estimate_tokens(start) + correct.completion_tokens
+    return _journey_example(wrong, correct, _tag(plan), reasoning, correct.answer, fields,
+                            [wrong.rollout_id, correct.rollout_id], tokens, correct.sample_seed)
 
 
-def reflect(wrong, prefix: str, located: bool, transition: str, teacher, check: Checker,
-            seed: int) -> Outcome:
-    """The teacher continues after the wrong prefix and the transition; its answer must verify."""
-    lead = join_parts(prefix, transition)
-    sample_seed = derive_seed(seed, "reflect", wrong.rollout_id)
-    sample = teacher.continue_from(wrong.prompt, lead + "\n", [sample_seed])[0]
+def reflect(plan: Plan, sample, check: Checker, teacher_model: str, sample_seed: int) -> Union[Record, Drop]:
+    """The teacher's continuation (``sample``) after the wrong prefix and the transition;
+    its answer must verify. ``teacher_model`` names the teacher on the example."""
+    wrong, start = plan.attempt, lead(plan)
     if sample.finish_reason == "length":
-        return Outcome(None, "journey_reflect", "reflect_truncated",
-                       f"continuation cut at {sample.completion_tokens} tokens")
+        return Drop("reflect_truncated", f"continuation cut at {sample.completion_tokens} tokens",
+                    record=wrong, step=REFLECT_STEP)
     fields = check(wrong, sample.text)
     if fields["verdict"] != "correct":
-        return Outcome(None, "journey_reflect", f"reflect_{fields['verdict']}",
-                       f"{fields['verdict_reason']}: answered {fields['extracted_answer']!r}")
+        return Drop(f"reflect_{fields['verdict']}", f"{fields['verdict_reason']}: answered "
+                    f"{fields['extracted_answer']!r}", record=wrong, step=REFLECT_STEP)
     tail_reasoning, tail_answer = split_reasoning(sample.text)
     if not tail_answer:
-        return Outcome(None, "journey_reflect", "reflect_missing_answer", "no answer section")
-    reasoning = join_parts(lead, tail_reasoning)
-    tokens = estimate_tokens(lead) + sample.completion_tokens
-    base = wrong._replace(teacher_model=teacher.config.model)
-    return Outcome(_journey_example(wrong, base, _tag("reflect", located), reasoning, tail_answer, fields,
-                                    [wrong.rollout_id], tokens, sample_seed))
-
-
-def build_journey(wrong, correct: Sequence, teacher, check: Checker,
-                  config: JourneyConfig, seed: int) -> Outcome:
-    """One wrong attempt → a journey example (or the reason it could not be built)."""
-    mode = pick_mode(config, seed, wrong.rollout_id, bool(correct))
-    if mode is None:
-        return Outcome(None, "journey_select", "no_correct_rollout", "splice needs a correct rollout")
-    text = attempt_text(wrong)
-    if not text:
-        return Outcome(None, "journey_select", "empty_attempt", "the wrong rollout has no text")
-    step = locate_first_wrong_step(wrong, text, teacher, check, config, seed) if config.locate else None
-    prefix = text[: step_ends(text)[step]] if step is not None else text
-    transition = pick_transition(config, seed, wrong.rollout_id)
-    if mode == "splice":
-        return splice(wrong, pick_correct(seed, wrong.rollout_id, correct), prefix, step is not None,
-                      transition, check)
-    return reflect(wrong, prefix, step is not None, transition, teacher, check, seed)
-
+        return Drop("reflect_missing_answer", "no answer section", record=wrong, step=REFLECT_STEP)
+    reasoning = join_parts(start, tail_reasoning)
+    tokens = estimate_tokens(start) + sample.completion_tokens
+    base = wrong._replace(teacher_model=teacher_model)
+    return _journey_example(wrong, base, _tag(plan), reasoning, tail_answer, fields,
+                            [wrong.rollout_id], tokens, sample_seed)

@@ -1,8 +1,8 @@
 """The journey step's configuration (``mix.journey`` in the run config).
 
 Journeys are built while ``share`` is above 0; see :mod:`transforms.mix.journey` for
-what a journey is, and :mod:`transforms.mix.attempts` for which curate rejections are
-the wrong attempts they start from (``wrong_verdicts``).
+what a journey is, and :mod:`transforms.mix.attempts` for which of the wrong attempts
+curate hands on they start from (``wrong_verdicts``).
 """
 from __future__ import annotations
 

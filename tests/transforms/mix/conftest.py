@@ -1,13 +1,13 @@
 """Fixtures shared by the journey tests."""
 import pytest
 
-from transforms.mix.journey import make_checker
-from transforms.verify.mathcheck import MathVerifierProcess
+from transforms.verify.checker import AnswerChecker
 
 
 @pytest.fixture(scope="module")
 def check():
-    """A Checker backed by a math-verify child process (one per test module)."""
-    verifier = MathVerifierProcess()
-    yield make_checker(verifier)
-    verifier.close()
+    """The checker the mix launcher injects (a math-verify child process, one per test module)."""
+    checker = AnswerChecker()
+    checker.setup()
+    yield checker
+    checker.teardown()

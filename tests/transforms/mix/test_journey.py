@@ -12,16 +12,25 @@ from apache_beam.testing import test_pipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from schemas.records import SCHEMA_VERSION, Problem, SftExample
-from tests.transforms.mix.test_attempts import _rejection
-from tests.transforms.mix.test_journey_build import FAKE, assert_journey, correct, fake_teacher, wrong
+from tests.transforms.mix.test_journey_build import FAKE, assert_journey, correct, fake_teacher, teacher_of, wrong
+from tests.transforms.verify.test_attempts import _rejection
 from transforms.core import Dead, Drop, stable_hash
 from transforms.core.stage import dead_letters_for
-from transforms.mix.attempts import wrong_attempt
-from transforms.mix.journey import STAGE, STEP, BuildJourneys, Teacher, problem_journeys
-from transforms.mix.journey_build import build_journey
+from transforms.mix.attempts import takes_attempt
+from transforms.mix.journey import STAGE, STEP, BuildJourneys, Checked, failed_probes, failed_reflect, splice_rule
+from transforms.mix.journey_build import plan_journey
 from transforms.mix.journey_config import JourneyConfig
+from transforms.mix.journey_teacher import (
+    Teacher,
+    build_journey,
+    problem_journeys,
+    reflect_request,
+    teacher_samples,
+)
+from transforms.models.config import make_backend
 from transforms.sample.config import FewShot, SampleConfig
-from transforms.verify.config import VerifyConfig
+from transforms.verify.attempts import wrong_attempt
+from transforms.verify.checker import AnswerChecker
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -60,7 +69,7 @@ def test_build_journeys_transform_accounts_for_every_attempt():
     with test_pipeline.TestPipeline() as p:
         inputs = {"correct": p | "C" >> beam.Create(correct_records),
                   "wrong": p | "W" >> beam.Create(wrong_records)}
-        out = inputs | BuildJourneys(config, FAKE, VerifyConfig(), seed=1)
+        out = inputs | BuildJourneys(config, teacher_of(FAKE), AnswerChecker(), seed=1)
         ids = ((out.kept | "K" >> beam.Map(lambda e: e.rollout_ids[0])),
                (out.rejected | "R" >> beam.Map(lambda r: r.record_id)),
                (out.dead | "D" >> beam.Map(lambda d: d.record_id))) | beam.Flatten()
@@ -74,7 +83,7 @@ def test_journey_drops_are_counted_per_step_and_reason(tmp_path):
     path = tmp_path / "rejections.json"
     p = beam.Pipeline(runner="FnApiRunner")
     inputs = {"correct": p | "C" >> beam.Create([correct(10, "1")]), "wrong": p | "W" >> beam.Create(wrong_records)}
-    out = inputs | BuildJourneys(config, FAKE, VerifyConfig(), seed=1)
+    out = inputs | BuildJourneys(config, teacher_of(FAKE), AnswerChecker(), seed=1)
     _ = (out.rejected | beam.Map(lambda r: f"{r.step}.dropped_{r.reason}") | beam.combiners.ToList()
          | beam.Map(lambda keys: path.write_text(json.dumps(sorted(keys)))))
     result = p.run()
@@ -85,6 +94,76 @@ def test_journey_drops_are_counted_per_step_and_reason(tmp_path):
     assert "journey_select.dropped_journey_per_problem_cap" in rejected
     assert {k: v for k, v in counters.items() if ".dropped_" in k} == {k: rejected.count(k) for k in rejected}
     assert counters["journey.dead"] == 1  # the FAIL prompt: its attempt dead-lettered, counted
+
+
+def test_the_beam_step_gives_what_the_plain_driver_gives(check):
+    """Probes and reflect continuations through the model steps, every decision through a
+    RuleStep: the same examples, rejections and dead letters as asking the teacher directly."""
+    config = JourneyConfig(share=0.5, modes=("splice", "reflect"), max_per_problem=3, continuations=2, max_steps=3)
+    correct_records = [correct(10, "1"), correct(11, "1"), correct(10, "2")]
+    wrong_records = ([wrong(i, "1") for i in range(4)] + [wrong(i, "2") for i in range(3)] + [wrong(0, "3")]
+                     + [wrong(1, "3", prompt="FAIL: What is 2 + 3?")])
+    plain = []
+    for problem in ("1", "2", "3"):
+        mine = sorted((c for c in correct_records if c.source_id == problem), key=lambda r: r.rollout_id)
+        theirs = sorted((w for w in wrong_records if w.source_id == problem), key=lambda r: r.rollout_id)
+        plain += list(problem_journeys(mine, theirs, fake_teacher(), check, config, seed=1))
+    examples = [o for o in plain if isinstance(o, SftExample)]
+    drops = [(o.record.rollout_id, o.step, o.reason, o.detail) for o in plain if isinstance(o, Drop)]
+    dead = [(o.record.rollout_id, o.error) for o in plain if isinstance(o, Dead)]
+    assert examples and drops and dead and len(examples) + len(drops) + len(dead) == len(wrong_records)
+    assert {e.journey for e in examples} >= {"splice:step", "reflect:step"}
+    with test_pipeline.TestPipeline() as p:
+        inputs = {"correct": p | "C" >> beam.Create(correct_records),
+                  "wrong": p | "W" >> beam.Create(wrong_records)}
+        out = inputs | BuildJourneys(config, teacher_of(FAKE), AnswerChecker(), seed=1)
+        assert_that(out.kept, equal_to(examples), label="examples")
+        assert_that(out.rejected | "R" >> beam.Map(lambda r: (r.record_id, r.step, r.reason, r.detail)),
+                    equal_to(drops), label="rejections")
+        assert_that(out.dead | "D" >> beam.Map(lambda d: (d.record_id, d.step, d.error)),
+                    equal_to([(i, STEP, e) for i, e in dead]), label="dead letters")
+
+
+def test_failed_model_batches_dead_letter_their_attempts():
+    config = JourneyConfig(share=0.5, modes=("reflect",))
+    plan = plan_journey(wrong(), [], config, seed=1)
+    request = reflect_request(plan, teacher_of(FAKE), seed=1)
+    error = (RuntimeError, "RuntimeError('GPU lost')", ["Traceback ...\n"])
+    [(rollout_id, (k, answer))] = failed_probes(([((plan.attempt.rollout_id, 2), request)], error))
+    assert (rollout_id, k) == (plan.attempt.rollout_id, 2) and "GPU lost" in teacher_samples(answer)[1]
+    [dead] = failed_reflect(([(plan, request)], error))
+    assert dead.record == plan.attempt and "GPU lost" in dead.error
+
+
+class _Checker:
+    def __init__(self):
+        self.calls = []
+
+    def setup(self):
+        self.calls.append("setup")
+
+    def teardown(self):
+        self.calls.append("teardown")
+
+    def __call__(self, record, text):
+        raise ValueError("bad metadata")
+
+
+def test_checked_rules_own_the_checker_and_dead_letter_the_attempt():
+    checker = _Checker()
+    rule = Checked(splice_rule, checker)
+    rule.setup()
+    plan = plan_journey(wrong(), [correct()], JourneyConfig(share=0.5, locate=False), seed=1)
+    dead = rule(plan)
+    rule.teardown()
+    assert checker.calls == ["setup", "teardown"]
+    assert isinstance(dead, Dead) and dead.record == wrong() and "bad metadata" in dead.error
+
+
+def test_journeys_that_ask_the_teacher_need_one():
+    with pytest.raises(ValueError, match="need a teacher"):
+        BuildJourneys(JourneyConfig(share=0.5), None, AnswerChecker(), seed=1)
+    BuildJourneys(JourneyConfig(share=0.5, locate=False), None, AnswerChecker(), seed=1)  # splice alone: none
 
 
 # -- real rollouts of the tiny model ------------------------------------------------------
@@ -115,7 +194,9 @@ def tiny(check):
     from schemas.records import VerifiedRollout, project
     from transforms.sample.handler import generate_for_problems, make_rollouts
 
-    teacher = Teacher.load(TINY)
+    backend = make_backend(TINY.model_config())
+    backend.load()
+    teacher = Teacher(backend, teacher_of(TINY))
     # small sums: the tiny model gets them right some of the time (differences hardly ever)
     problems = [p for p in _problems(8, seed=5) if "+" in p.prompt and int(p.reference_answer) < 60]
     generated = generate_for_problems(teacher.backend, problems, TINY, seed=1)
@@ -124,7 +205,7 @@ def tiny(check):
                          for r in rollouts]
     correct_records = [v for v in verified_rollouts if v.verdict == "correct"]
     wrong_records = [v for v in verified_rollouts
-                     if wrong_attempt(_rejection(v), JourneyConfig()) is not None]
+                     if wrong_attempt(_rejection(v)) is not None and takes_attempt(v, JourneyConfig())]
     return teacher, correct_records, wrong_records
 
 
@@ -157,7 +238,8 @@ def test_real_reflect_journeys_are_verified_or_rejected(tiny, check):
     attempts = sorted(wrong_records, key=lambda w: w.rollout_id)[:2]
     outcomes = [build_journey(w, [], teacher, check, config, seed=1) for w in attempts]
     for attempt, outcome in zip(attempts, outcomes):
-        if outcome.example is not None:
-            assert_journey(outcome.example, attempt, [], config, check)
+        if isinstance(outcome, SftExample):
+            assert_journey(outcome, attempt, [], config, check)
         else:
+            assert isinstance(outcome, Drop)
             assert outcome.step == "journey_reflect" and outcome.reason.startswith("reflect_")

@@ -1,24 +1,32 @@
 """Building one journey (fake teacher): steps, choices, splice and reflect, and the cut
 at the first wrong step."""
+import functools
+
 import pytest
 
+from schemas.records import SftExample
 from tests.factories import verified
-from transforms.core import stable_hash
+from transforms.core import Drop, stable_hash
 from transforms.mix.examples import assistant_content
-from transforms.mix.journey import Teacher
 from transforms.mix.journey_build import (
     attempt_text,
-    build_journey,
     pick_mode,
     pick_transition,
     step_ends,
 )
 from transforms.mix.journey_config import DEFAULT_TRANSITIONS, JourneyConfig
+from transforms.mix.journey_teacher import JourneyTeacher, Teacher, build_journey
 from transforms.models.backends.base import GenerationResult, Sample
 from transforms.models.backends.fake import FakeBackend
 from transforms.sample.config import SampleConfig
+from transforms.sample.prompts import build_messages
 
 FAKE = SampleConfig(backend="fake", model="fake-teacher", n=1, max_tokens=64)
+
+
+def teacher_of(sample: SampleConfig) -> JourneyTeacher:
+    """The teacher as the mix launcher hands it over: the sample stage's model and chat turns."""
+    return JourneyTeacher(sample.model_config(), functools.partial(build_messages, config=sample))
 
 
 def wrong(i=0, source_id="1", **kw):
@@ -35,7 +43,7 @@ def correct(i=10, source_id="1"):
 
 
 def fake_teacher():
-    return Teacher(FakeBackend(FAKE), FAKE)
+    return Teacher(FakeBackend(FAKE), teacher_of(FAKE))
 
 
 # -- rules --------------------------------------------------------------------------
@@ -88,8 +96,7 @@ def assert_journey(example, wrong_record, correct_ids, config, check):
 
 def test_splice_without_locating_keeps_the_whole_attempt(check):
     config = JourneyConfig(share=0.5, locate=False)
-    out = build_journey(wrong(), [correct()], None, check, config, seed=1)
-    ex = out.example
+    ex = build_journey(wrong(), [correct()], None, check, config, seed=1)
     assert ex.journey == "splice:attempt"
     assert ex.rollout_ids == [wrong().rollout_id, correct().rollout_id]
     transition = pick_transition(config, 1, wrong().rollout_id)
@@ -112,29 +119,31 @@ class ScriptedBackend(FakeBackend):
 
 def test_splice_cuts_right_after_the_first_wrong_step(check):
     config = JourneyConfig(share=0.5, continuations=2)
-    out = build_journey(wrong(), [correct()], Teacher(ScriptedBackend(FAKE), FAKE), check, config, seed=1)
+    out = build_journey(wrong(), [correct()], Teacher(ScriptedBackend(FAKE), teacher_of(FAKE)), check, config,
+                        seed=1)
     transition = pick_transition(config, 1, wrong().rollout_id)
-    assert out.example.journey == "splice:step"
-    assert out.example.reasoning == f"We add 2 and 3.\n2 + 3 = 6.\n\n{transition}\n\n{correct().reasoning}"
-    assert_journey(out.example, wrong(), [correct().rollout_id], config, check)
+    assert out.journey == "splice:step"
+    assert out.reasoning == f"We add 2 and 3.\n2 + 3 = 6.\n\n{transition}\n\n{correct().reasoning}"
+    assert_journey(out, wrong(), [correct().rollout_id], config, check)
 
 
 def test_locating_with_the_fake_teacher_is_deterministic(check):
     config = JourneyConfig(share=0.5, continuations=2)
     first = build_journey(wrong(), [correct()], fake_teacher(), check, config, seed=1)
     assert first == build_journey(wrong(), [correct()], fake_teacher(), check, config, seed=1)
-    assert_journey(first.example, wrong(), [correct().rollout_id], config, check)
+    assert_journey(first, wrong(), [correct().rollout_id], config, check)
 
 
 def test_reflect_keeps_only_verified_continuations(check):
     config = JourneyConfig(share=0.5, modes=("reflect",), locate=False)
     outcomes = [build_journey(wrong(i), [], fake_teacher(), check, config, seed=1) for i in range(12)]
-    built = [o.example for o in outcomes if o.example is not None]
-    failed = [o for o in outcomes if o.example is None]
+    built = [o for o in outcomes if isinstance(o, SftExample)]
+    failed = [o for o in outcomes if not isinstance(o, SftExample)]
     assert built and failed  # the fake teacher is right about half of the time
+    assert all(isinstance(o, Drop) for o in failed)
     for i, outcome in enumerate(outcomes):
-        if outcome.example is not None:
-            assert outcome.example.journey == "reflect:attempt"
-            assert outcome.example.rollout_ids == [wrong(i).rollout_id]
-            assert_journey(outcome.example, wrong(i), [], config, check)
+        if isinstance(outcome, SftExample):
+            assert outcome.journey == "reflect:attempt"
+            assert outcome.rollout_ids == [wrong(i).rollout_id]
+            assert_journey(outcome, wrong(i), [], config, check)
     assert {(o.step, o.reason) for o in failed} == {("journey_reflect", "reflect_incorrect")}
