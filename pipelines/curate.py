@@ -77,7 +77,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> d
     stats_path = rio.join(out_dir, VERIFIED_STATS)
     if FileSystems.exists(stats_path):
         FileSystems.delete([stats_path])
-    launch.run_pipeline(lambda p: build(p, config, rollout_files, out_dir), beam_args)
+    result = launch.run_pipeline(lambda p: build(p, config, rollout_files, out_dir), beam_args)
     outputs = accounting.collect(out_dir, OUTPUTS)
     funnel = accounting.funnel(outputs)
     lines = {"curate": accounting.check_balance(
@@ -90,6 +90,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> d
     contamination = count_by_benchmark(
         rio.read_columns(accounting.paths(outputs, "rejections"), ["reason", "detail"]))
     manifest.update(outputs=relativize(outputs, out_dir), funnel=funnel, accounting=lines,
-                    contamination=contamination, verified_stats=verified_stats(stats_path), upstream={"sample": in_dir})
+                    counters=launch.counters(result), contamination=contamination,
+                    verified_stats=verified_stats(stats_path), upstream={"sample": in_dir})
     rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)
     return manifest

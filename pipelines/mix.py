@@ -136,7 +136,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
     for path in (count_path, inputs_path):
         if FileSystems.exists(path):
             FileSystems.delete([path])
-    launch.run_pipeline(lambda p: build(p, config, curated_files, wrong_files, out_dir), beam_args)
+    result = launch.run_pipeline(lambda p: build(p, config, curated_files, wrong_files, out_dir), beam_args)
     outputs = accounting.collect(out_dir, OUTPUTS)
     data_files = accounting.paths(outputs, DATA)
     funnel = accounting.funnel(outputs)
@@ -164,6 +164,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
     manifest = launch.base_manifest("mix", config)
     journeys = rio.column_counts(data_files, ["journey"])
     manifest.update(
+        counters=launch.counters(result),
         outputs=relativize(outputs, out_dir),
         rows=outputs[DATA]["rows"],
         targets=targets,

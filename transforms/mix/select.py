@@ -133,7 +133,8 @@ def assign_bucket(example, config: MixConfig):
     bucket = bucket_of(example, config)
     if bucket is None:
         field = config.quota_field
-        return Drop("no_quota", f"{example.kind}: no share for {field}={getattr(example, field)!r}")
+        value = getattr(example, field) if field else None
+        return Drop("no_quota", f"{example.kind}: no share for {field}={value!r}")
     return bucket, example
 
 
