@@ -92,8 +92,9 @@ def _stage_command(args, beam_args: List[str]) -> int:
             check_beam_flags(profile, origin=f"runner profile {args.profile}")
             beam_args = profile + beam_args
         overrides = {}
-        if not args.input and (args.limit is not None or args.preset):
-            flag = "--limit" if args.limit is not None else "--preset"
+        limit, preset = getattr(args, "limit", None), getattr(args, "preset", None)
+        if not args.input and (limit is not None or preset):
+            flag = "--limit" if limit is not None else "--preset"
             raise ValueError(f"{flag} applies to --input; for the config's sources use "
                              "--set sources[0].limit=N (or .preset=NAME)")
         if args.input and args.command in ("demo", "run", "sample"):
