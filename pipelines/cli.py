@@ -7,6 +7,8 @@
     reasoning-corpus mix    --config C --input CURATE_DIR --output D
     reasoning-corpus explain --input ROLLOUTS [--config C]    each filter's decision and numbers, per record
     reasoning-corpus report DIR                              rewrite DIR's dataset card (README.md, plots)
+    reasoning-corpus export DIR --format prompt-completion|text --output OUT [--tokenizer T]
+                                                             the corpus in another trainer layout
     reasoning-corpus verify DIR                              re-check DIR's manifest (and its upstream)
     reasoning-corpus verify --input ROLLOUTS --output VERDICTS.jsonl [--config C] [--workers N]
                                                              verify a rollouts file made elsewhere
@@ -65,6 +67,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _report(args.dir)
     if args.command == "explain":
         return _explain(args)
+    if args.command == "export":
+        return _export(args)
     if args.command == "verify" and args.input:
         return _verify_rollouts(args)
     if args.command == "verify":
@@ -192,6 +196,22 @@ def _report(out_dir: str) -> int:
     except (FileNotFoundError, ValueError) as exc:
         return _error(str(exc))
     print(f"reasoning-corpus: wrote {out_dir.rstrip('/')}/{README} and its plots")
+    return 0
+
+
+def _export(args) -> int:
+    """``export DIR --format F --output OUT``: the corpus in another trainer layout."""
+    from pipelines.outdir import OutputError, check_output, mark
+    from publish.export import ExportError, export
+
+    try:
+        check_output(args.output, args.overwrite)
+        record = export(args.dir, args.format, args.output, tokenizer=args.tokenizer,
+                        before_writing=lambda: mark(args.output))
+    except (ExportError, OutputError, FileNotFoundError, OSError) as exc:
+        return _error(str(exc))
+    print(f"{PROG}: wrote {record['rows']} {args.format} rows in {len(record['files'])} shard(s) "
+          f"under {args.output.rstrip('/')}/data")
     return 0
 
 
