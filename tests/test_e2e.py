@@ -93,6 +93,12 @@ def test_corpus_loads_with_datasets(tmp_path):
     row = ds[0]
     assert [m["role"] for m in row["messages"]] == ["user", "assistant"]
     assert row["verdict"] == "correct" and row["config_hash"] == manifest["config_hash"]
+    # the corpus folder: the dataset repository's files, the stage folders, the marker;
+    # no stage leaves an empty .tmp/ behind
+    assert sorted(os.listdir(out)) == [".reasoning-corpus", "README.md", "curate", "data", "dataset_info.json",
+                                       "manifest.json", "mix", "plots", "sample"]
+    assert [d for d, _, _ in os.walk(out) if os.path.basename(d) == ".tmp"] == []
+    assert accounting.verify_manifest(out)["mix"]["rows"]["data/train"] == len(ds)
 
 
 def test_stages_run_one_by_one(tmp_path):
