@@ -10,6 +10,8 @@
     reasoning-corpus export DIR --format prompt-completion|text --output OUT [--tokenizer T]
                                                              the corpus in another trainer layout
     reasoning-corpus verify DIR                              re-check DIR's manifest (and its upstream)
+    reasoning-corpus publish DIR --repo ORG/NAME [--private] [--revision BRANCH] [--token-env VAR]
+                                                             verify DIR, then upload its dataset files to the Hub
     reasoning-corpus verify --input ROLLOUTS --output VERDICTS.jsonl [--config C] [--workers N]
                                                              verify a rollouts file made elsewhere
 
@@ -65,6 +67,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             return _error(str(exc))
     if args.command == "report":
         return _report(args.dir)
+    if args.command == "publish":
+        return _publish(args)
     if args.command == "explain":
         return _explain(args)
     if args.command == "export":
@@ -195,7 +199,26 @@ def _report(out_dir: str) -> int:
         report(out_dir)
     except (FileNotFoundError, ValueError) as exc:
         return _error(str(exc))
-    print(f"reasoning-corpus: wrote {out_dir.rstrip('/')}/{README} and its plots")
+    print(f"reasoning-corpus: wrote {out_dir.rstrip('/')}/{README}, its plots and dataset_info.json")
+    return 0
+
+
+def _publish(args) -> int:
+    """``publish DIR --repo ORG/NAME``: verify DIR, then upload its dataset files (publish/hub.py)."""
+    from publish.accounting import AccountingError
+    from publish.hub import PublishError, format_published, publish_folder, token_from_env
+
+    try:
+        result = publish_folder(args.dir, args.repo, token_from_env(args.token_env), private=args.private,
+                                revision=args.revision)
+    except ValueError as exc:
+        return _error(str(exc))
+    except AccountingError as exc:
+        print(f"{PROG}: publish refused: {args.dir} fails verification: {exc}", file=sys.stderr)
+        return 1
+    except PublishError as exc:
+        return _error(f"publish to {args.repo} failed: {exc}", 1)
+    print(format_published(result))
     return 0
 
 
