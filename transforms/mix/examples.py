@@ -13,6 +13,7 @@ from typing import Iterable
 
 from schemas.records import Message, SftExample, project
 from transforms.core import stable_hash
+from transforms.text.length import estimate_tokens
 from transforms.mix.knowledge import KnowledgeConfig, knowledge_reasoning
 
 
@@ -31,6 +32,8 @@ def make_example(record, *, example_id: str, reasoning: str, answer: str, rollou
     the given reasoning and answer as the assistant turn, and ``overrides``."""
     reasoning = (reasoning or "").strip()
     answer = (answer or "").strip()
+    overrides.setdefault("reasoning_tokens_before", estimate_tokens(reasoning))
+    overrides.setdefault("reasoning_tokens_after", estimate_tokens(reasoning))
     return project(
         SftExample,
         record,
@@ -50,10 +53,18 @@ def example_id(kind: str, rollout_id: str) -> str:
     return stable_hash("sft", kind, rollout_id)
 
 
-def to_example(record, knowledge: KnowledgeConfig = KnowledgeConfig()) -> SftExample:
-    """A curated VerifiedRollout as a training example (knowledge ones per ``knowledge``)."""
+def to_example(record, knowledge: KnowledgeConfig = KnowledgeConfig(), pruner=None) -> SftExample:
+    """A curated VerifiedRollout as a training example (knowledge ones per ``knowledge``),
+    its thinking pruned by ``pruner`` (a :class:`~transforms.mix.prune.Pruner`) when given."""
+    tokens = {}
+    if pruner is not None:
+        pruned = pruner(record)
+        record = pruned.record
+        tokens = dict(reasoning_tokens_before=pruned.tokens_before, reasoning_tokens_after=pruned.tokens_after)
     reasoning = record.reasoning
     if record.kind == "knowledge":
         reasoning = knowledge_reasoning(record.prompt, reasoning, knowledge)
+        if tokens:
+            tokens["reasoning_tokens_after"] = estimate_tokens((reasoning or "").strip())
     return make_example(record, example_id=example_id(record.kind, record.rollout_id),
-                        reasoning=reasoning, answer=record.answer, rollout_ids=[record.rollout_id])
+                        reasoning=reasoning, answer=record.answer, rollout_ids=[record.rollout_id], **tokens)
