@@ -143,14 +143,21 @@ class Rates:
         end = self._changed.get(key, now) if final or self.over(key) else now
         return done / (end - since) if done and end > since else None
 
+    def meter_eta(self, meter: Meter, now: float) -> Optional[float]:
+        """Seconds left to ``meter``'s total (None: no total, or no rate yet)."""
+        if meter.total is None:
+            return None
+        if self.complete(meter):
+            return 0.0
+        rate = self.rate(meter.key, now)
+        return (meter.total - self.counts.get(meter.key, 0)) / rate if rate else None
+
     def eta(self, now: float) -> Optional[float]:
         """Seconds left in the current phase: of the first meter with a total that is not
         complete (0 when all are; None while it has no rate yet)."""
         for meter in self.meters:
-            if meter.total is None or self.complete(meter):
-                continue
-            rate = self.rate(meter.key, now)
-            return (meter.total - self.counts.get(meter.key, 0)) / rate if rate else None
+            if meter.total is not None and not self.complete(meter):
+                return self.meter_eta(meter, now)
         return 0.0
 
 
@@ -200,9 +207,10 @@ class _Lines:
         log.info(format_line(self.plan, self.rates, now, "done" if ok else "stopped"))
 
 
-#: tqdm formats: a rate per second even when it is below one.
-BAR = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_noinv_fmt}{postfix}]"
-COUNTER = "{desc}: {n_fmt} [{elapsed}, {rate_noinv_fmt}{postfix}]"
+#: tqdm formats; the rate and ETA are :class:`Rates`' (in the postfix): tqdm's own keep the
+#: last rate while nothing moves (a model step between two bursts), ours decay.
+BAR = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
+COUNTER = "{desc}: {n_fmt} [{elapsed}{postfix}]"
 
 
 class _Bars:
@@ -220,16 +228,18 @@ class _Bars:
                      for i, m in enumerate(meters)]
 
     def update(self, now: float, final: bool = False) -> None:
-        for bar, meter in zip(self.bars, self.rates.meters):
+        for i, (bar, meter) in enumerate(zip(self.bars, self.rates.meters)):
             done = self.rates.counts.get(meter.key, 0)
             if meter.total is not None:
                 done = min(done, meter.total)
             if done > bar.n:
                 bar.update(done - bar.n)
-        extra = _model_text(self.plan, self.rates, now, final)
-        if extra:
-            self.bars[0].set_postfix_str(extra, refresh=False)
-        for bar in self.bars:
+            rate = self.rates.rate(meter.key, now, final)
+            parts = [f"{rate:.2f}/s" if rate else "-/s"]
+            if meter.total is not None:
+                parts.append(f"ETA {clock_text(self.rates.meter_eta(meter, now))}")
+            extra = _model_text(self.plan, self.rates, now, final) if i == 0 else ""
+            bar.set_postfix_str(", ".join(parts + ([extra] if extra else [])), refresh=False)
             bar.refresh()
 
     def close(self, now: float, ok: bool) -> None:

@@ -196,3 +196,19 @@ def test_prices_and_progress_settings_change_no_hash(tmp_path):
                                                        "progress: {log_every_s: 5}\n", "p.yaml"))
     assert priced.config_hash == plain.config_hash
     assert priced.cost.teacher.prompt_per_million == 3.0 and priced.progress.log_every_s == 5.0
+
+
+def test_bars_show_the_launchers_rate_and_eta():
+    import io
+
+    plan, found = _plan(Price(completion_per_million=1.0))
+    rates = progress.Rates(0.0, found, ["completion_tokens"])
+    stream = io.StringIO()
+    bars = progress._Bars(plan, rates, stream)
+    rates.observe({"prompts": 6, "rollouts": 24, "completion_tokens": 300}, 30.0)
+    bars.update(30.0)
+    bars.close(30.0, ok=True)
+    text = stream.getvalue()
+    assert "sample prompts :  25%" in text and "6/24" in text
+    assert "0.20/s, ETA 0:01:30, 10.0 tok/s, cost 0.0003 USD" in text
+    assert "24/96" in text and "0.80/s, ETA 0:01:30]" in text
