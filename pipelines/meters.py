@@ -8,10 +8,12 @@ taps report (:func:`transforms.core.progress.tap`):
 * curate: ``verified`` (rollouts into ``Verify``) and ``filtered`` (rollouts out of
   ``Verify`` into ``Filter``, or rejected or dead-lettered before it), of the rows of
   the sample manifest's rollouts;
-* mix: ``examples`` (curated rollouts into ``Mix``, and every wrong attempt journeys
-  took, once decided), of the curate manifest's curated rows plus the wrong attempts
-  ``mix.journey.wrong_verdicts`` takes; with a teacher, its ``requests`` (journey probes
-  and reflections, no total), tokens/s and the cost so far.
+* mix: ``examples`` (curated rollouts into ``Mix``), of the curate manifest's curated
+  rows; with journeys, ``journeys`` (wrong attempts decided: built, rejected or
+  dead-lettered, reported by the step that decided), of the wrong attempts
+  ``mix.journey.wrong_verdicts`` takes (read from the curate stage's columns); with a
+  teacher, its ``requests`` (journey probes and reflections, no total), tokens/s and
+  the cost so far.
 """
 from __future__ import annotations
 
@@ -42,7 +44,9 @@ def taken_attempts(config: RunConfig, wrong_files: List[str]) -> int:
 
 
 def mix(config: RunConfig, curated: int, wrong_files: List[str]) -> List[Meter]:
-    meters = [Meter("examples", "examples", curated + taken_attempts(config, wrong_files))]
-    if wrong_files and config.mix.journey.needs_teacher:
-        meters.append(Meter("requests", "teacher requests"))
+    meters = [Meter("examples", "examples", curated)]
+    if wrong_files:
+        meters.append(Meter("journeys", "journeys", taken_attempts(config, wrong_files)))
+        if config.mix.journey.needs_teacher:
+            meters.append(Meter("requests", "teacher requests"))
     return meters

@@ -75,8 +75,6 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
                      "journey_inputs")
         journeys = {"correct": curated, "wrong": wrong} | "Journeys" >> BuildJourneys(
             journey, journey_teacher(config), AnswerChecker(config.curate.verify), config.seed, progress_dir)
-        for name, out in zip(("kept", "rejected", "dead"), journeys):
-            tap(out, f"Progress journeys {name}", progress_dir, "examples")
         _write_count(journeys.kept, "CountJourneys", "WriteJourneyCount", rio.join(out_dir, JOURNEYS_BUILT),
                      "journeys_built")
         inputs["journeys"] = journeys.kept

@@ -129,7 +129,7 @@ def test_a_multi_processing_run_shows_progress_and_records_time_tokens_and_cost(
     captured = capsys.readouterr()
     assert "sample: done: prompts 4/4 (100%" in captured.err and "rollouts 8/8 (100%" in captured.err
     assert "curate: done: verified 8/8 (100%" in captured.err
-    assert "mix: done: examples " in captured.err
+    assert "mix: done: examples " in captured.err and "journeys " in captured.err
     found = _manifests(out)
     rollouts = pq.read_table(glob.glob(os.path.join(out, "sample", "rollouts-*.parquet"))).to_pylist()
     sample = found["sample"]

@@ -4,8 +4,8 @@ A stage that shows progress taps a few of its PCollections with :func:`tap` (a
 :class:`ReportProgress` side branch: it emits nothing and changes no record). The tap
 adds up a few numbers per element (``measure``: element → ``{name: number}``; by
 default ``{name: 1}``) and writes its running totals to one small JSON file under the
-stage's progress folder: at most every ``interval_s`` seconds while a bundle runs, and
-once at the end of each bundle, never once per element. The launcher
+stage's progress folder: every ``interval_s`` seconds while they change (a thread of
+the tap) and once at the end of each bundle, never once per element. The launcher
 (:mod:`pipelines.progress`) sums every file of the folder with :func:`read_progress`
 while the pipeline runs, and deletes the folder when the stage ends.
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from typing import Callable, Dict, Optional
 
@@ -36,7 +37,13 @@ REPORT_SUFFIX = ".json"
 
 
 class ProgressWriter:
-    """Running totals of one tap instance and its report file (see the module doc)."""
+    """Running totals of one tap instance and its report file (see the module doc).
+
+    ``start()`` adds a daemon thread that writes what changed every ``interval_s``
+    seconds (a burst of elements followed by a long model step is reported at once, not
+    at the end of the bundle); it stops with ``stop()`` or once the folder is gone (the
+    stage ended). Nothing here creates the folder: the launcher does, and once it has
+    deleted it no late write can bring it back."""
 
     def __init__(self, folder: str, name: str, interval_s: float = INTERVAL_S,
                  clock: Callable[[], float] = time.monotonic):
@@ -48,11 +55,14 @@ class ProgressWriter:
         self._last = clock()
         self._dirty = False
         self._path: Optional[str] = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
 
     def add(self, counts: Counts) -> None:
-        for key, value in counts.items():
-            self.counts[key] = self.counts.get(key, 0) + value
-        self._dirty = True
+        with self._lock:
+            for key, value in counts.items():
+                self.counts[key] = self.counts.get(key, 0) + value
+            self._dirty = True
 
     def flush_if_due(self) -> None:
         if self._dirty and self._clock() - self._last >= self.interval_s:
@@ -60,22 +70,22 @@ class ProgressWriter:
 
     def flush(self) -> None:
         """Write the totals (when anything changed since the last write)."""
-        if not self._dirty:
-            return
-        self._dirty = False
-        self._last = self._clock()
-        try:
-            path = self._claim()
-            with open(path + ".tmp", "w", encoding="utf-8") as fh:
-                json.dump({"counts": self.counts}, fh)
-            os.replace(path + ".tmp", path)
-        except OSError:  # best effort: the folder is gone (the stage ended) or not writable
-            pass
+        with self._lock:
+            if not self._dirty:
+                return
+            self._dirty = False
+            self._last = self._clock()
+            try:
+                path = self._claim()
+                with open(path + ".tmp", "w", encoding="utf-8") as fh:
+                    json.dump({"counts": self.counts}, fh)
+                os.replace(path + ".tmp", path)
+            except OSError:  # best effort: the folder is gone (the stage ended) or not writable
+                pass
 
     def _claim(self) -> str:
         """This instance's report file: the first ``<name>.<pid>.<n>.json`` not taken."""
         if self._path is None:
-            os.makedirs(self.folder, exist_ok=True)
             n = 0
             while True:
                 path = os.path.join(self.folder, f"{self.name}.{os.getpid()}.{n}{REPORT_SUFFIX}")
@@ -87,6 +97,18 @@ class ProgressWriter:
                 self._path = path
                 break
         return self._path
+
+    def start(self) -> "ProgressWriter":
+        threading.Thread(target=self._tick, name=f"progress-{self.name}", daemon=True).start()
+        return self
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.interval_s) and os.path.isdir(self.folder):
+            self.flush_if_due()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.flush()
 
 
 def read_progress(folder: str) -> Counts:
@@ -118,17 +140,20 @@ class _ReportFn(beam.DoFn):
         self._writer: Optional[ProgressWriter] = None
 
     def setup(self):
-        self._writer = ProgressWriter(self.folder, self.name, self.interval_s)
+        self._writer = ProgressWriter(self.folder, self.name, self.interval_s).start()
 
     def process(self, element):
         assert self._writer is not None  # made in setup
         self._writer.add(self.measure(element) if self.measure is not None else {self.name: 1})
-        self._writer.flush_if_due()
         return ()
 
     def finish_bundle(self):
         if self._writer is not None:
             self._writer.flush()
+
+    def teardown(self):
+        if self._writer is not None:
+            self._writer.stop()
 
 
 class ReportProgress(beam.PTransform):

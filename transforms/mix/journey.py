@@ -189,7 +189,8 @@ class BuildJourneys(beam.PTransform):
     reflect mode); ``check``: the injected answer checker, ``(record, text)`` → verdict
     fields, with optional ``setup``/``teardown`` run on the workers; ``progress``: the
     launcher's progress folder, where the teacher's answers are reported as they come
-    (``requests`` and tokens, see :mod:`transforms.core.progress`)."""
+    (``requests`` and tokens, see :mod:`transforms.core.progress`) and every wrong
+    attempt once decided, built, rejected or dead-lettered (``journeys``)."""
 
     def __init__(self, config: JourneyConfig, teacher: Optional[JourneyTeacher], check: Checker, seed: int,
                  progress: Optional[str] = None):
@@ -254,4 +255,8 @@ class BuildJourneys(beam.PTransform):
             parts += reflected
             built += [r.kept for r in reflected]
         kept = tuple(built) | "Built" >> beam.Flatten()
+        # live progress: each wrong attempt once decided, straight from the step that decided it
+        decided = built + [p.rejected for p in parts] + [p.dead for p in parts]
+        for i, pcoll in enumerate(decided):
+            tap(pcoll, f"Decided {i}", self._progress, "journeys")
         return merge(inputs["wrong"].pipeline, "Journey", parts, kept=kept)

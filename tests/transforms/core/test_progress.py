@@ -2,6 +2,8 @@
 every interval and at the end of a bundle, summed by the launcher, across processes."""
 import json
 import os
+import threading
+import time
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
@@ -19,7 +21,7 @@ class _Clock:
 
 def test_a_writer_reports_its_totals_at_most_every_interval(tmp_path):
     clock = _Clock()
-    folder = str(tmp_path / "progress")
+    folder = str(tmp_path)
     writer = ProgressWriter(folder, "sample", interval_s=1.0, clock=clock)
     writer.add({"prompts": 1, "rollouts": 4})
     writer.flush_if_due()
@@ -58,13 +60,31 @@ def test_the_reader_skips_what_is_not_a_finished_report(tmp_path):
     assert read_progress(str(tmp_path / "absent")) == {}
 
 
-def test_a_write_that_fails_is_skipped(tmp_path):
-    blocked = tmp_path / "file"
-    blocked.write_text("not a folder")
-    writer = ProgressWriter(str(blocked / "progress"), "x")
+def test_a_write_that_fails_is_skipped_and_no_folder_is_made(tmp_path):
+    folder = tmp_path / "progress"  # gone: the stage ended
+    writer = ProgressWriter(str(folder), "x")
     writer.add({"x": 1})
     writer.flush()  # no error: progress is best effort
-    assert writer.counts == {"x": 1}
+    assert writer.counts == {"x": 1} and not folder.exists()
+
+
+def test_the_writers_thread_reports_a_burst_without_more_elements(tmp_path):
+    """A burst, then nothing (a long model step): its thread writes it; it ends with the folder."""
+    folder = tmp_path / "progress"
+    folder.mkdir()
+    writer = ProgressWriter(str(folder), "x", interval_s=0.01).start()
+    writer.add({"x": 3})
+    deadline = time.monotonic() + 60
+    while read_progress(str(folder)) != {"x": 3} and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert read_progress(str(folder)) == {"x": 3}
+    threads = [t for t in threading.enumerate() if t.name == "progress-x"]
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    for thread in threads:
+        thread.join(60)
+    assert not any(t.is_alive() for t in threads) and not folder.exists()
 
 
 def _measure(n):
@@ -74,6 +94,7 @@ def _measure(n):
 def test_reports_cross_processes_from_multi_processing_workers(tmp_path):
     """The taps run in the runner's worker processes: their reports reach the folder."""
     folder = str(tmp_path / "progress")
+    os.mkdir(folder)  # the launcher makes it
     options = PipelineOptions(["--direct_running_mode=multi_processing", "--direct_num_workers=2"])
     with beam.Pipeline(options=options) as pipeline:
         numbers = pipeline | beam.Create(list(range(40))) | beam.Reshuffle()
