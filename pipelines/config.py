@@ -18,6 +18,7 @@ import typing
 from typing import Any, List, Optional, Sequence, Tuple
 
 from pipelines.config_source import ConfigError, Origins, apply_settings, read_yaml, suggest
+from publish.card_meta import CardConfig
 from transforms.decontam.config import DecontamConfig
 from transforms.dedup.config import DedupConfig
 from transforms.filters.config import FilterConfig
@@ -105,8 +106,9 @@ class ProgressConfig:
             raise ValueError(f"log_every_s: must be > 0, got {self.log_every_s!r}")
 
 
-#: Sections of RunConfig that decide no output row: left out of the config hash.
-UNHASHED_SECTIONS = ("output", "cost", "progress")
+#: Sections of RunConfig that decide no output row: left out of the config hash
+#: (``card``: the dataset card's metadata, see :class:`publish.card_meta.CardConfig`).
+UNHASHED_SECTIONS = ("output", "cost", "progress", "card")
 
 #: Run-level settings that decide no output row but were hashed before that was seen:
 #: hashed at the value they had then, whatever they are set to now, so that every
@@ -129,6 +131,7 @@ class RunConfig:
     output: OutputConfig = OutputConfig()
     cost: CostConfig = CostConfig()
     progress: ProgressConfig = ProgressConfig()
+    card: CardConfig = CardConfig()
     #: a stage whose dead letters exceed this share of its inputs fails the run
     #: (1.0: never; the run still reports every dead letter). Decides no row: not hashed.
     max_dead_letter_share: float = DEFAULT_MAX_DEAD_LETTER_SHARE

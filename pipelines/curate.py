@@ -104,5 +104,5 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> d
                     counters=counters, contamination=contamination,
                     verified_stats=verified_stats(stats_path), upstream={"sample": in_dir},
                     **usage.stage_usage("curate", config, counters, started))
-    launch.publish_manifest(out_dir, manifest)
+    launch.publish_manifest(out_dir, manifest, [out_dir])
     return manifest

@@ -154,11 +154,12 @@ def enforce_dead_letter_share(out_dir: str, manifest: dict, config: RunConfig) -
                                      + failures.quote_errors(out_dir, columns)) from None
 
 
-def publish_manifest(out_dir: str, manifest: dict) -> None:
+def publish_manifest(out_dir: str, manifest: dict, folders: List[str]) -> None:
     """Write a stage's manifest (last: it makes the stage visible), then remove the empty
-    hidden temporary folders its writers left (:func:`pipelines.progress.remove_empty_temp_dirs`)."""
+    hidden temporary folders its writers left in ``folders``
+    (:func:`transforms.core.io.remove_empty_temp_dirs`)."""
     rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)
-    progress.remove_empty_temp_dirs(out_dir)
+    rio.remove_empty_temp_dirs(folders)
 
 
 def base_manifest(stage: str, config: RunConfig) -> dict:

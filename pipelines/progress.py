@@ -316,22 +316,6 @@ def remove_reports(folder: str) -> None:
         pass  # not empty (or already gone): left alone
 
 
-def remove_empty_temp_dirs(out_dir: str) -> None:
-    """Remove the hidden temporary folders (``.tmp/``, where files are written before their
-    rename) of a finished stage's local folder and of its subfolders (``data/``,
-    ``journal/``, ``plots/``) when they are empty: ``rmdir`` never removes a file, and a
-    writer makes the folder again when it needs it."""
-    if "://" in out_dir or not os.path.isdir(out_dir):
-        return
-    folders = [out_dir] + [os.path.join(out_dir, name) for name in sorted(os.listdir(out_dir))
-                           if not name.startswith(".") and os.path.isdir(os.path.join(out_dir, name))]
-    for folder in folders:
-        try:
-            os.rmdir(os.path.join(folder, rio.TEMP_DIR))
-        except OSError:
-            pass  # absent, or not empty (a killed writer's file: the next run clears it)
-
-
 def start(plan: Optional[Plan], options: PipelineOptions) -> Optional[LiveProgress]:
     """The progress of a stage about to run, started; None when it shows none (no plan,
     not a local run, or INFO lines are off: ``--quiet``)."""

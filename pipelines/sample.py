@@ -94,5 +94,5 @@ def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
                     resume={"journal_chunks_read": len(journal_files), "rollouts_reused": reused,
                             "rollouts_generated": None if reused is None else rollouts - reused},
                     **usage.stage_usage("sample", config, counters, started))
-    launch.publish_manifest(out_dir, manifest)
+    launch.publish_manifest(out_dir, manifest, [out_dir, rio.join(out_dir, JOURNAL)])
     return manifest

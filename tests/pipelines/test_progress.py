@@ -15,7 +15,9 @@ from tests.pipelines.cli_support import FAKE, write_config
 from transforms.core.progress import ProgressWriter, read_progress
 
 MULTI = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
-PRICED = FAKE + "cost: {currency: EUR, teacher: {prompt_per_million: 2, completion_per_million: 10}}\n"
+# with journeys (spliced, no teacher call), so mix shows their bar too
+PRICED = (FAKE.replace("mix: {reasoning: 10, knowledge: 0}", "mix: {reasoning: 10, knowledge: 0, journey: {share: 0.5, locate: false}}")
+          + "cost: {currency: EUR, teacher: {prompt_per_million: 2, completion_per_million: 10}}\n")
 
 
 def _plan(price=None, log_every_s=30.0, out_dir="out"):
