@@ -20,6 +20,7 @@ setup(
         "apache-beam>=2.77.0,<3",
         "pyarrow>=15",
         "datasets>=3.0",
+        "huggingface_hub>=0.24",  # the dataset card (DatasetCard) and `publish` (HfApi)
         "sympy>=1.13",
         "math-verify>=0.9,<0.10",
         "datasketch>=1.6",

@@ -14,8 +14,14 @@
   so a retry can't start a second job beside a running one, and killing a task
   cancels its job.
 * **verify** re-checks the run's manifests (checksums, row counts, accounting,
-  dead-letter share) with ``reasoning-corpus verify`` and fails the DAG run if
-  anything is off.
+  dead-letter share, the card's files and ``dataset_info.json``) with
+  ``reasoning-corpus verify`` and fails the DAG run if anything is off.
+
+The run folder ends as a corpus folder: the dataset repository's files at its top
+(``README.md``, ``data/``, ``plots/``, ``dataset_info.json``, ``manifest.json``) and the
+stage folders ``sample/``, ``curate/`` and ``mix/`` (the mix stage's own rejections,
+dead letters and counts) beside them. Publishing it is a separate, manual step
+(``reasoning-corpus publish RUN_DIR --repo ORG/NAME``), never a task of this DAG.
 
 Settings: ``repo``, ``python``, ``config``, ``output_base``, ``runner_profile``,
 ``beam_options`` (a JSON mapping of Beam flags), ``input``, ``limit``. The schedule

@@ -129,6 +129,35 @@ def parser() -> argparse.ArgumentParser:
                             allow_abbrev=False)
     report.add_argument("dir", help="the output folder of a mix (or run/demo) run")
     _common(report)
+    export = sub.add_parser("export", allow_abbrev=False,
+                            help="write a corpus in another trainer layout (prompt-completion, or text "
+                                 "rendered with a chat template)",
+                            description="write the corpus of a mix run as prompt/completion turns, or as "
+                                        "text rendered with a tokenizer's chat template")
+    export.add_argument("dir", help="the output folder of a mix (or run/demo) run")
+    export.add_argument("--format", required=True, choices=("prompt-completion", "text"),
+                        help="prompt-completion: TRL's conversational prompt/completion columns; "
+                             "text: one chat-template-rendered text column")
+    export.add_argument("--output", required=True, help="the export folder (data/train-*.parquet, export.json)")
+    export.add_argument("--tokenizer", help="with --format text: whose chat template renders the rows "
+                                            "(a local model directory, or smollm2)")
+    export.add_argument("--overwrite", action="store_true",
+                        help="write into a non-empty --output folder this tool did not make")
+    _common(export)
+    publish = sub.add_parser("publish", allow_abbrev=False,
+                             help="verify a corpus folder, then upload its dataset files to a Hub dataset repo",
+                             description="verify DIR (as `verify DIR` does; a folder that fails is not "
+                                         "published), then create the Hugging Face dataset repository and "
+                                         "upload the card, dataset_info.json, data/ and manifest.json (never "
+                                         "the stage folders or the .reasoning-corpus marker)")
+    publish.add_argument("dir", help="the output folder of a mix (or run/demo) run")
+    publish.add_argument("--repo", required=True, metavar="ORG/NAME", help="the dataset repository")
+    publish.add_argument("--private", action="store_true", help="create the repository private "
+                                                                "(an existing one keeps its visibility)")
+    publish.add_argument("--revision", metavar="BRANCH", help="upload to this branch (created if needed)")
+    publish.add_argument("--token-env", default="HF_TOKEN", metavar="VAR",
+                         help="the environment variable holding a write token (default HF_TOKEN)")
+    _common(publish)
     return top
 
 

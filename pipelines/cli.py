@@ -7,7 +7,11 @@
     reasoning-corpus mix    --config C --input CURATE_DIR --output D
     reasoning-corpus explain --input ROLLOUTS [--config C]    each filter's decision and numbers, per record
     reasoning-corpus report DIR                              rewrite DIR's dataset card (README.md, plots)
+    reasoning-corpus export DIR --format prompt-completion|text --output OUT [--tokenizer T]
+                                                             the corpus in another trainer layout
     reasoning-corpus verify DIR                              re-check DIR's manifest (and its upstream)
+    reasoning-corpus publish DIR --repo ORG/NAME [--private] [--revision BRANCH] [--token-env VAR]
+                                                             verify DIR, then upload its dataset files to the Hub
     reasoning-corpus verify --input ROLLOUTS --output VERDICTS.jsonl [--config C] [--workers N]
                                                              verify a rollouts file made elsewhere
 
@@ -63,8 +67,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             return _error(str(exc))
     if args.command == "report":
         return _report(args.dir)
+    if args.command == "publish":
+        return _publish(args)
     if args.command == "explain":
         return _explain(args)
+    if args.command == "export":
+        return _export(args)
     if args.command == "verify" and args.input:
         return _verify_rollouts(args)
     if args.command == "verify":
@@ -191,7 +199,42 @@ def _report(out_dir: str) -> int:
         report(out_dir)
     except (FileNotFoundError, ValueError) as exc:
         return _error(str(exc))
-    print(f"reasoning-corpus: wrote {out_dir.rstrip('/')}/{README} and its plots")
+    print(f"reasoning-corpus: wrote {out_dir.rstrip('/')}/{README}, its plots and dataset_info.json")
+    return 0
+
+
+def _publish(args) -> int:
+    """``publish DIR --repo ORG/NAME``: verify DIR, then upload its dataset files (publish/hub.py)."""
+    from publish.accounting import AccountingError
+    from publish.hub import PublishError, format_published, publish_folder, token_from_env
+
+    try:
+        result = publish_folder(args.dir, args.repo, token_from_env(args.token_env), private=args.private,
+                                revision=args.revision)
+    except ValueError as exc:
+        return _error(str(exc))
+    except AccountingError as exc:
+        print(f"{PROG}: publish refused: {args.dir} fails verification: {exc}", file=sys.stderr)
+        return 1
+    except PublishError as exc:
+        return _error(f"publish to {args.repo} failed: {exc}", 1)
+    print(format_published(result))
+    return 0
+
+
+def _export(args) -> int:
+    """``export DIR --format F --output OUT``: the corpus in another trainer layout."""
+    from pipelines.outdir import OutputError, check_output, mark
+    from publish.export import ExportError, export
+
+    try:
+        check_output(args.output, args.overwrite)
+        record = export(args.dir, args.format, args.output, tokenizer=args.tokenizer,
+                        before_writing=lambda: mark(args.output))
+    except (ExportError, OutputError, FileNotFoundError, OSError) as exc:
+        return _error(str(exc))
+    print(f"{PROG}: wrote {record['rows']} {args.format} rows in {len(record['files'])} shard(s) "
+          f"under {args.output.rstrip('/')}/data")
     return 0
 
 

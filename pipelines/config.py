@@ -17,6 +17,7 @@ import typing
 from typing import Any, List, Optional, Sequence, Tuple
 
 from pipelines.config_source import ConfigError, Origins, apply_settings, read_yaml, suggest
+from publish.card_meta import CardConfig
 from transforms.decontam.config import DecontamConfig
 from transforms.dedup.config import DedupConfig
 from transforms.filters.config import FilterConfig
@@ -57,8 +58,9 @@ class OutputConfig:
             raise ValueError(f"compression: must be one of {', '.join(COMPRESSIONS)}, got {self.compression!r}")
 
 
-#: Sections of RunConfig that decide no output row: left out of the config hash.
-UNHASHED_SECTIONS = ("output",)
+#: Sections of RunConfig that decide no output row: left out of the config hash
+#: (``card``: the dataset card's metadata, see :class:`publish.card_meta.CardConfig`).
+UNHASHED_SECTIONS = ("output", "card")
 
 #: Run-level settings that decide no output row but were hashed before that was seen:
 #: hashed at the value they had then, whatever they are set to now, so that every
@@ -79,6 +81,7 @@ class RunConfig:
     curate: CurateConfig = CurateConfig()
     mix: MixConfig = MixConfig()
     output: OutputConfig = OutputConfig()
+    card: CardConfig = CardConfig()
     #: a stage whose dead letters exceed this share of its inputs fails the run
     #: (1.0: never; the run still reports every dead letter). Decides no row: not hashed.
     max_dead_letter_share: float = DEFAULT_MAX_DEAD_LETTER_SHARE

@@ -93,4 +93,5 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> d
                     counters=launch.counters(result), contamination=contamination,
                     verified_stats=verified_stats(stats_path), upstream={"sample": in_dir})
     rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)
+    rio.remove_empty_temp_dirs([out_dir])
     return manifest

@@ -4,7 +4,8 @@ The summary counts dead letters by reason code (``missing_field``, ``RequestFail
 the cause (``HTTP 400: model 'x' not found``) is inside the dead-letter files. When a
 stage dead-letters more than ``max_dead_letter_share`` of its inputs, or the corpus
 comes out empty, the error quotes the first distinct error texts read back from the
-stage's ``dead_letters-*.parquet`` (in input order: file, then line).
+stage's ``dead_letters-*.parquet`` (in input order: file, then line); the mix stage's
+are under the corpus folder's ``mix/``.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from publish.accounting import NOT_PARTS, AccountingError
+from publish.layout import MIX_DEAD_LETTERS
 from transforms.core import io as rio
 
 #: How many distinct error texts a message quotes.
@@ -29,14 +31,26 @@ class EmptyCorpusError(AccountingError):
     """A finished run whose corpus holds no example."""
 
 
+def dead_letter_prefixes(stage_dir: str, stages: Optional[Sequence[str]] = None) -> List[str]:
+    """Where the dead letters of ``stages`` (the ``stage`` column; all when None) are under
+    ``stage_dir``: a stage folder's ``dead_letters``, the corpus folder's ``mix/dead_letters``."""
+    prefixes = []
+    if not stages or any(s != "mix" for s in stages):
+        prefixes.append(rio.join(stage_dir, "dead_letters"))
+    if not stages or "mix" in stages:
+        prefixes.append(rio.join(stage_dir, MIX_DEAD_LETTERS))
+    return prefixes
+
+
 def dead_letters(stage_dir: str, stages: Optional[Sequence[str]] = None) -> List[dict]:
     """The dead letters under ``stage_dir`` (without payloads), in input order; only
     those of ``stages`` (the ``stage`` column) when given."""
     rows: List[dict] = []
-    for path in rio.list_shards(rio.join(stage_dir, "dead_letters")):
-        with FileSystems.open(path) as fh:
-            table = pq.read_table(io.BytesIO(fh.read()), columns=COLUMNS)
-        rows.extend(r for r in table.to_pylist() if not stages or r["stage"] in stages)
+    for prefix in dead_letter_prefixes(stage_dir, stages):
+        for path in rio.list_shards(prefix):
+            with FileSystems.open(path) as fh:
+                table = pq.read_table(io.BytesIO(fh.read()), columns=COLUMNS)
+            rows.extend(r for r in table.to_pylist() if not stages or r["stage"] in stages)
     return sorted(rows, key=lambda r: (r["file"] or "", r["line"] or 0, r["error"]))
 
 
@@ -67,7 +81,8 @@ def quote_errors(stage_dir: str, stages: Optional[Sequence[str]] = None) -> str:
     lines = first_errors(dead_letters(stage_dir, stages))
     if not lines:
         return ""
-    where = rio.join(stage_dir, "dead_letters-*.parquet")
+    where = ", ".join(f"{prefix}-*.parquet" for prefix in dead_letter_prefixes(stage_dir, stages)
+                      if rio.list_shards(prefix))
     return f"\n  first errors (from {where}):\n" + "\n".join(f"    {line}" for line in lines)
 
 

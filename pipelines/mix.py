@@ -1,6 +1,10 @@
 """Stage 3 — mix: curated VerifiedRollouts (+ journey examples built from the curate
 stage's wrong attempts) → SFT examples by quota, Parquet shards, the dataset card, manifest.
 
+The output folder is a dataset repository (:mod:`publish.layout`): the shards under
+``data/``, the card, ``dataset_info.json`` and ``manifest.json`` at its top; the stage's
+own rejections, dead letters and pipeline counts go into its ``mix/`` folder.
+
 The launcher hands the journey step what the mix stage must not import: the teacher
 (the sample stage's model and chat turns, :class:`~transforms.mix.journey_teacher.JourneyTeacher`)
 and the answer checker (the curate verifier, :class:`~transforms.verify.checker.AnswerChecker`).
@@ -20,10 +24,11 @@ from apache_beam.io.filesystems import FileSystems
 
 from pipelines import launch
 from pipelines.config import RunConfig
-from publish import accounting
+from publish import accounting, stats
 from publish import card as report
+from publish.layout import DATA, MIX_DEAD_LETTERS, MIX_DIR, MIX_REJECTIONS, stage_folders
 from publish.manifest import clear_stage, load_stage_manifest, relativize
-from publish.selection import DATA, per_kind, selection_report
+from publish.selection import per_kind, selection_report
 from schemas.records import DeadLetter, Rejection, SftExample, VerifiedRollout
 from transforms.core import io as rio
 from transforms.mix.attempts import takes_attempt
@@ -34,13 +39,17 @@ from transforms.sample.prompts import build_messages
 from transforms.verify.attempts import WRONG_ATTEMPTS
 from transforms.verify.checker import AnswerChecker
 
-OUTPUTS = {DATA: SftExample, "rejections": Rejection, "dead_letters": DeadLetter}
+OUTPUTS = {DATA: SftExample, MIX_REJECTIONS: Rejection, MIX_DEAD_LETTERS: DeadLetter}
 #: How many journey examples the journey step built, counted by the pipeline itself (the
 #: ones mix rejects are not told apart from direct examples by any column).
-JOURNEYS_BUILT = "journeys_built.json"
+JOURNEYS_BUILT = f"{MIX_DIR}/journeys_built.json"
 #: How many of the curate stage's wrong attempts the journey step took (its
 #: ``wrong_verdicts``), counted by the pipeline itself: the journey balance's ``in``.
-JOURNEY_INPUTS = "journey_inputs.json"
+JOURNEY_INPUTS = f"{MIX_DIR}/journey_inputs.json"
+#: Where earlier versions kept the stage's own outputs, in the corpus folder itself: a
+#: re-run into such a folder removes them (shard prefixes, then files).
+OLD_OUTPUTS = ("rejections", "dead_letters")
+OLD_FILES = ("journeys_built.json", "journey_inputs.json")
 
 
 def journey_teacher(config: RunConfig) -> Optional[JourneyTeacher]:
@@ -77,7 +86,7 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
         side.append(journeys)
     mixed = inputs | "Mix" >> MixExamples(config.mix, config.seed)
     rejected, dead = launch.merge_stage_outputs(pipeline, "Mix", side + [mixed])
-    launch.write_outputs({DATA: mixed.kept, "rejections": rejected, "dead_letters": dead},
+    launch.write_outputs({DATA: mixed.kept, MIX_REJECTIONS: rejected, MIX_DEAD_LETTERS: dead},
                          out_dir, OUTPUTS, max_rows=config.mix.max_rows_per_shard,
                          compression=config.mix.compression)
 
@@ -131,23 +140,23 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
     journey = config.mix.journey
     wrong_files = wrong_attempt_files(upstream, in_dir) if journey.enabled else []
     curated_in = upstream["outputs"]["curated"]["rows"]
-    clear_stage(out_dir, list(OUTPUTS))
+    clear_stage(out_dir, list(OUTPUTS) + list(OLD_OUTPUTS))
     count_path, inputs_path = rio.join(out_dir, JOURNEYS_BUILT), rio.join(out_dir, JOURNEY_INPUTS)
-    for path in (count_path, inputs_path):
+    for path in [count_path, inputs_path] + [rio.join(out_dir, name) for name in OLD_FILES]:
         if FileSystems.exists(path):
             FileSystems.delete([path])
     result = launch.run_pipeline(lambda p: build(p, config, curated_files, wrong_files, out_dir), beam_args)
     outputs = accounting.collect(out_dir, OUTPUTS)
     data_files = accounting.paths(outputs, DATA)
-    funnel = accounting.funnel(outputs)
-    buckets = selection_report(outputs, config.mix, DATA)["buckets"]
+    funnel = accounting.funnel(outputs, MIX_REJECTIONS, MIX_DEAD_LETTERS)
+    buckets = selection_report(outputs, config.mix, DATA, MIX_REJECTIONS)["buckets"]
     lines = {}
     journey_in = journey_inputs(inputs_path) if wrong_files else 0
     if journey.enabled:
         lines["journey"] = _journey_line(journey_in, journeys_built(count_path) if wrong_files else 0, funnel)
     lines["mix"] = accounting.check_balance(
         "mix", curated_in + journey_in, selected=outputs[DATA]["rows"],
-        rejected=outputs["rejections"]["rows"], dead=outputs["dead_letters"]["rows"])
+        rejected=outputs[MIX_REJECTIONS]["rows"], dead=outputs[MIX_DEAD_LETTERS]["rows"])
     targets = config.mix.targets()
 
     # the funnel and accounting of the whole run, upstream stages first
@@ -182,9 +191,11 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         },
         funnel=full_funnel,
         accounting=stages,
-        stats=report.corpus_stats(data_files, curate_verified_stats(upstream, in_dir)),
+        stats=stats.corpus_stats(data_files, curate_verified_stats(upstream, in_dir)),
+        examples=stats.example_rows(data_files, config.card.examples, config.card.example_chars),
         upstream={"curate": in_dir, **({"sample": sample_dir} if sample_dir else {})},
     )
     manifest["card"] = report.write_card(out_dir, manifest)
     rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)  # last: makes the corpus visible
+    rio.remove_empty_temp_dirs(stage_folders(out_dir))
     return manifest

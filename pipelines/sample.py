@@ -102,4 +102,5 @@ def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
                     resume={"journal_chunks_read": len(journal_files), "rollouts_reused": reused,
                             "rollouts_generated": None if reused is None else rollouts - reused})
     rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)
+    rio.remove_empty_temp_dirs([out_dir, rio.join(out_dir, JOURNAL)])
     return manifest

@@ -6,8 +6,9 @@ counts in Parquet footers, columns of the rejection and dead-letter files).
 
 :func:`verify_manifest` re-checks a published stage (or a whole run) from its
 manifest: every listed file's checksum, size and row count, no unlisted shard
-readable beside them, every accounting line balanced, the stages chained, and the
-share of dead letters under the configured limit (:func:`check_dead_letter_share`).
+readable beside them, every accounting line balanced, the stages chained, the
+share of dead letters under the configured limit (:func:`check_dead_letter_share`),
+and, for a corpus, the card's files there and ``dataset_info.json`` matching the shards.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Dict, Iterable, List
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
+from publish.llamafactory import dataset_info_problems
 from transforms.core.io import (
     column_counts,
     file_entries,
@@ -85,10 +87,12 @@ def paths(outputs: Dict[str, dict], name: str) -> List[str]:
     return [e["path"] for e in outputs.get(name, {}).get("files", [])]
 
 
-def funnel(outputs: Dict[str, dict]) -> Dict[str, Dict[str, int]]:
-    """Rejections by stage/step/reason and dead letters by stage/step/reason prefix."""
-    rejected = column_counts(paths(outputs, "rejections"), ["stage", "step", "reason"])
-    dead_raw = column_counts(paths(outputs, "dead_letters"), ["stage", "step", "error"])
+def funnel(outputs: Dict[str, dict], rejections: str = "rejections",
+           dead_letters: str = "dead_letters") -> Dict[str, Dict[str, int]]:
+    """Rejections by stage/step/reason and dead letters by stage/step/reason prefix
+    (``rejections``, ``dead_letters``: their output names; the mix stage's are under ``mix/``)."""
+    rejected = column_counts(paths(outputs, rejections), ["stage", "step", "reason"])
+    dead_raw = column_counts(paths(outputs, dead_letters), ["stage", "step", "error"])
     dead: Dict[str, int] = {}
     for key, n in dead_raw.items():
         stage, step, error = key.split("/", 2)
@@ -235,6 +239,18 @@ def _accounting_problems(manifest: dict) -> List[str]:
     return problems
 
 
+def _card_problems(base: str, manifest: dict) -> List[str]:
+    """A mix manifest's card files (README, plots, dataset_info.json) exist, and
+    dataset_info.json describes the shards as LLaMA-Factory reads them."""
+    card = manifest.get("card") or {}
+    listed = [card.get("readme")] + list(card.get("plots", []))
+    problems = [f"card: listed file missing: {FileSystems.join(base, p)}" for p in listed
+                if p and not FileSystems.exists(FileSystems.join(base, p))]
+    if card.get("dataset_info"):
+        problems.extend(dataset_info_problems(base, manifest))
+    return problems
+
+
 def _verify_one(path: str) -> dict:
     """Check one manifest; returns its summary, or raises ManifestError listing every problem."""
     mpath = manifest_path(path)
@@ -247,6 +263,7 @@ def _verify_one(path: str) -> dict:
     for name, info in manifest.get("outputs", {}).items():
         problems.extend(_file_problems(base, name, info))
     problems.extend(_accounting_problems(manifest))
+    problems.extend(_card_problems(base, manifest))
     max_share = manifest.get("config", {}).get("max_dead_letter_share", 1.0)
     try:
         check_dead_letter_share(manifest.get("accounting", {}), max_share, where=base)
@@ -271,8 +288,9 @@ def verify_manifest(path: str, upstream: bool = True) -> Dict[str, dict]:
     Raises ManifestError (an AccountingError) naming every mismatch: a missing or
     altered file (sha256, bytes, Parquet row count), a shard readable under an
     output's prefix but not listed, accounting lines that don't add up or don't
-    chain, a funnel that disagrees with them, or a dead-letter share above the
-    run's ``max_dead_letter_share``. Relative upstream paths are taken as the
+    chain, a funnel that disagrees with them, a dead-letter share above the
+    run's ``max_dead_letter_share``, or a corpus's card file missing or its
+    ``dataset_info.json`` not matching the shards. Relative upstream paths are taken as the
     launcher recorded them (relative to its working directory)."""
     checked: Dict[str, dict] = {}
     pending: List[str] = [path]

@@ -1,187 +1,30 @@
-"""The dataset card: corpus statistics for the manifest, and ``README.md`` with PNG plots.
+"""The dataset card: ``README.md`` of a corpus folder, built with ``huggingface_hub``.
 
-:func:`corpus_stats` reads the written corpus (a few columns) on the launcher and
-returns what the mix manifest stores under ``stats``: token-length histograms per
-series (kind, and ``reasoning/journey`` for journey examples), pass-rate distributions
-(all verified problems, and the problems in the corpus) and verifier agreement. The
-statistics of all verified rollouts come aggregated from the curate stage (its
-manifest's ``verified_stats``, see :mod:`publish.verified`): no rejected rollout is read back.
-
-:func:`render_card` writes every number from the manifest (and nothing else), so the
-card and the manifest cannot disagree; :func:`write_card` also renders the plots
-(matplotlib, Agg backend) from the manifest. ``reasoning-corpus report DIR``
-rewrites both from ``DIR/manifest.json``.
+:func:`render_card` writes every number from the mix manifest (and nothing else), so
+the card and the manifest cannot disagree: the YAML front matter is a
+``DatasetCardData`` (:mod:`publish.card_meta`: licence, languages, size category,
+tags, the ``configs:`` entry ``datasets.load_dataset(DIR)`` follows), the body the
+teacher and its sampling settings (the manifest's config), a few example rows (the
+manifest's ``examples``, see :func:`publish.stats.example_rows`), targets, composition,
+the rejection funnel, statistics and files. :func:`write_card` also draws the plots
+(:mod:`publish.plots`) and writes ``dataset_info.json`` (:mod:`publish.llamafactory`).
+``reasoning-corpus report DIR`` rewrites them all from ``DIR/manifest.json``.
 """
 from __future__ import annotations
 
-import bisect
-import io
-import statistics
-from typing import Dict, Iterable, Iterator, List, Optional
+import json
+import re
+from typing import Dict, List, Optional
 
 from apache_beam.io.filesystems import FileSystems
 
+from publish.card_meta import card_data, card_settings
+from publish.layout import DATA, DATASET_INFO, README, stage_folders
+from publish.llamafactory import write_dataset_info
+from publish.plots import PLOTS, plot_files, write_plots
 from transforms.core import io as rio
 
-#: Lower edges of the token-length bins (the last bin is open-ended).
-TOKEN_EDGES = (0, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
-#: Pass-rate bins: [0, 0.1), [0.1, 0.2), …, [0.9, 1.0].
-PASS_BINS = 10
-README = "README.md"
-PLOTS = {
-    "token_lengths": "plots/token_lengths.png",
-    "pass_rates": "plots/pass_rates.png",
-    "funnel": "plots/funnel.png",
-}
-DISAGREEMENT_EXAMPLES = 5
-
-
-# -- statistics -------------------------------------------------------------------------
-
-
-def read_columns(paths: Iterable[str], columns: List[str]) -> Iterator[dict]:
-    """Rows of ``columns`` of Parquet files, as dicts."""
-    import pyarrow.parquet as pq
-
-    for path in paths:
-        with FileSystems.open(path) as fh:
-            table = pq.read_table(io.BytesIO(fh.read()), columns=columns)
-        yield from table.to_pylist()
-
-
-def histogram(values: Iterable[float], edges) -> List[int]:
-    """Counts per bin ``[edges[i], edges[i+1])``; the last bin is ``>= edges[-1]``."""
-    counts = [0] * len(edges)
-    for value in values:
-        counts[max(bisect.bisect_right(edges, value) - 1, 0)] += 1
-    return counts
-
-
-def pass_bin(rate: float) -> int:
-    return min(int(rate * PASS_BINS + 1e-9), PASS_BINS - 1)
-
-
-def pass_histogram(rates: Iterable[float]) -> List[int]:
-    counts = [0] * PASS_BINS
-    for rate in rates:
-        counts[pass_bin(rate)] += 1
-    return counts
-
-
-def pass_bin_labels() -> List[str]:
-    labels = [f"[{i / PASS_BINS:.1f}, {(i + 1) / PASS_BINS:.1f})" for i in range(PASS_BINS)]
-    labels[-1] = labels[-1][:-1] + "]"
-    return labels
-
-
-def token_bin_labels() -> List[str]:
-    return [f"{lo}-{hi - 1}" for lo, hi in zip(TOKEN_EDGES, TOKEN_EDGES[1:])] + [f">={TOKEN_EDGES[-1]}"]
-
-
-def series_of(row: dict) -> str:
-    """The token-length series of an example: its kind, plus "/journey" for journey examples."""
-    return row["kind"] + ("/journey" if row.get("journey") else "")
-
-
-def summary(values: List[int]) -> dict:
-    return {"n": len(values), "min": min(values), "median": statistics.median(values),
-            "mean": round(statistics.fmean(values), 1), "max": max(values)}
-
-
-def token_stats(examples: List[dict]) -> dict:
-    by_series: Dict[str, List[int]] = {}
-    for row in examples:
-        by_series.setdefault(series_of(row), []).append(row["completion_tokens"])
-    return {
-        "field": "completion_tokens",
-        "bins": token_bin_labels(),
-        "counts": {s: histogram(v, TOKEN_EDGES) for s, v in sorted(by_series.items())},
-        "summary": {s: summary(v) for s, v in sorted(by_series.items())},
-    }
-
-
-def corpus_stats(data_files: List[str], verified: dict) -> dict:
-    """What the card plots and tabulates beyond the counts: see the module docstring.
-
-    ``verified``: the curate stage's statistics of all verified rollouts
-    (:func:`publish.verified.verified_stats`, stored in the curate manifest)."""
-    examples = list(read_columns(data_files, ["kind", "journey", "problem_id", "completion_tokens",
-                                              "pass_rate"]))
-    corpus_rates = {r["problem_id"]: r["pass_rate"] for r in examples}
-    return {
-        "token_lengths": token_stats(examples),
-        "pass_rates": {
-            "bins": pass_bin_labels(),
-            "counts": {"all problems": list(verified["pass_rates"]),
-                       "corpus problems": pass_histogram(corpus_rates.values())},
-        },
-        "verifier_agreement": verified["verifier_agreement"],
-    }
-
-
-# -- plots ------------------------------------------------------------------------------
-
-
-def _figure(title: str):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
-    ax.set_title(title)
-    return plt, fig, ax
-
-
-def _save(plt, fig, path: str) -> None:
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    plt.close(fig)
-    with FileSystems.create(path) as fh:
-        fh.write(buf.getvalue())
-
-
-def _bars(ax, labels: List[str], series: Dict[str, List[int]]) -> None:
-    """Grouped vertical bars, one group per label, one colour per series."""
-    if not series or not any(any(c) for c in series.values()):
-        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
-        return
-    width = 0.8 / len(series)
-    for i, (name, counts) in enumerate(series.items()):
-        ax.bar([x + i * width - 0.4 + width / 2 for x in range(len(labels))], counts, width, label=name)
-    ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
-    ax.set_ylabel("count")
-    ax.legend()
-
-
-def plot_token_lengths(stats: dict, path: str) -> None:
-    plt, fig, ax = _figure(f"Token lengths ({stats['field']})")
-    _bars(ax, stats["bins"], stats["counts"])
-    _save(plt, fig, path)
-
-
-def plot_pass_rates(stats: dict, path: str) -> None:
-    plt, fig, ax = _figure("Teacher pass rate per problem")
-    _bars(ax, stats["bins"], stats["counts"])
-    _save(plt, fig, path)
-
-
-def plot_funnel(funnel: dict, path: str) -> None:
-    plt, fig, ax = _figure("Rejections and dead letters by stage/step/reason")
-    items = [(f"{k} (dead)" if kind == "dead_letters" else k, n)
-             for kind in ("rejected", "dead_letters") for k, n in sorted(funnel.get(kind, {}).items())]
-    if items:
-        ax.barh([k for k, _ in items][::-1], [n for _, n in items][::-1])
-        ax.tick_params(axis="y", labelsize=7)
-        ax.set_xlabel("records")
-    else:
-        ax.text(0.5, 0.5, "nothing rejected", ha="center", va="center", transform=ax.transAxes)
-    _save(plt, fig, path)
-
-
-# -- the card ---------------------------------------------------------------------------
+__all__ = ["PLOTS", "README", "card_files", "render_card", "report", "write_card"]
 
 
 def _table(header: List[str], rows: List[list]) -> str:
@@ -195,34 +38,37 @@ def _counts_table(name: str, counts: Dict[str, int]) -> str:
     return _table([name, "examples"], [[k or "(unset)", n] for k, n in counts.items()])
 
 
-FRONT_MATTER = """---
-configs:
-- config_name: default
-  data_files:
-  - split: train
-    path: data/train-*.parquet
-task_categories:
-- text-generation
-tags:
-- reasoning
-- sft
-- synthetic
----"""
+def _fenced(text: str, lang: str = "") -> str:
+    """``text`` in a code fence longer than any run of backticks inside it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{text}\n{fence}"
 
 
 def render_card(manifest: dict) -> str:
     """README.md of a mix output folder; every number comes from ``manifest``."""
+    from huggingface_hub import DatasetCard
+
+    settings = card_settings(manifest)
     stats = manifest.get("stats", {})
-    files = manifest["outputs"]["data/train"]["files"]
+    files = manifest["outputs"][DATA]["files"]
     parts = [
-        FRONT_MATTER,
-        "# Reasoning SFT corpus",
+        f"# {settings.pretty_name}",
         f"{manifest['rows']} examples in {len(files)} Parquet shard(s), built by {manifest['producer']} "
         f"(schema {manifest['schema_version']}, config hash `{manifest['config_hash']}`, seed {manifest['seed']}). "
         "Each row has a `messages` column (user turn, then the assistant turn "
         "`<think>…</think>` + answer) that TRL's SFTTrainer and LLaMA-Factory (sharegpt) read as is.",
-        "```python\nimport datasets\n"
-        "ds = datasets.load_dataset(\"parquet\", data_files=\"data/train-*.parquet\", split=\"train\")\n```",
+        "## Loading",
+        "The `configs:` entry above names the shards, so `datasets` reads this folder (or its Hub "
+        "repository) as it is; `dataset_info.json` makes it a LLaMA-Factory dataset directory.",
+        _fenced("import datasets\n"
+                "ds = datasets.load_dataset(\"path/to/this/folder\", split=\"train\")  # or \"ORG/NAME\" on the Hub\n"
+                "print(ds[0][\"messages\"])", "python"),
+        _fenced(f"# LLaMA-Factory\ndataset_dir: path/to/this/folder\ndataset: {settings.dataset_name}", "yaml"),
+    ]
+    parts += _generation_section(manifest, settings.license)
+    parts += _examples_section(manifest.get("examples") or [])
+    parts += [
         "## Targets",
         _table(["kind", "target", "supply", "selected", "shortfall"],
                [[k, t, manifest["supply"].get(k, 0), manifest["selected"].get(k, 0),
@@ -252,7 +98,42 @@ def render_card(manifest: dict) -> str:
     parts += _token_section(stats.get("token_lengths"))
     parts += _pass_rate_section(stats.get("pass_rates"))
     parts += ["## Files", _table(["file", "rows", "sha256"], [[f["path"], f["rows"], f["sha256"]] for f in files])]
-    return "\n\n".join(parts) + "\n"
+    body = "\n\n".join(parts) + "\n"
+    card = DatasetCard(f"---\n{card_data(manifest).to_yaml()}\n---\n\n{body}")
+    return str(card)
+
+
+#: The teacher's settings the card shows (the sample section of the manifest's config).
+TEACHER_FIELDS = ("backend", "model", "model_file", "revision")
+SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "max_tokens", "n")
+
+
+def _cell(value) -> str:
+    return "(default)" if value is None else f"`{value}`"
+
+
+def _generation_section(manifest: dict, license_id: str) -> List[str]:
+    sample = manifest.get("config", {}).get("sample", {})
+    return [
+        "## Generation",
+        "The teacher that wrote every trace (and the journeys' probes), and how it sampled: "
+        "the `sample` section of the config in `manifest.json`.",
+        _table(["setting", "value"], [[f"teacher {k}", _cell(sample.get(k))] for k in TEACHER_FIELDS]
+               + [[k, _cell(sample.get(k))] for k in SAMPLING_FIELDS]),
+        f"Licence: `{license_id}` (the `card.license` setting). The teacher's terms of use "
+        "apply to its outputs.",
+    ]
+
+
+def _examples_section(examples: List[dict]) -> List[str]:
+    if not examples:
+        return []
+    parts = ["## Examples", "A few rows' `messages`, each turn cut short (`card.example_chars`)."]
+    for i, row in enumerate(examples, 1):
+        what = row["kind"] + (f", journey `{row['journey']}`" if row.get("journey") else "")
+        parts += [f"### Example {i} ({what})",
+                  _fenced(json.dumps(row["messages"], indent=2, ensure_ascii=False), "json")]
+    return parts
 
 
 def _agreement_section(agreement: Optional[dict]) -> List[str]:
@@ -295,13 +176,10 @@ def _pass_rate_section(rates: Optional[dict]) -> List[str]:
 
 
 def write_card(out_dir: str, manifest: dict) -> dict:
-    """Write README.md and the plots under ``out_dir``; returns their relative paths."""
-    stats = manifest.get("stats", {})
-    if stats.get("token_lengths"):
-        plot_token_lengths(stats["token_lengths"], rio.join(out_dir, PLOTS["token_lengths"]))
-    if stats.get("pass_rates"):
-        plot_pass_rates(stats["pass_rates"], rio.join(out_dir, PLOTS["pass_rates"]))
-    plot_funnel(manifest["funnel"], rio.join(out_dir, PLOTS["funnel"]))
+    """Write README.md, the plots and dataset_info.json under ``out_dir``; returns their
+    relative paths (the manifest's ``card``)."""
+    write_plots(out_dir, manifest)
+    write_dataset_info(out_dir, manifest)
     with FileSystems.create(rio.join(out_dir, README)) as fh:
         fh.write(render_card(manifest).encode("utf-8"))
     return card_files(manifest)
@@ -309,9 +187,7 @@ def write_card(out_dir: str, manifest: dict) -> dict:
 
 def card_files(manifest: dict) -> dict:
     """The card's files, relative to the output folder."""
-    stats = manifest.get("stats", {})
-    plots = [PLOTS["funnel"]] + [PLOTS[k] for k in ("token_lengths", "pass_rates") if stats.get(k)]
-    return {"readme": README, "plots": sorted(plots)}
+    return {"readme": README, "plots": plot_files(manifest), "dataset_info": DATASET_INFO}
 
 
 def report(out_dir: str) -> dict:
@@ -323,4 +199,5 @@ def report(out_dir: str) -> dict:
     if manifest.get("stage") != "mix":
         raise ValueError(f"{manifest_path}: expected the manifest of stage 'mix', found '{manifest.get('stage')}'")
     write_card(out_dir, manifest)
+    rio.remove_empty_temp_dirs(stage_folders(out_dir))
     return manifest

@@ -10,21 +10,23 @@ from __future__ import annotations
 from typing import Dict
 
 from publish import accounting
-from publish.card import read_columns
+from publish.layout import DATA
+from publish.stats import read_columns
 from transforms.mix.config import MixConfig
 from transforms.mix.select import bucket_of_detail, bucket_report, example_bucket
 
-#: The examples' output name.
-DATA = "data/train"
+__all__ = ["DATA", "per_kind", "selection_report"]
 
 
-def selection_report(outputs: Dict[str, dict], config: MixConfig, data: str = DATA) -> dict:
+def selection_report(outputs: Dict[str, dict], config: MixConfig, data: str = DATA,
+                     rejections: str = "rejections") -> dict:
     """Buckets (target, supply, selected, shortfall), read back from the mix stage's
-    outputs (``accounting.collect``: ``data`` is the examples' output name)."""
+    outputs (``accounting.collect``: ``data`` and ``rejections`` are the output names of
+    the examples and the rejections)."""
     field = [config.quota_field] if config.quota_field else []
     selected = read_columns(accounting.paths(outputs, data), ["kind", "journey"] + field)
-    rejections = read_columns(accounting.paths(outputs, "rejections"), ["step", "reason", "detail"])
-    over_quota = [bucket_of_detail(r["detail"]) for r in rejections
+    rejected = read_columns(accounting.paths(outputs, rejections), ["step", "reason", "detail"])
+    over_quota = [bucket_of_detail(r["detail"]) for r in rejected
                   if r["step"] == "select_quota" and r["reason"] == "over_quota"]
     chosen = [example_bucket(r, config) for r in selected]
     # None (no bucket) never comes back: the mix drops examples no quota covers, and

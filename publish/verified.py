@@ -20,7 +20,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 import apache_beam as beam
 
-from publish.card import DISAGREEMENT_EXAMPLES, pass_bin, pass_histogram
+from publish.stats import DISAGREEMENT_EXAMPLES, pass_bin, pass_histogram
 from transforms.verify.matching.numbers import normalize_answer_text
 
 VERIFIED_COLUMNS = ["problem_id", "verifier", "verdict", "extracted_answer", "pass_rate"]

@@ -17,7 +17,8 @@ from typing import List, Optional
 import apache_beam as beam
 
 #: Bump when a field is added, removed or changes type (the golden files pin it).
-SCHEMA_VERSION = "1.0"
+#: 1.1: SftExample.prompt became ``problem`` (TRL reads a "prompt" column as prompt-completion data).
+SCHEMA_VERSION = "1.1"
 
 _Fields = List[typing.Tuple[str, typing.Any]]
 
@@ -204,7 +205,7 @@ class SftExample(typing.NamedTuple):
     kind: str  # reasoning | knowledge
     journey: Optional[str]  # None, or the journey-learning construction
     messages: List[Message]  # user turn, assistant turn "<think>…</think>answer"
-    prompt: str
+    problem: str  # the user turn's text; not "prompt", which TRL reads as prompt-completion data
     reasoning: str
     answer: str
     reference_answer: Optional[str]

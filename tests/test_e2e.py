@@ -93,6 +93,15 @@ def test_corpus_loads_with_datasets(tmp_path):
     row = ds[0]
     assert [m["role"] for m in row["messages"]] == ["user", "assistant"]
     assert row["verdict"] == "correct" and row["config_hash"] == manifest["config_hash"]
+    # the corpus folder: the dataset repository's files, the stage folders, the marker;
+    # no stage leaves an empty .tmp/ behind; mix/ is there once the stage wrote something of its own
+    assert sorted(set(os.listdir(out)) - {"mix"}) == [".reasoning-corpus", "README.md", "curate", "data",
+                                                      "dataset_info.json", "manifest.json", "plots", "sample"]
+    mix_files = manifest["outputs"]["mix/rejections"]["files"] + manifest["outputs"]["mix/dead_letters"]["files"]
+    assert sorted(os.listdir(os.path.join(out, "mix")) if os.path.isdir(os.path.join(out, "mix")) else []) == \
+        sorted(os.path.basename(f["path"]) for f in mix_files)  # no journeys here: no journey counts
+    assert [d for d, _, _ in os.walk(out) if os.path.basename(d) == ".tmp"] == []
+    assert accounting.verify_manifest(out)["mix"]["rows"]["data/train"] == len(ds)
 
 
 def test_stages_run_one_by_one(tmp_path):

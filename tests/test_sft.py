@@ -67,7 +67,7 @@ def test_demo_corpus_loads_with_datasets(corpus):
     assert {"messages", "kind", "journey", "rollout_ids", "verdict"} <= set(ds.column_names)
     for row in ds:
         assert [m["role"] for m in row["messages"]] == ["user", "assistant"]
-        assert row["messages"][0]["content"] == row["prompt"]
+        assert row["messages"][0]["content"] == row["problem"]
         assert row["verdict"] == "correct" and row["rollout_ids"]
 
 
@@ -126,11 +126,53 @@ def test_one_step_of_trl_sft_trainer(corpus, tiny_model, tmp_path, monkeypatch):
 
     _, ds = corpus
     tokenizer, model = tiny_model
-    train = ds.select_columns(["messages"]).select(range(min(4, len(ds))))
+    # the corpus exactly as loaded (every column): TRL must take the conversational path
+    train = ds
     args = SFTConfig(output_dir=str(tmp_path), max_steps=1, per_device_train_batch_size=2, learning_rate=1e-4,
                      max_length=256, report_to=[], save_strategy="no", logging_steps=1, use_cpu=True,
                      dataloader_num_workers=0, seed=0)
     trainer = SFTTrainer(model=model, args=args, train_dataset=train, processing_class=tokenizer)
+    assert "input_ids" in trainer.train_dataset.column_names
     result = trainer.train()
     assert result.global_step == 1
     assert math.isfinite(result.training_loss) and result.training_loss > 0
+
+
+def _trl_step(train, model, tokenizer, tmp_path, monkeypatch):
+    _hide_broken_torchvision(monkeypatch)
+    from trl import SFTConfig, SFTTrainer
+
+    args = SFTConfig(output_dir=str(tmp_path / "trl"), max_steps=1, per_device_train_batch_size=2,
+                     learning_rate=1e-4, max_length=256, report_to=[], save_strategy="no", logging_steps=1,
+                     use_cpu=True, dataloader_num_workers=0, seed=0)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=train, processing_class=tokenizer)
+    result = trainer.train()
+    assert result.global_step == 1
+    assert math.isfinite(result.training_loss) and result.training_loss > 0
+    return trainer
+
+
+@pytest.mark.parametrize("fmt", ["prompt-completion", "text"])
+def test_exports_load_and_train_one_trl_step_as_loaded(fmt, corpus, tiny_model, tmp_path, monkeypatch):
+    """``reasoning-corpus export`` as the README shows it, then the export loaded as a user
+    loads it and trained as is: prompt-completion (loss on the completion only) and text."""
+    import datasets
+
+    if importlib.util.find_spec("trl") is None:
+        pytest.skip("trl is not installed (pip install trl)")
+    out, ds = corpus
+    export_dir = str(tmp_path / fmt)
+    command = ["export", out, "--format", fmt, "--output", export_dir]
+    assert main(command + (["--tokenizer", "smollm2"] if fmt == "text" else [])) == 0
+    train = datasets.load_dataset("parquet", data_files=os.path.join(export_dir, "data", "train-*.parquet"),
+                                  split="train")
+    assert len(train) == len(ds) and train["example_id"] == ds["example_id"]
+    tokenizer, model = tiny_model
+    if fmt == "text":
+        assert train[0]["text"] == tokenizer.apply_chat_template(ds[0]["messages"], tokenize=False)
+    else:
+        assert [train[0]["prompt"] + train[0]["completion"]] == [ds[0]["messages"]]
+    trainer = _trl_step(train, model, tokenizer, tmp_path, monkeypatch)
+    if fmt == "prompt-completion":  # the loss covers the completion only: the prompt's labels are masked
+        labels = trainer.train_dataset[0]["labels"]
+        assert labels[0] == -100 and any(t != -100 for t in labels)

@@ -79,3 +79,18 @@ def test_config_hash_is_pinned_and_output_settings_change_no_hash():
         load_config(overrides={"output": {"compression": "lz4"}})
     with pytest.raises(ConfigError, match="unknown key 'output.rows'"):
         load_config(overrides={"output": {"rows": 3}})
+
+
+def test_card_section_is_checked_and_changes_no_hash():
+    """``card:`` (licence, pretty name, languages, tags, examples) decides no row: not hashed."""
+    card = {"license": "apache-2.0", "pretty_name": "My corpus", "languages": ["en", "de"], "tags": ["math"],
+            "examples": 1, "example_chars": 100, "dataset_name": "my_corpus"}
+    config = load_config(os.path.join(ROOT, "configs", "demo.yaml"), overrides={"card": card})
+    assert config.config_hash == "443cf264cc569319"
+    assert config.card.languages == ("en", "de") and config.to_dict()["card"]["license"] == "apache-2.0"
+    with pytest.raises(ConfigError, match="unknown key 'card.licence' \\(did you mean 'card.license'\\?\\)"):
+        load_config(overrides={"card": {"licence": "mit"}})
+    with pytest.raises(ConfigError, match="card: license: expected a Hub licence id"):
+        load_config(overrides={"card": {"license": "MIT License"}})
+    with pytest.raises(ConfigError, match="card: examples: must be in"):
+        load_config(overrides={"card": {"examples": -1}})

@@ -38,10 +38,12 @@ def test_every_rejection_reason_has_an_equal_counter(tmp_path):
     config.write_text(CONFIG)
     out = str(tmp_path / "run")
     assert main(["run", "--config", str(config), "--output", out]) == 0
-    for stage, stage_dir in (("curate", os.path.join(out, "curate")), ("mix", out)):
+    # the mix stage's manifest is the corpus folder's; its rejections are in its mix/ folder
+    for stage, stage_dir, rejections_dir in (("curate", os.path.join(out, "curate"), os.path.join(out, "curate")),
+                                             ("mix", out, os.path.join(out, "mix"))):
         manifest = json.load(open(os.path.join(stage_dir, "manifest.json")))
         counters = manifest["counters"]
-        rejected = _rejections(stage_dir)
+        rejected = _rejections(rejections_dir)
         assert len({reason for _, _, reason in rejected}) >= 2, (stage, rejected)  # not vacuous
         for (row_stage, step, reason), count in rejected.items():
             assert row_stage == stage

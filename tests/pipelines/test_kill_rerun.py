@@ -86,9 +86,10 @@ sys.exit(code)
 
 STAGES = {"sample": ["problems", "rollouts", "rejections", "dead_letters"],
           "curate": ["curated", "rejections", "dead_letters"],
-          "": ["data/train", "rejections", "dead_letters"]}
+          "": ["data/train", "mix/rejections", "mix/dead_letters"]}
 ID_FIELDS = {"problems": "problem_id", "rollouts": "rollout_id", "curated": "rollout_id",
-             "data/train": "example_id", "rejections": "record_id", "dead_letters": "record_id"}
+             "data/train": "example_id", "rejections": "record_id", "dead_letters": "record_id",
+             "mix/rejections": "record_id", "mix/dead_letters": "record_id"}
 
 
 def _env():

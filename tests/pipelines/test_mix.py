@@ -196,3 +196,33 @@ def test_the_launcher_hands_journeys_the_sample_stage_teacher(tmp_path):
     assert teacher.messages("What is 2 + 3?")[0] == {"role": "system", "content": "Be brief."}
     no_teacher = _stage_config(tmp_path, "mix: {journey: {share: 0.2, locate: false}}\n")
     assert mix.journey_teacher(no_teacher) is None  # splice without locating asks no teacher
+
+
+def test_corpus_folder_holds_the_repository_files_and_the_mix_folder(tmp_path):
+    """The corpus folder is a dataset repository (card, dataset_info.json, data/, plots/,
+    manifest) plus the stage's own mix/ folder; a re-run over an older layout moves the
+    stage's side outputs out of it; no empty .tmp/ folder is left anywhere."""
+    from pipelines import mix
+
+    curate_dir = write_curate_stage(tmp_path / "curate", _pool(5, 1), wrong_rollouts(2))
+    config = _stage_config(tmp_path, "mix: {reasoning: 3, knowledge: 1, journey: {share: 0.34, locate: false}}\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    old = ["rejections-00000-of-00001.parquet", "dead_letters-00000-of-00001.parquet", "journeys_built.json",
+           "journey_inputs.json"]
+    for name in old:  # where an earlier version wrote them
+        (out / name).write_bytes(b"old")
+    manifest = mix.run(config, curate_dir, str(out), [])
+    assert sorted(os.listdir(out)) == ["README.md", "data", "dataset_info.json", "manifest.json", "mix", "plots"]
+    assert sorted(os.listdir(out / "data")) == sorted(os.path.basename(f["path"])
+                                                      for f in manifest["outputs"]["data/train"]["files"])
+    assert set(manifest["outputs"]) == {"data/train", "mix/rejections", "mix/dead_letters"}
+    rejections = manifest["outputs"]["mix/rejections"]
+    assert rejections["rows"] > 0 and all(f["path"].startswith("mix/rejections-") for f in rejections["files"])
+    assert sorted(os.listdir(out / "mix")) == sorted(["journey_inputs.json", "journeys_built.json"]
+                                                     + [os.path.basename(f["path"]) for f in rejections["files"]])
+    assert manifest["card"] == {"readme": "README.md", "dataset_info": "dataset_info.json",
+                                "plots": ["plots/funnel.png", "plots/pass_rates.png", "plots/token_lengths.png"]}
+    assert [d for d, _, _ in os.walk(out) if os.path.basename(d) == rio.TEMP_DIR] == []
+    checked = accounting.verify_manifest(str(out), upstream=False)
+    assert checked["mix"]["rows"]["mix/rejections"] == rejections["rows"]

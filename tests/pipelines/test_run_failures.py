@@ -132,3 +132,25 @@ def test_max_dead_letter_share_decides_no_row_so_it_changes_no_hash():
     assert default.max_dead_letter_share == 0.5
     assert load_config(settings=["max_dead_letter_share=0.1"]).config_hash == default.config_hash
     assert load_config(settings=["seed=1"]).config_hash != default.config_hash
+
+
+def test_the_mix_stage_dead_letters_are_quoted_from_the_corpus_mix_folder(tmp_path):
+    """The corpus folder keeps the mix stage's dead letters in mix/: a failure of mix (or of
+    its journey step, whose rows carry the stage column "mix") quotes them from there."""
+    from pipelines.failures import dead_letters, quote_errors
+    from schemas.records import SCHEMA_VERSION, DeadLetter, to_dict
+    from transforms.core import io as rio
+
+    def letter(stage, error):
+        return DeadLetter(f"{stage}-1", stage, "journey_probe" if stage == "mix" else "read", None, None, None,
+                          error, "{}", "h", SCHEMA_VERSION)
+
+    rio.write_table(rio.shard_path(str(tmp_path / "mix" / "dead_letters"), 0, 1),
+                    [to_dict(letter("mix", "RequestFailed: teacher gone"))], DeadLetter)
+    rio.write_table(rio.shard_path(str(tmp_path / "sample" / "dead_letters"), 0, 1),
+                    [to_dict(letter("ingest", "invalid_json: x"))], DeadLetter)
+    quoted = quote_errors(str(tmp_path), ["mix"])
+    assert "mix/journey_probe: RequestFailed: teacher gone" in quoted
+    assert os.path.join(str(tmp_path), "mix", "dead_letters-*.parquet") in quoted
+    assert [r["error"] for r in dead_letters(str(tmp_path / "sample"), ["ingest"])] == ["invalid_json: x"]
+    assert dead_letters(str(tmp_path), ["ingest"]) == []  # the corpus folder holds no stage's but mix's

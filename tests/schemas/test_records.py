@@ -32,10 +32,20 @@ def test_every_record_carries_provenance():
         assert {"source", "problem_id", "teacher_model", "sample_index", "seed"} <= set(cls._fields)
 
 
+def test_corpus_columns_are_not_read_as_another_dataset_format():
+    """TRL's SFTTrainer picks its path from column names: ``prompt`` (with or without
+    ``completion``) means prompt-completion data, ``text`` plain text, ``conversations``
+    ShareGPT; the corpus is conversational through ``messages`` alone."""
+    columns = set(SftExample._fields)
+    assert "messages" in columns
+    assert not columns & {"prompt", "completion", "text", "conversations", "chosen", "rejected",
+                          "input_ids", "labels", "attention_mask"}
+
+
 def _example(**kw):
     values = {name: None for name in SftExample._fields}
     values.update(example_id="e1", kind="reasoning", messages=[Message("user", "q"), Message("assistant", "a")],
-                  prompt="q", reasoning="r", answer="a", verdict="correct", verifier="v", source="s",
+                  problem="q", reasoning="r", answer="a", verdict="correct", verifier="v", source="s",
                   source_id="1", domain="math", problem_id="p", rollout_ids=["r1"], teacher_model="m",
                   sample_index=0, sample_seed=1, prompt_tokens=1, completion_tokens=2, pass_rate=0.5,
                   seed=1, config_hash="h", schema_version="1.0")

@@ -6,8 +6,9 @@ picks the shard, each shard is sorted by id and written with pyarrow, so the sam
 records give byte-identical files whatever the runner, worker count or bundling.
 Publishing: a file is written under a temporary name in a hidden ``.tmp/`` folder
 beside it (a name no reader's glob matches: hidden folder, no ``.parquet`` suffix)
-and renamed into place; the manifest, written by the launcher after the pipeline
-finished, is what makes a run visible, and readers take the files it lists
+and renamed into place (the stage removes the emptied ``.tmp/`` at its end,
+:func:`remove_empty_temp_dirs`); the manifest, written by the launcher after the
+pipeline finished, is what makes a run visible, and readers take the files it lists
 (:func:`published_files`). A re-run first withdraws the manifest, then deletes every
 shard and temporary file of the outputs it rewrites, so shards of an earlier run
 with another shard count never survive next to the new ones.
@@ -233,6 +234,25 @@ def column_counts(paths: Iterable[str], columns: typing.Sequence[str]) -> Dict[s
 
 def join(*parts: str) -> str:
     return FileSystems.join(*parts)
+
+
+def remove_empty_temp_dirs(folders: Iterable[str]) -> List[str]:
+    """Remove the hidden ``.tmp/`` folder of each (local) folder when it is empty: every
+    file written there was renamed into place. Stages call it last, so a finished stage
+    leaves no empty folder behind (readers that list a folder, like LLaMA-Factory's of
+    ``data/``, see only the shards). A ``.tmp/`` still holding a killed writer's file
+    stays; an object store has no folders to remove. Returns the folders removed."""
+    removed = []
+    for folder in folders:
+        if "://" in folder:
+            continue
+        tmp = os.path.join(folder, TEMP_DIR)
+        try:
+            os.rmdir(tmp)
+        except OSError:  # absent, or not empty
+            continue
+        removed.append(tmp)
+    return removed
 
 
 def list_temp_files(prefix: str) -> List[str]:

@@ -6,6 +6,7 @@ is missing keeps the record and says so. ``reasoning-corpus explain`` prints
 """
 from __future__ import annotations
 
+import json
 from typing import Iterable, Iterator, List, Optional, Tuple, cast
 
 from schemas.records import VerifiedRollout, from_dict
@@ -38,10 +39,36 @@ def explain_record(record, config: FilterConfig, filters: Optional[List[Filter]]
                 step=first["step"] if first else None, detail=first["detail"] if first else "", filters=rows)
 
 
+#: Record types a rejection's payload can hold that have a chain of thought to explain.
+ROLLOUT_TYPES = ("Rollout", "VerifiedRollout", "SftExample")
+
+
+def unwrap(row: dict) -> Tuple[dict, Optional[str]]:
+    """The row to explain: a rollout row as is; a Rejection row (``rejections-*``) → the
+    record in its payload, with where it was rejected; a DeadLetter row is refused (what
+    failed there is its ``error``, not a filter's decision)."""
+    if "payload" in row and "record_type" in row and "reason" in row:
+        kind = row["record_type"]
+        if kind not in ROLLOUT_TYPES:
+            raise ValueError(f"a rejection of a {kind} (at {row.get('stage')}/{row.get('step')}: "
+                             f"{row.get('reason')}): no rollout to explain")
+        payload = json.loads(row["payload"])
+        if not isinstance(payload, dict):
+            raise ValueError("a rejection whose payload is not a JSON object")
+        return payload, f"{row.get('stage')}/{row.get('step')}: {row.get('reason')}"
+    if "payload" in row and "error" in row and "stage" in row:
+        raise ValueError(f"a dead letter (at {row.get('stage')}/{row.get('step')}: {row.get('error')}): "
+                         "no decision to explain")
+    return row, None
+
+
 def record_from_row(row: dict):
-    """A VerifiedRollout-like record from a bare row (``completion`` or ``reasoning``/``answer``).
+    """A VerifiedRollout-like record from a bare row (``completion``, or ``response`` as
+    ``verify --input`` reads it, or ``reasoning``/``answer``).
 
     Missing fields are None; reasoning and answer are split from the completion when absent."""
+    if row.get("completion") is None and isinstance(row.get("response"), str):
+        row = {**row, "completion": row["response"]}
     record = from_dict(VerifiedRollout, row)
     if isinstance(record.completion, str) and record.reasoning is None and record.answer is None:
         reasoning, answer = split_reasoning(record.completion)
@@ -59,7 +86,8 @@ def explain_file(config: FilterConfig, path: str) -> Iterator[dict]:
 
     Each is ``{"line": n, "id": <rollout_id or id or None>, **explain_record(...)}``;
     a line that isn't a JSON object, or a row a check fails on, gives ``"error"``
-    instead of the decisions."""
+    instead of the decisions. A rejections file is explained record by record from the
+    payloads (each with ``rejected_at``: the stage, step and reason it was rejected with)."""
     identifier = LanguageIdentifier().load() if config.check_language else None
     filters = filters_for(config, identifier)
     for number, row, error in read_rows(path):
@@ -67,8 +95,12 @@ def explain_file(config: FilterConfig, path: str) -> Iterator[dict]:
             yield {"line": number, "error": error}
             continue
         row = cast(dict, row)  # a row wherever there is no error
-        found = dict(line=number, id=row.get("rollout_id") or row.get("id"))
+        found = dict(line=number, id=row.get("rollout_id") or row.get("id") or row.get("record_id"))
         try:
+            row, rejected_at = unwrap(row)
+            if rejected_at is not None:
+                found.update(id=row.get("rollout_id") or row.get("example_id") or found["id"],
+                             rejected_at=rejected_at)
             found.update(explain_record(record_from_row(row), config, filters))
         except Exception as exc:  # noqa: BLE001 - one bad row is reported, the rest still explained
             found["error"] = f"check_failed: {error_text(exc)}"

@@ -3,7 +3,9 @@
 An example is two chat turns: the user's prompt, and the assistant's
 ``<think>\\n{reasoning}\\n</think>\\n\\n{answer}`` (R1's format; the answer alone when
 there is no reasoning). TRL's SFTTrainer and LLaMA-Factory (sharegpt, with
-``role``/``content`` tags) read the ``messages`` column as is.
+``role``/``content`` tags) read the ``messages`` column as is; the user turn's text is
+also the ``problem`` column (never ``prompt``, ``completion`` or ``text``: TRL would read
+those as another dataset format).
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ def make_example(record, *, example_id: str, reasoning: str, answer: str, rollou
         record,
         example_id=example_id,
         journey=journey,
+        problem=record.prompt,
         messages=[Message("user", record.prompt), Message("assistant", assistant_content(reasoning, answer))],
         reasoning=reasoning,
         answer=answer,

@@ -70,3 +70,17 @@ def test_empty_input_writes_no_shard(tmp_path):
         _ = p | beam.Create([]).with_output_types(Problem) | rio.WriteParquetShards(
             os.path.join(str(tmp_path), "problems"), Problem, max_rows=5)
     assert rio.list_shards(os.path.join(str(tmp_path), "problems")) == []
+
+
+def test_only_empty_temp_folders_are_removed(tmp_path):
+    """A stage's last step: the emptied .tmp/ folders go, one holding a killed writer's
+    file stays, a folder without one and an object-store path are left alone."""
+    rio.publish_bytes(str(tmp_path / "a" / "x.json"), b"{}")
+    rio.publish_bytes(str(tmp_path / "b" / "y.json"), b"{}")
+    (tmp_path / "b" / rio.TEMP_DIR / "y.json.abc-1.partial").write_bytes(b"half")
+    (tmp_path / "c").mkdir()
+    assert (tmp_path / "a" / rio.TEMP_DIR).is_dir()
+    folders = [str(tmp_path / name) for name in "abc"] + ["gs://bucket/out"]
+    assert rio.remove_empty_temp_dirs(folders) == [str(tmp_path / "a" / rio.TEMP_DIR)]
+    assert sorted(os.listdir(tmp_path / "a")) == ["x.json"]
+    assert os.listdir(tmp_path / "b" / rio.TEMP_DIR) == ["y.json.abc-1.partial"]

@@ -88,3 +88,38 @@ def test_explain_file_parquet(tmp_path):
     out = list(explain_file(FilterConfig(), str(path)))
     assert [o["id"] for o in out] == ["a", "b", "c", "d"]
     assert [o["reason"] for o in out] == [None, "language_mixing", "truncated", None]
+
+
+def test_a_response_field_is_read_as_verify_reads_it(identifier):
+    """``verify --input`` takes ``response``; explain reads the same rows the same way."""
+    text = f"<think>\n{EN_REASONING}\n</think>\n\n{EN_ANSWER}"
+    filters = filters_for(FilterConfig(), identifier)
+    by_response = explain_record(record_from_row({"response": text}), FilterConfig(), filters)
+    assert by_response == explain_record(record_from_row({"completion": text}), FilterConfig(), filters)
+    assert by_response["decision"] == "keep"
+    assert explain_record(record_from_row({"output": text}), FilterConfig(), filters)["reason"] is not None
+
+
+def test_a_rejections_file_is_explained_from_its_payloads(tmp_path):
+    """A curate ``rejections-*.parquet`` holds Rejection rows: each is explained from the
+    record in its payload, with where it was rejected; other records and dead letters
+    get an error line, not decisions about the wrong fields."""
+    from schemas.arrow import arrow_schema
+    from schemas.records import DeadLetter, Rejection, to_dict
+    from transforms.core.records import make_dead_letter, make_rejection
+
+    cut = en_trace(rollout_id="r-cut", completion=f"<think>\n{EN_REASONING}", reasoning=EN_REASONING,
+                   answer="", finish_reason="length")
+    rows = [make_rejection(cut, "curate", "filter_truncation", "truncated", "finish_reason=length"),
+            make_rejection(en_trace(rollout_id="p1")._replace(problem_id="p1"), "curate", "dedup_prompts",
+                           "near_duplicate")._replace(record_type="Problem")]
+    path = tmp_path / "rejections-00000-of-00001.parquet"
+    pq.write_table(pa.Table.from_pylist([to_dict(r) for r in rows], schema=arrow_schema(Rejection)), path)
+    found = list(explain_file(FilterConfig(check_language=False), str(path)))
+    assert found[0]["id"] == "r-cut" and found[0]["rejected_at"] == "curate/filter_truncation: truncated"
+    assert (found[0]["decision"], found[0]["reason"]) == ("drop", "truncated")
+    assert "a rejection of a Problem" in found[1]["error"] and "filters" not in found[1]
+    dead = tmp_path / "dead_letters-00000-of-00001.parquet"
+    letter = make_dead_letter("curate", "verify", "boom", payload="{}")
+    pq.write_table(pa.Table.from_pylist([to_dict(letter)], schema=arrow_schema(DeadLetter)), dead)
+    assert "a dead letter" in list(explain_file(FilterConfig(check_language=False), str(dead)))[0]["error"]
