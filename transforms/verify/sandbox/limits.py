@@ -41,7 +41,7 @@ from typing import Dict, Optional
 #: Inodes per tmpfs of a run (files, directories and links together).
 MAX_FILES = 4096
 #: Without a cgroup: the processes and threads a run may have at most ...
-FALLBACK_PROCESSES = 8
+FALLBACK_PROCESSES = 6
 #: ... and the address space each of them gets at least (fewer processes if need be).
 MIN_PROCESS_MB = 64
 #: How long the end of a run waits for its cgroup to empty.
