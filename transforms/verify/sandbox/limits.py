@@ -17,9 +17,11 @@ that forks gets its limit once per process. Two ways to bound the run instead:
   never more than ``max_processes``, nor more than ``memory_mb //``
   :data:`MIN_PROCESS_MB`), each with ``memory_mb`` divided by that cap of address
   space (``RLIMIT_AS``), so all of them together never map more than
-  ``memory_mb``. The default 1024 MB gives 8 processes or threads of 128 MB each:
-  a solution that needs more in one process (a list of 3 million ints) fails where
-  it passed before; raise ``memory_mb`` (2048: 8 × 256 MB) or delegate a cgroup.
+  ``memory_mb``. The default 1024 MB gives 6 processes or threads of 170 MB each
+  (numpy's import alone needs about 144 MB of address space, so 8 × 128 MB was too
+  few; ``multiprocessing.Pool(2)`` is 6 tasks): a solution that needs more in one
+  process fails where it passed before; raise ``memory_mb`` (2048: 6 × 341 MB) or
+  delegate a cgroup.
   Threads count against the cap (the kernel counts tasks) but share their
   process's address space.
 
