@@ -76,9 +76,12 @@ POSITIVE = {
         "import os\nopen('out.txt', 'w').write(input() * 3)\nos.makedirs('d/e')\n"
         "open('/tmp/t', 'w').write('x')\nprint(open('out.txt').read(), os.getcwd())",
         "ab\n", "ababab /home/sandbox\n"),
+    # 4 threads alive at once (a run without a cgroup has 6 processes or threads: limits.py)
     "threads": (
-        "import threading\nout = []\nts = [threading.Thread(target=out.append, args=(i,)) for i in range(8)]\n"
-        "[t.start() for t in ts]\n[t.join() for t in ts]\nprint(sum(out))", "", "28\n"),
+        "import threading\nout = []\nbarrier = threading.Barrier(4)\n"
+        "def work(i):\n    barrier.wait()\n    out.append(i)\n"
+        "ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]\n"
+        "[t.start() for t in ts]\n[t.join() for t in ts]\nprint(sum(out))", "", "6\n"),
 }
 
 
