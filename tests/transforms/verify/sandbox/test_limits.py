@@ -25,7 +25,7 @@ def _run(sandbox, source):
 
 
 MEMORY_ACROSS_PROCESSES = """
-import os, sys
+import os, time
 children = []
 for _ in range(16):
     try:
@@ -44,6 +44,7 @@ try:
 except MemoryError:
     pass
 print(mb, flush=True)
+time.sleep(2)  # held while the others allocate: what is printed was held at once
 if children is None:
     os._exit(0)
 for pid in children:
