@@ -74,6 +74,17 @@ def boxed_contents(text: str) -> List[str]:
     return [text[start:end].strip() for start, end in boxed_spans(text)]
 
 
+def outer_boxed_contents(text: str) -> List[str]:
+    """Contents of every ``\\boxed{...}`` / ``\\fbox{...}`` not inside another one, in
+    order: together never longer than ``text`` (linear, however deeply boxes nest)."""
+    out, outer_end = [], -1
+    for start, end in boxed_spans(text):
+        if start >= outer_end:
+            out.append(text[start:end].strip())
+            outer_end = end
+    return out
+
+
 def _matching_braces(text: str) -> dict:
     """{index of "{": index of its "}"} for every balanced pair, in one pass."""
     pairs, opened = {}, []
