@@ -159,6 +159,8 @@ def _closing(text: str) -> Dict[int, int]:
 
 #: The most powers of e one answer is read for (nested ones are read again each).
 MAX_POWERS = 64
+#: The longest exponent read as ``i`` times an angle (an angle is written short).
+MAX_EXPONENT_CHARS = 200
 
 
 def euler_to_trig(text: str) -> str:
@@ -266,6 +268,8 @@ def imaginary_angle(exponent: str) -> Optional[str]:
     ``2\\pi i/3``), else None. Conservative: one standalone ``i``, no sum, ``i`` not
     in a denominator or an argument other than a leading ``\\frac``'s numerator."""
     x = exponent.strip()
+    if len(x) > MAX_EXPONENT_CHARS:
+        return None
     sign = ""
     if x[:1] in ("+", "-"):
         sign, x = ("-" if x[0] == "-" else ""), x[1:].strip()
