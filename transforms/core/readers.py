@@ -20,6 +20,8 @@ HF_PREFIX = "hf:"
 DATASETS_DIR_MARKERS = ("dataset_info.json", "state.json")
 _READ_CHUNK_BYTES = 1 << 20
 _TABLE_BATCH_ROWS = 1024
+#: How much of a line :func:`count_records` looks at to tell a blank one.
+_COUNT_HEAD_BYTES = 256
 
 
 class ReadError(NamedTuple):
@@ -131,6 +133,37 @@ def read_hf(spec: str) -> Iterator[ReadItem]:
     name, split = parse_hf(spec)
     for index, record in enumerate(datasets.load_dataset(name, split=split, streaming=True)):
         yield spec, index + 1, record
+
+
+def count_records(fmt: str, path: str, limit: Optional[int] = None) -> Optional[int]:
+    """How many records (or bad lines) the reader of ``fmt`` yields from ``path``, at most
+    ``limit`` (counting stops there); None where that can't be told without fetching
+    the data (``hf:``). For the launcher's progress totals: JSONL lines are counted as
+    :func:`read_jsonl` reads them (blank ones left out), tables from their metadata."""
+    if fmt == "jsonl":
+        count = 0
+        with FileSystems.open(path) as fh:
+            for _, head, size in _iter_lines(fh, _COUNT_HEAD_BYTES):
+                if size > _COUNT_HEAD_BYTES or head.strip():
+                    count += 1
+                    if limit is not None and count >= limit:
+                        break
+        return count
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as fh:
+            count = pq.ParquetFile(fh).metadata.num_rows
+    elif fmt == "datasets":
+        import datasets
+
+        dataset = datasets.load_from_disk(path)
+        if not isinstance(dataset, datasets.Dataset):
+            return None
+        count = dataset.num_rows
+    else:
+        return None
+    return count if limit is None else min(count, limit)
 
 
 def is_datasets_dir(path: str) -> bool:
