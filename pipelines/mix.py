@@ -33,10 +33,10 @@ from publish.selection import per_kind, selection_report
 from schemas.records import DeadLetter, Rejection, SftExample, VerifiedRollout
 from transforms.core import io as rio
 from transforms.core.progress import tap
+from transforms.filters.transform import ApplyFilters
 from transforms.mix.attempts import takes_attempt
 from transforms.mix.journey import BuildJourneys
 from transforms.mix.journey_teacher import JourneyTeacher
-from transforms.filters.transform import ApplyFilters
 from transforms.mix.prune import Pruner
 from transforms.mix.transform import MixExamples
 from transforms.sample.prompts import build_messages

@@ -13,8 +13,8 @@ from typing import Iterable
 
 from schemas.records import Message, SftExample, project
 from transforms.core import stable_hash
-from transforms.text.length import estimate_tokens
 from transforms.mix.knowledge import KnowledgeConfig, knowledge_reasoning
+from transforms.text.length import estimate_tokens
 
 
 def assistant_content(reasoning: str, answer: str) -> str:
@@ -55,16 +55,22 @@ def example_id(kind: str, rollout_id: str) -> str:
 
 def to_example(record, knowledge: KnowledgeConfig = KnowledgeConfig(), pruner=None) -> SftExample:
     """A curated VerifiedRollout as a training example (knowledge ones per ``knowledge``),
-    its thinking pruned by ``pruner`` (a :class:`~transforms.mix.prune.Pruner`) when given."""
-    tokens = {}
+    its thinking pruned by ``pruner`` (a :class:`~transforms.mix.prune.Pruner`) when given.
+    ``reasoning_tokens_before``/``_after``: the example's thinking (estimated tokens)
+    without and with the pruning."""
+    original = record
     if pruner is not None:
-        pruned = pruner(record)
-        record = pruned.record
-        tokens = dict(reasoning_tokens_before=pruned.tokens_before, reasoning_tokens_after=pruned.tokens_after)
+        record = pruner(record).record
+    before = estimate_tokens(_thinking(original, knowledge))
+    reasoning = _thinking(record, knowledge)
+    return make_example(record, example_id=example_id(record.kind, record.rollout_id),
+                        reasoning=reasoning, answer=record.answer, rollout_ids=[record.rollout_id],
+                        reasoning_tokens_before=before, reasoning_tokens_after=estimate_tokens(reasoning))
+
+
+def _thinking(record, knowledge: KnowledgeConfig) -> str:
+    """The thinking an example of ``record`` carries (knowledge ones per ``knowledge``)."""
     reasoning = record.reasoning
     if record.kind == "knowledge":
         reasoning = knowledge_reasoning(record.prompt, reasoning, knowledge)
-        if tokens:
-            tokens["reasoning_tokens_after"] = estimate_tokens((reasoning or "").strip())
-    return make_example(record, example_id=example_id(record.kind, record.rollout_id),
-                        reasoning=reasoning, answer=record.answer, rollout_ids=[record.rollout_id], **tokens)
+    return (reasoning or "").strip()

@@ -63,9 +63,14 @@ class Pruned(typing.NamedTuple):
 
 
 def with_thinking(record, thinking: str):
-    """``record`` (a VerifiedRollout) with ``thinking`` as its reasoning, the completion rebuilt."""
+    """``record`` (a VerifiedRollout) with ``thinking`` as its reasoning, the completion
+    rebuilt and its ``completion_tokens`` (the teacher's count, which the length filter
+    reads) scaled by the estimated share kept."""
     completion = f"{THINK_OPEN}\n{thinking}\n{THINK_CLOSE}\n\n{(record.answer or '').strip()}"
-    return record._replace(reasoning=thinking, completion=completion)
+    tokens = record.completion_tokens
+    if tokens:
+        tokens = max(1, round(tokens * estimate_tokens(completion) / max(1, estimate_tokens(record.completion or ""))))
+    return record._replace(reasoning=thinking, completion=completion, completion_tokens=tokens)
 
 
 class Pruner:
@@ -79,12 +84,12 @@ class Pruner:
 
     def setup(self) -> None:
         for part in (self.checker, self.filters):
-            if hasattr(part, "setup"):
+            if part is not None and hasattr(part, "setup"):
                 part.setup()
 
     def teardown(self) -> None:
         for part in (self.checker, self.filters):
-            if hasattr(part, "teardown"):
+            if part is not None and hasattr(part, "teardown"):
                 part.teardown()
 
     def _count(self, reason: str) -> None:
