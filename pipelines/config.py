@@ -115,6 +115,10 @@ UNHASHED_SECTIONS = ("output", "cost", "progress", "card")
 #: config that left them alone (the demo's, the defaults) keeps its hash.
 HASHED_AS = {"max_dead_letter_share": 1.0}
 
+#: Sections added after configs were hashed, left out of the hash while at their
+#: defaults (off: they change no row), so that configs that don't use them keep their hash.
+HASHED_WHEN_SET = {("mix", "prune")}
+
 #: The default of ``max_dead_letter_share``: a stage that loses more than half of its
 #: inputs to errors (a wrong preset, an unreachable server) fails the run.
 DEFAULT_MAX_DEAD_LETTER_SHARE = 0.5
@@ -156,6 +160,10 @@ def config_hash(config) -> str:
     for name in UNHASHED_SECTIONS:
         data.pop(name, None)
     data.update(HASHED_AS)
+    for section, name in HASHED_WHEN_SET:
+        value = getattr(getattr(config, section, None), name, None)
+        if value is not None and value == type(value)():
+            data[section].pop(name, None)
     canonical = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 

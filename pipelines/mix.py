@@ -33,9 +33,11 @@ from publish.selection import per_kind, selection_report
 from schemas.records import DeadLetter, Rejection, SftExample, VerifiedRollout
 from transforms.core import io as rio
 from transforms.core.progress import tap
+from transforms.filters.transform import ApplyFilters
 from transforms.mix.attempts import takes_attempt
 from transforms.mix.journey import BuildJourneys
 from transforms.mix.journey_teacher import JourneyTeacher
+from transforms.mix.prune import Pruner
 from transforms.mix.transform import MixExamples
 from transforms.sample.prompts import build_messages
 from transforms.verify.attempts import WRONG_ATTEMPTS
@@ -59,6 +61,13 @@ def journey_teacher(config: RunConfig) -> Optional[JourneyTeacher]:
     if not config.mix.journey.needs_teacher:
         return None
     return JourneyTeacher(config.sample.model_config(), functools.partial(build_messages, config=config.sample))
+
+
+def pruner(config: RunConfig) -> Optional[Pruner]:
+    """The pruner of ``mix.prune`` (the curate verifier and filters re-check each cut), when on."""
+    if not config.mix.prune.enabled:
+        return None
+    return Pruner(config.mix.prune, AnswerChecker(config.curate.verify), ApplyFilters(config.curate.filters))
 
 
 def _write_count(pcoll, count: str, write: str, path: str, key: str) -> None:
@@ -88,7 +97,7 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
                      "journeys_built")
         inputs["journeys"] = journeys.kept
         side.append(journeys)
-    mixed = inputs | "Mix" >> MixExamples(config.mix, config.seed)
+    mixed = inputs | "Mix" >> MixExamples(config.mix, config.seed, pruner(config))
     rejected, dead = launch.merge_stage_outputs(pipeline, "Mix", side + [mixed])
     launch.write_outputs({DATA: mixed.kept, MIX_REJECTIONS: rejected, MIX_DEAD_LETTERS: dead},
                          out_dir, OUTPUTS, max_rows=config.mix.max_rows_per_shard,
@@ -199,6 +208,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         funnel=full_funnel,
         accounting=stages,
         stats=stats.corpus_stats(data_files, curate_verified_stats(upstream, in_dir)),
+        thinking=stats.thinking_lengths(data_files),
         examples=stats.example_rows(data_files, config.card.examples, config.card.example_chars),
         upstream={"curate": in_dir, **({"sample": sample_dir} if sample_dir else {})},
     )

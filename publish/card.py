@@ -96,6 +96,7 @@ def render_card(manifest: dict) -> str:
     ]
     parts += _agreement_section(stats.get("verifier_agreement"))
     parts += _token_section(stats.get("token_lengths"))
+    parts += _thinking_section(manifest.get("thinking"))
     parts += _pass_rate_section(stats.get("pass_rates"))
     parts += ["## Files", _table(["file", "rows", "sha256"], [[f["path"], f["rows"], f["sha256"]] for f in files])]
     body = "\n\n".join(parts) + "\n"
@@ -160,6 +161,19 @@ def _token_section(tokens: Optional[dict]) -> List[str]:
         f"![token lengths]({PLOTS['token_lengths']})",
         _table(["series", "n", "min", "median", "mean", "max"],
                [[s, e["n"], e["min"], e["median"], e["mean"], e["max"]] for s, e in tokens["summary"].items()]),
+    ]
+
+
+def _thinking_section(thinking: Optional[dict]) -> List[str]:
+    """Thinking tokens as sampled and as kept, when ``mix.prune`` cut any."""
+    if not thinking or not any(line["pruned"] for line in thinking.values()):
+        return []
+    return [
+        "## Thinking pruned",
+        "Redundant re-checks cut from correct traces (`mix.prune`; estimated tokens).",
+        _table(["kind", "examples", "pruned", "thinking tokens before", "after", "saved"],
+               [[k, t["examples"], t["pruned"], t["tokens_before"], t["tokens_after"], f"{t['saved_share']:.1%}"]
+                for k, t in thinking.items()]),
     ]
 
 

@@ -155,3 +155,19 @@ def example_rows(data_files: List[str], count: int, chars: int) -> List[dict]:
              "messages": [{"role": m["role"], "content": truncate(m["content"], chars)}
                           for m in rows[i]["messages"]]}
             for i in order[:count]]
+
+
+def thinking_lengths(data_files: List[str]) -> dict:
+    """Estimated thinking tokens of the corpus as sampled and as kept (``mix.prune``): per
+    kind, the examples, how many were cut, both totals and the share saved."""
+    out: Dict[str, dict] = {}
+    for row in read_columns(data_files, ["kind", "reasoning_tokens_before", "reasoning_tokens_after"]):
+        line = out.setdefault(row["kind"], {"examples": 0, "pruned": 0, "tokens_before": 0, "tokens_after": 0})
+        line["examples"] += 1
+        line["pruned"] += row["reasoning_tokens_after"] < row["reasoning_tokens_before"]
+        line["tokens_before"] += row["reasoning_tokens_before"]
+        line["tokens_after"] += row["reasoning_tokens_after"]
+    for line in out.values():
+        before = line["tokens_before"]
+        line["saved_share"] = round(1 - line["tokens_after"] / before, 4) if before else 0.0
+    return out

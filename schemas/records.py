@@ -17,7 +17,8 @@ from typing import List, Optional
 import apache_beam as beam
 
 #: Bump when a field is added, removed or changes type (the golden files pin it).
-#: 1.1: SftExample.prompt became ``problem`` (TRL reads a "prompt" column as prompt-completion data).
+#: 1.1: SftExample.prompt became ``problem`` (TRL reads a "prompt" column as prompt-completion data);
+#: SftExample has ``reasoning_tokens_before`` and ``reasoning_tokens_after``.
 SCHEMA_VERSION = "1.1"
 
 _Fields = List[typing.Tuple[str, typing.Any]]
@@ -225,6 +226,8 @@ class SftExample(typing.NamedTuple):
     prompt_tokens: int
     completion_tokens: int
     pass_rate: float
+    reasoning_tokens_before: int  # estimated thinking tokens as sampled
+    reasoning_tokens_after: int  # … in the example (fewer when mix.prune cut re-checks)
     # PROVENANCE_FIELDS
     seed: int
     config_hash: str

@@ -226,3 +226,35 @@ def test_corpus_folder_holds_the_repository_files_and_the_mix_folder(tmp_path):
     assert [d for d, _, _ in os.walk(out) if os.path.basename(d) == rio.TEMP_DIR] == []
     checked = accounting.verify_manifest(str(out), upstream=False)
     assert checked["mix"]["rows"]["mix/rejections"] == rejections["rows"]
+
+
+def test_prune_cuts_redundant_re_checks_and_reports_the_lengths(tmp_path):
+    """``mix.prune`` on: the corpus carries the cut traces (re-verified and re-filtered in
+    the pipeline by the real curate verifier and filters), both lengths per example, the
+    decisions as counters, and the totals in the manifest and on the card."""
+    import pyarrow.parquet as pq
+
+    from pipelines import mix
+    from tests.transforms.mix.test_prune import PARAGRAPHS, apples
+
+    curated = [apples(source_id=str(i)) for i in range(3)] + [
+        apples(source_id="short", reasoning="4 + 5 = 9.", completion="<think>\n4 + 5 = 9.\n</think>\n\nTom has \\boxed{9} apples.")]
+    curate_dir = write_curate_stage(tmp_path / "curate", curated, [])
+    config = _stage_config(tmp_path, "mix: {reasoning: 4, knowledge: 0, prune: {enabled: true, gap: 0}}\n")
+    manifest = mix.run(config, curate_dir, str(tmp_path / "out"), ["--direct_running_mode=multi_processing",
+                                                                    "--direct_num_workers=2"])
+    rows = pq.read_table(str(tmp_path / "out" / "data")).to_pylist()
+    assert len(rows) == 4
+    cut = [r for r in rows if r["reasoning_tokens_after"] < r["reasoning_tokens_before"]]
+    assert len(cut) == 3 and all(PARAGRAPHS[-1] not in r["messages"][-1]["content"] for r in cut)
+    assert manifest["counters"]["mix.prune.pruned"] == 3 and manifest["counters"]["mix.prune.few_statements"] == 1
+    thinking = manifest["thinking"]["reasoning"]
+    assert thinking["examples"] == 4 and thinking["pruned"] == 3
+    assert thinking["tokens_before"] == sum(r["reasoning_tokens_before"] for r in rows)
+    assert thinking["tokens_after"] == sum(r["reasoning_tokens_after"] for r in rows) < thinking["tokens_before"]
+    assert "## Thinking pruned" in (tmp_path / "out" / "README.md").read_text()
+    # the same curate output with prune off: nothing cut, and the config hash differs
+    off = _stage_config(tmp_path, "mix: {reasoning: 4, knowledge: 0}\n")
+    assert off.config_hash != config.config_hash
+    plain = mix.run(off, curate_dir, str(tmp_path / "plain"), [])
+    assert plain["thinking"]["reasoning"]["pruned"] == 0 and "mix.prune.pruned" not in plain["counters"]

@@ -47,7 +47,7 @@ def _example(**kw):
     values.update(example_id="e1", kind="reasoning", messages=[Message("user", "q"), Message("assistant", "a")],
                   problem="q", reasoning="r", answer="a", verdict="correct", verifier="v", source="s",
                   source_id="1", domain="math", problem_id="p", rollout_ids=["r1"], teacher_model="m",
-                  sample_index=0, sample_seed=1, prompt_tokens=1, completion_tokens=2, pass_rate=0.5,
+                  sample_index=0, sample_seed=1, prompt_tokens=1, completion_tokens=2, pass_rate=0.5, reasoning_tokens_before=3, reasoning_tokens_after=2,
                   seed=1, config_hash="h", schema_version="1.0")
     values.update(kw)
     return SftExample(**values)

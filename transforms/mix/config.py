@@ -13,6 +13,7 @@ from typing import Dict, Optional, Tuple
 
 from transforms.mix.journey_config import JourneyConfig
 from transforms.mix.knowledge import KnowledgeConfig
+from transforms.mix.prune import PruneConfig
 
 KINDS = ("reasoning", "knowledge")
 QUOTA_FIELDS = ("domain", "source", "difficulty", "language")
@@ -42,6 +43,7 @@ class MixConfig:
     quotas: Dict[str, Dict[str, float]] = dataclasses.field(default_factory=dict)  # {kind: {value: share}}
     journey: JourneyConfig = JourneyConfig()
     knowledge_format: KnowledgeConfig = KnowledgeConfig()
+    prune: PruneConfig = PruneConfig()  # cut redundant re-checks from correct traces (off)
     max_rows_per_shard: int = 50_000
     compression: str = "zstd"
 

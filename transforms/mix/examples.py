@@ -14,6 +14,7 @@ from typing import Iterable
 from schemas.records import Message, SftExample, project
 from transforms.core import stable_hash
 from transforms.mix.knowledge import KnowledgeConfig, knowledge_reasoning
+from transforms.text.length import estimate_tokens
 
 
 def assistant_content(reasoning: str, answer: str) -> str:
@@ -31,6 +32,8 @@ def make_example(record, *, example_id: str, reasoning: str, answer: str, rollou
     the given reasoning and answer as the assistant turn, and ``overrides``."""
     reasoning = (reasoning or "").strip()
     answer = (answer or "").strip()
+    overrides.setdefault("reasoning_tokens_before", estimate_tokens(reasoning))
+    overrides.setdefault("reasoning_tokens_after", estimate_tokens(reasoning))
     return project(
         SftExample,
         record,
@@ -50,10 +53,24 @@ def example_id(kind: str, rollout_id: str) -> str:
     return stable_hash("sft", kind, rollout_id)
 
 
-def to_example(record, knowledge: KnowledgeConfig = KnowledgeConfig()) -> SftExample:
-    """A curated VerifiedRollout as a training example (knowledge ones per ``knowledge``)."""
+def to_example(record, knowledge: KnowledgeConfig = KnowledgeConfig(), pruner=None) -> SftExample:
+    """A curated VerifiedRollout as a training example (knowledge ones per ``knowledge``),
+    its thinking pruned by ``pruner`` (a :class:`~transforms.mix.prune.Pruner`) when given.
+    ``reasoning_tokens_before``/``_after``: the example's thinking (estimated tokens)
+    without and with the pruning."""
+    original = record
+    if pruner is not None:
+        record = pruner(record).record
+    before = estimate_tokens(_thinking(original, knowledge))
+    reasoning = _thinking(record, knowledge)
+    return make_example(record, example_id=example_id(record.kind, record.rollout_id),
+                        reasoning=reasoning, answer=record.answer, rollout_ids=[record.rollout_id],
+                        reasoning_tokens_before=before, reasoning_tokens_after=estimate_tokens(reasoning))
+
+
+def _thinking(record, knowledge: KnowledgeConfig) -> str:
+    """The thinking an example of ``record`` carries (knowledge ones per ``knowledge``)."""
     reasoning = record.reasoning
     if record.kind == "knowledge":
         reasoning = knowledge_reasoning(record.prompt, reasoning, knowledge)
-    return make_example(record, example_id=example_id(record.kind, record.rollout_id),
-                        reasoning=reasoning, answer=record.answer, rollout_ids=[record.rollout_id])
+    return (reasoning or "").strip()

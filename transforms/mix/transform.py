@@ -19,6 +19,7 @@ Example, R1's Table 5 shares::
 from __future__ import annotations
 
 import functools
+from typing import Optional
 
 import apache_beam as beam
 
@@ -26,6 +27,7 @@ from schemas.records import SftExample
 from transforms.core import RuleStep, merge
 from transforms.mix.config import MixConfig
 from transforms.mix.examples import to_example
+from transforms.mix.prune import Pruner
 from transforms.mix.select import (
     assign_bucket,
     bucket_targets,
@@ -39,21 +41,42 @@ from transforms.mix.select import (
 STAGE = "mix"
 
 
+class ToExamples(beam.DoFn):
+    """A curated rollout → its example; with a :class:`~transforms.mix.prune.Pruner`, its
+    thinking pruned first (the pruner's verifier and filters set up once per worker)."""
+
+    def __init__(self, knowledge, pruner: Optional[Pruner] = None):
+        super().__init__()
+        self.knowledge, self.pruner = knowledge, pruner
+
+    def setup(self):
+        if self.pruner is not None:
+            self.pruner.setup()
+
+    def teardown(self):
+        if self.pruner is not None:
+            self.pruner.teardown()
+
+    def process(self, record):
+        yield to_example(record, self.knowledge, self.pruner)
+
+
 class MixExamples(beam.PTransform):
     """Curated VerifiedRollouts (a PCollection), or ``{"curated": ..., "journeys": SftExamples}``
     → StageOutputs(selected SftExamples, rejections of the rest, dead letters)."""
 
-    def __init__(self, config: MixConfig, seed: int):
+    def __init__(self, config: MixConfig, seed: int, pruner: Optional[Pruner] = None):
         super().__init__()
         self.config = config
         self.seed = seed
+        self.pruner = pruner
 
     def expand(self, inputs):
         inputs = inputs if isinstance(inputs, dict) else {"curated": inputs}
         seed, config = self.seed, self.config
         targets = bucket_targets(config)
-        examples = inputs["curated"] | "ToExample" >> beam.Map(
-            to_example, config.knowledge_format).with_output_types(SftExample)
+        examples = inputs["curated"] | "ToExample" >> beam.ParDo(
+            ToExamples(config.knowledge_format, self.pruner)).with_output_types(SftExample)
         if inputs.get("journeys") is not None:
             examples = (examples, inputs["journeys"]) | "WithJourneys" >> beam.Flatten()
         bucketed = examples | "Bucket" >> RuleStep(
