@@ -38,14 +38,14 @@ VERIFIED_STATS = "verified_stats.json"
 
 
 def build(pipeline, config: RunConfig, rollout_files: List[str], out_dir: str) -> None:
-    rollouts = pipeline | "ReadRollouts" >> rio.ReadRecords(rollout_files, Rollout)
-    verified = rollouts | "Verify" >> VerifyAnswers(config.curate.verify)
+    read = pipeline | "ReadRollouts" >> rio.ReadStageRecords(rollout_files, Rollout, "curate")
+    verified = read.kept | "Verify" >> VerifyAnswers(config.curate.verify)
     filtered = verified.kept | "Filter" >> FilterRollouts(config.curate.filters)
     clean = filtered.kept | "Decontaminate" >> DecontaminateBenchmarks(config.curate.decontam)
     exact = clean.kept | "DedupExact" >> DedupExact(config.curate.dedup)
     deduped = exact.kept | "DedupMinHash" >> DedupMinHash(config.curate.dedup)
     rejected, dead = launch.merge_stage_outputs(
-        pipeline, "Curate", [verified, filtered, clean, exact, deduped])
+        pipeline, "Curate", [read, verified, filtered, clean, exact, deduped])
     # the rejected VerifiedRollouts, read from their payloads once, here in the pipeline
     rejected_verified = rejected | "RejectedRollouts" >> beam.FlatMap(rejected_rollouts).with_output_types(
         VerifiedRollout)
@@ -70,7 +70,7 @@ def verified_stats(path: str) -> dict:
 
 
 def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> dict:
-    upstream = load_stage_manifest(in_dir, "sample")
+    upstream = load_stage_manifest(in_dir, "sample", check=["rollouts"])
     rollout_files = [f["path"] for f in upstream["outputs"]["rollouts"]["files"]]
     rollouts_in = upstream["outputs"]["rollouts"]["rows"]
     clear_stage(out_dir, list(OUTPUTS))

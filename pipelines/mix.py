@@ -68,9 +68,10 @@ def _write_count(pcoll, count: str, write: str, path: str, key: str) -> None:
 
 def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: List[str], out_dir: str) -> None:
     """Read the curated rollouts (and, for journeys, the curate stage's wrong attempts), mix, write."""
-    curated = pipeline | "ReadCurated" >> rio.ReadRecords(curated_files, VerifiedRollout)
+    read = pipeline | "ReadCurated" >> rio.ReadStageRecords(curated_files, VerifiedRollout, "mix")
+    curated = read.kept
     inputs = {"curated": curated}
-    side = []
+    side = [read]
     if wrong_files:
         journey = config.mix.journey
         wrong = (pipeline
@@ -135,10 +136,12 @@ def _journey_line(journey_in: int, built: int, funnel: dict) -> dict:
 
 def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         sample_dir: Optional[str] = None) -> dict:
-    upstream = load_stage_manifest(in_dir, "curate")
+    upstream = load_stage_manifest(in_dir, "curate", check=["curated"])
     curated_files = [f["path"] for f in upstream["outputs"]["curated"]["files"]]
     journey = config.mix.journey
     wrong_files = wrong_attempt_files(upstream, in_dir) if journey.enabled else []
+    if wrong_files:
+        rio.check_stage_files(rio.manifest_path(in_dir), upstream["outputs"], [WRONG_ATTEMPTS])
     curated_in = upstream["outputs"]["curated"]["rows"]
     clear_stage(out_dir, list(OUTPUTS) + list(OLD_OUTPUTS))
     count_path, inputs_path = rio.join(out_dir, JOURNEYS_BUILT), rio.join(out_dir, JOURNEY_INPUTS)

@@ -176,6 +176,97 @@ class ReadRecords(beam.PTransform):
         )
 
 
+def read_stage_file(path: str, record_cls, stage: str) -> Iterator:
+    """The records of one Parquet file a stage wrote, as ``record_cls``; a row that can't
+    be read (a corrupt row group: ``corrupt_parquet``) or isn't a ``record_cls``
+    (``invalid_row``) is a DeadLetter of ``stage``/``read`` with the file and row number.
+    A file that can't be opened at all is a DeadLetter too (the launcher checked every
+    file first, :func:`check_stage_files`, so that is one that changed since)."""
+    from transforms.core import readers
+    from transforms.core.records import make_dead_letter
+
+    row_no = 0
+    try:
+        for _, row_no, row in readers.read_parquet(path):
+            if isinstance(row, readers.ReadError):
+                yield make_dead_letter(stage, "read", row.error, file=path, line=row_no, field=row.field,
+                                       payload=row.payload)
+                continue
+            try:
+                yield from_dict(record_cls, row)
+            except Exception as exc:  # noqa: BLE001 - a row of another shape: kept as a dead letter
+                yield make_dead_letter(stage, "read", f"invalid_row: {type(exc).__name__}: {exc}", file=path,
+                                       line=row_no, payload=json.dumps(row, ensure_ascii=True, default=str))
+    except Exception as exc:  # noqa: BLE001 - the file stopped reading: said, the stage goes on
+        yield make_dead_letter(stage, "read", f"read_error: {type(exc).__name__}: {exc}; nothing after row "
+                                              f"{row_no} of this file was read", file=path, line=row_no + 1)
+
+
+class _ReadStageFile:
+    """The rule of :class:`ReadStageRecords`: one file → its records and dead letters."""
+
+    def __init__(self, record_cls, stage: str):
+        self.record_cls = record_cls
+        self.stage = stage
+
+    def __call__(self, path: str) -> Iterator:
+        return read_stage_file(path, self.record_cls, self.stage)
+
+
+class ReadStageRecords(beam.PTransform):
+    """Parquet files of an upstream stage (as its manifest lists them) → StageOutputs:
+    ``kept`` records of ``record_cls``, no rejections, and a DeadLetter (stage
+    ``stage``, step ``read``, with file and row) for every row that can't be read."""
+
+    def __init__(self, paths: List[str], record_cls, stage: str):
+        super().__init__()
+        self.paths = sorted(paths)
+        self.record_cls = record_cls
+        self.stage = stage
+
+    def expand(self, pbegin):
+        from transforms.core.stage import RuleStep, StageOutputs
+
+        read = (pbegin
+                | "Files" >> beam.Create(self.paths)
+                | "Read" >> RuleStep(self.stage, "read", _ReadStageFile(self.record_cls, self.stage),
+                                     output_type=self.record_cls, stream=True))
+        kept = read.kept | "Spread" >> beam.Reshuffle()
+        return StageOutputs(kept, read.rejected, read.dead)
+
+
+class DamagedStage(ValueError):
+    """A stage folder whose manifest or files are broken; the message names the file."""
+
+
+def check_stage_files(manifest_file: str, outputs: Dict[str, dict], names: typing.Sequence[str]) -> None:
+    """Check the files the manifest lists for ``names`` before a pipeline reads them:
+    each exists, has the listed size, is a Parquet file (footer) with the listed rows.
+    DamagedStage naming the manifest and the file otherwise. (The content's sha256 is
+    what ``verify DIR`` checks; here only what is cheap.)"""
+    from transforms.core import readers
+
+    for name in names:
+        for entry in outputs[name]["files"]:
+            path = entry["path"]
+            where = f"{manifest_file}: outputs.{name}: {path}"
+            try:
+                size = FileSystems.match([path])[0].metadata_list[0].size_in_bytes
+            except Exception:  # noqa: BLE001 - missing, unlistable
+                raise DamagedStage(f"{where}: listed but missing") from None
+            if entry.get("bytes") is not None and size != entry["bytes"]:
+                raise DamagedStage(f"{where}: {size} bytes, the manifest says {entry['bytes']} "
+                                   "(truncated or changed since the stage wrote it)")
+            try:
+                pf = readers.open_parquet(path)
+            except readers.UnreadableInput as exc:
+                raise DamagedStage(f"{manifest_file}: outputs.{name}: {exc}") from None
+            rows = pf.metadata.num_rows
+            pf.close()
+            if entry.get("rows") is not None and rows != entry["rows"]:
+                raise DamagedStage(f"{where}: {rows} rows, the manifest says {entry['rows']}")
+
+
 # -- manifests ------------------------------------------------------------------
 
 MANIFEST = "manifest.json"
@@ -310,26 +401,30 @@ def read_columns(paths: Iterable[str], columns: typing.Sequence[str]) -> List[di
     return rows
 
 
-def read_records(path: str, skip_blank: bool = True) -> Iterator[Tuple[int, Optional[dict], Optional[str]]]:
+#: The longest line ``read_records`` reads (longer ones are ``line_too_long`` errors).
+MAX_RECORD_LINE_BYTES = 1 << 26
+
+
+def read_records(path: str, skip_blank: bool = True,
+                 max_line_bytes: int = MAX_RECORD_LINE_BYTES) -> Iterator[Tuple[int, Optional[dict], Optional[str]]]:
     """``(line or row number, row or None, error or None)`` for each record of a JSONL
-    or Parquet file, in order. Lines that are not JSON objects come back as errors
-    (``invalid_json: …``, ``not_an_object: …``); blank lines are skipped, or reported
-    as ``invalid_json`` errors when every line must be answered."""
+    (plain or compressed) or Parquet file, in order, read by ``transforms.core.readers``:
+    whatever can't be a record comes back as an error at its line (``invalid_json``,
+    ``not_an_object``, ``too_deep``, ``invalid_text``, ``line_too_long``,
+    ``truncated_input``, ``corrupt_parquet``, …), never raised; blank lines are skipped,
+    or reported as ``invalid_json`` errors when every line must be answered. A file that
+    can't be read at all raises ``readers.UnreadableInput`` naming it."""
+    from transforms.core import readers
+
     if path.endswith(".parquet"):
-        for number, row in enumerate(read_parquet_rows(path), 1):
-            yield number, row, None
+        for _, number, row in readers.read_parquet(path):
+            if isinstance(row, readers.ReadError):
+                yield number, None, row.error
+            else:
+                yield number, row, None
         return
-    with FileSystems.open(path) as fh:
-        for number, raw in enumerate(fh, 1):
-            line = raw.decode("utf-8", errors="replace").strip()
-            if not line and skip_blank:
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, None, f"invalid_json: {exc}"
-                continue
-            if not isinstance(row, dict):
-                yield number, None, f"not_an_object: expected a JSON object, got {type(row).__name__}"
-                continue
-            yield number, row, None
+    for number, record in readers.read_lines(path, max_line_bytes, skip_blank=skip_blank):
+        if isinstance(record, readers.ReadError):
+            yield number, None, record.error
+        else:
+            yield number, record, None
