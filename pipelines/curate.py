@@ -58,7 +58,8 @@ def build(pipeline, config: RunConfig, rollout_files: List[str], out_dir: str) -
     launch.write_outputs({"curated": deduped.kept, "rejections": rejected, "dead_letters": dead,
                           WRONG_ATTEMPTS: wrong},
                          out_dir, OUTPUTS, max_rows=config.output.max_rows_per_shard,
-                         compression=config.output.compression)
+                         compression=config.output.compression,
+                         env_names=launch.secret_envs(config))
 
 
 def verified_stats(path: str) -> dict:
@@ -92,6 +93,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> d
     manifest.update(outputs=relativize(outputs, out_dir), funnel=funnel, accounting=lines,
                     counters=launch.counters(result), contamination=contamination,
                     verified_stats=verified_stats(stats_path), upstream={"sample": in_dir})
+    manifest = launch.redacted(manifest, config)
     rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)
     rio.remove_empty_temp_dirs([out_dir])
     return manifest

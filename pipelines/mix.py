@@ -89,7 +89,8 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
     rejected, dead = launch.merge_stage_outputs(pipeline, "Mix", side + [mixed])
     launch.write_outputs({DATA: mixed.kept, MIX_REJECTIONS: rejected, MIX_DEAD_LETTERS: dead},
                          out_dir, OUTPUTS, max_rows=config.mix.max_rows_per_shard,
-                         compression=config.mix.compression)
+                         compression=config.mix.compression,
+                         env_names=launch.secret_envs(config))
 
 
 def wrong_attempt_files(upstream: dict, in_dir: str) -> List[str]:
@@ -198,6 +199,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         examples=stats.example_rows(data_files, config.card.examples, config.card.example_chars),
         upstream={"curate": in_dir, **({"sample": sample_dir} if sample_dir else {})},
     )
+    manifest = launch.redacted(manifest, config)
     manifest["card"] = report.write_card(out_dir, manifest)
     rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)  # last: makes the corpus visible
     rio.remove_empty_temp_dirs(stage_folders(out_dir))
