@@ -29,6 +29,7 @@ setup(
         "numpy>=1.26",
         "matplotlib>=3.8",
         "httpx>=0.27",  # the openai backend's async client
+        "tqdm>=4.66",  # the live progress bars of local runs
     ],
     extras_require={
         # the embedded default: transformers on CPU (the SmolLM2 GGUF comes from the

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import typing
 from typing import Any, List, Optional, Sequence, Tuple
@@ -58,9 +59,56 @@ class OutputConfig:
             raise ValueError(f"compression: must be one of {', '.join(COMPRESSIONS)}, got {self.compression!r}")
 
 
+@dataclasses.dataclass(frozen=True)
+class Price:
+    """Per-million-token prices of one model; both 0 (the default): not set, so its
+    cost shows as unknown (free, or not told)."""
+
+    prompt_per_million: float = 0.0
+    completion_per_million: float = 0.0
+
+    def __post_init__(self):
+        for name in ("prompt_per_million", "completion_per_million"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name}: must be a number >= 0 (a price per million tokens), got {value!r}")
+
+    @property
+    def is_set(self) -> bool:
+        return bool(self.prompt_per_million or self.completion_per_million)
+
+
+@dataclasses.dataclass(frozen=True)
+class CostConfig:
+    """What the model calls cost, shown while a run goes, in its summary and in every
+    stage manifest (``cost``): the per-million-token prices of the teacher (the sample
+    model: sampling, journey probes and reflections) and of the judge. Changes no row,
+    so it is not part of the config hash."""
+
+    currency: str = "USD"
+    teacher: Price = Price()
+    judge: Price = Price()
+
+    def __post_init__(self):
+        if not self.currency.strip() or len(self.currency) > 8:
+            raise ValueError(f"currency: must be a short name like USD, got {self.currency!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ProgressConfig:
+    """The live progress of local runs on stderr: bars on a terminal, else (CI, Airflow
+    logs) a progress line at most every ``log_every_s`` seconds. Changes no row: not hashed."""
+
+    log_every_s: float = 30.0
+
+    def __post_init__(self):
+        if not math.isfinite(self.log_every_s) or self.log_every_s <= 0:
+            raise ValueError(f"log_every_s: must be > 0, got {self.log_every_s!r}")
+
+
 #: Sections of RunConfig that decide no output row: left out of the config hash
 #: (``card``: the dataset card's metadata, see :class:`publish.card_meta.CardConfig`).
-UNHASHED_SECTIONS = ("output", "card")
+UNHASHED_SECTIONS = ("output", "cost", "progress", "card")
 
 #: Run-level settings that decide no output row but were hashed before that was seen:
 #: hashed at the value they had then, whatever they are set to now, so that every
@@ -81,6 +129,8 @@ class RunConfig:
     curate: CurateConfig = CurateConfig()
     mix: MixConfig = MixConfig()
     output: OutputConfig = OutputConfig()
+    cost: CostConfig = CostConfig()
+    progress: ProgressConfig = ProgressConfig()
     card: CardConfig = CardConfig()
     #: a stage whose dead letters exceed this share of its inputs fails the run
     #: (1.0: never; the run still reports every dead letter). Decides no row: not hashed.

@@ -11,18 +11,20 @@ nothing here reads the mix section.
 """
 from __future__ import annotations
 
-from typing import List
+import time
+from typing import List, Optional
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines import launch
+from pipelines import launch, meters, progress, usage
 from pipelines.config import RunConfig
 from publish import accounting
 from publish.manifest import clear_stage, load_stage_manifest, relativize
 from publish.verified import VerifiedStats, verified_row
 from schemas.records import DeadLetter, Rejection, Rollout, VerifiedRollout
 from transforms.core import io as rio
+from transforms.core.progress import tap
 from transforms.decontam.matching import count_by_benchmark
 from transforms.decontam.transform import DecontaminateBenchmarks
 from transforms.dedup.exact import DedupExact
@@ -37,9 +39,15 @@ OUTPUTS = {"curated": VerifiedRollout, "rejections": Rejection, "dead_letters": 
 VERIFIED_STATS = "verified_stats.json"
 
 
-def build(pipeline, config: RunConfig, rollout_files: List[str], out_dir: str) -> None:
+def build(pipeline, config: RunConfig, rollout_files: List[str], out_dir: str,
+          progress_dir: Optional[str] = None) -> None:
     read = pipeline | "ReadRollouts" >> rio.ReadStageRecords(rollout_files, Rollout, "curate")
-    verified = read.kept | "Verify" >> VerifyAnswers(config.curate.verify)
+    rollouts = read.kept
+    verified = rollouts | "Verify" >> VerifyAnswers(config.curate.verify)
+    # live progress (pipelines.meters): rollouts into Verify, and out of it
+    tap(rollouts, "Progress verified", progress_dir, "verified")
+    for name, out in zip(("kept", "rejected", "dead"), verified):
+        tap(out, f"Progress filtered {name}", progress_dir, "filtered")
     filtered = verified.kept | "Filter" >> FilterRollouts(config.curate.filters)
     clean = filtered.kept | "Decontaminate" >> DecontaminateBenchmarks(config.curate.decontam)
     exact = clean.kept | "DedupExact" >> DedupExact(config.curate.dedup)
@@ -71,6 +79,7 @@ def verified_stats(path: str) -> dict:
 
 
 def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> dict:
+    started = time.monotonic()
     upstream = load_stage_manifest(in_dir, "sample", check=["rollouts"])
     rollout_files = [f["path"] for f in upstream["outputs"]["rollouts"]["files"]]
     rollouts_in = upstream["outputs"]["rollouts"]["rows"]
@@ -78,7 +87,9 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> d
     stats_path = rio.join(out_dir, VERIFIED_STATS)
     if FileSystems.exists(stats_path):
         FileSystems.delete([stats_path])
-    result = launch.run_pipeline(lambda p: build(p, config, rollout_files, out_dir), beam_args)
+    live = progress.plan("curate", out_dir, config, lambda: meters.curate(rollouts_in))
+    result = launch.run_pipeline(lambda p, folder: build(p, config, rollout_files, out_dir, folder), beam_args,
+                                 live)
     outputs = accounting.collect(out_dir, OUTPUTS)
     funnel = accounting.funnel(outputs)
     lines = {"curate": accounting.check_balance(
@@ -90,10 +101,11 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> d
     manifest = launch.base_manifest("curate", config)
     contamination = count_by_benchmark(
         rio.read_columns(accounting.paths(outputs, "rejections"), ["reason", "detail"]))
+    counters = launch.counters(result)
     manifest.update(outputs=relativize(outputs, out_dir), funnel=funnel, accounting=lines,
-                    counters=launch.counters(result), contamination=contamination,
-                    verified_stats=verified_stats(stats_path), upstream={"sample": in_dir})
+                    counters=counters, contamination=contamination,
+                    verified_stats=verified_stats(stats_path), upstream={"sample": in_dir},
+                    **usage.stage_usage("curate", config, counters, started))
     manifest = launch.redacted(manifest, config)
-    rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)
-    rio.remove_empty_temp_dirs([out_dir])
+    launch.publish_manifest(out_dir, manifest, [out_dir])
     return manifest

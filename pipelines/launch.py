@@ -18,7 +18,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import TestOptions
 
-from pipelines import dryrun_translate, failures
+from pipelines import dryrun_translate, failures, progress
 from pipelines.config import RunConfig
 from pipelines.options import apply_step_hints, pipeline_options, step_resource_hints
 from publish import accounting
@@ -115,29 +115,42 @@ class PipelineFailed(RuntimeError):
     runner): the message is the error's first line; the original is its ``__cause__``."""
 
 
-def build_pipeline(build: Callable[[beam.Pipeline], None], beam_args: List[str]) -> beam.Pipeline:
-    """A pipeline for ``beam_args``, built, with the per-step resource hints applied."""
+def build_pipeline(build: Callable[[beam.Pipeline, Optional[str]], None], beam_args: List[str],
+                   progress_folder: Optional[str] = None) -> beam.Pipeline:
+    """A pipeline for ``beam_args``, built (``build(pipeline, progress_folder)``: where the
+    stage's progress taps report, None for none), with the per-step resource hints applied."""
     options = pipeline_options(beam_args)
     pipeline = beam.Pipeline(options=options)
-    build(pipeline)
+    build(pipeline, progress_folder)
     apply_step_hints(pipeline, step_resource_hints(options))
     return pipeline
 
 
-def run_pipeline(build: Callable[[beam.Pipeline], None], beam_args: List[str]):
+def run_pipeline(build: Callable[[beam.Pipeline, Optional[str]], None], beam_args: List[str],
+                 plan: Optional[progress.Plan] = None):
     """Build and run a pipeline; return the finished result (for metrics).
 
+    With a progress ``plan``, a local run shows its progress while it runs (see
+    :mod:`pipelines.progress`; the report folder is gone when this returns or raises).
     Under Beam's ``--dry_run=True`` it translates the pipeline for its runner
     instead and raises :class:`DryRun` with the summary (see pipelines.dryrun)."""
-    pipeline = build_pipeline(build, beam_args)
-    if pipeline.options.view_as(TestOptions).dry_run:
-        raise DryRun(dryrun_translate.translate(pipeline))
+    options = pipeline_options(beam_args)
+    if options.view_as(TestOptions).dry_run:
+        raise DryRun(dryrun_translate.translate(build_pipeline(build, beam_args)))
+    live = progress.start(plan, options)
+    ok = False
     try:
-        result = pipeline.run()
-        result.wait_until_finish()
-    except Exception as exc:  # noqa: BLE001 - whatever a worker raised, said in one line
-        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-        raise PipelineFailed(f"{type(exc).__name__}: {lines[0][:500] if lines else ''}") from exc
+        pipeline = build_pipeline(build, beam_args, live.folder if live else None)
+        try:
+            result = pipeline.run()
+            result.wait_until_finish()
+        except Exception as exc:  # noqa: BLE001 - whatever a worker raised, said in one line
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+            raise PipelineFailed(f"{type(exc).__name__}: {lines[0][:500] if lines else ''}") from exc
+        ok = True
+    finally:
+        if live is not None:
+            live.stop(ok)
     return result
 
 
@@ -190,6 +203,14 @@ def enforce_dead_letter_share(out_dir: str, manifest: dict, config: RunConfig) -
         columns = sorted({"mix" if s == "journey" else s for s in over})
         raise accounting.PoisonError(f"stage {manifest.get('stage', '?')} failed: {exc}"
                                      + failures.quote_errors(out_dir, columns)) from None
+
+
+def publish_manifest(out_dir: str, manifest: dict, folders: List[str]) -> None:
+    """Write a stage's manifest (last: it makes the stage visible), then remove the empty
+    hidden temporary folders its writers left in ``folders``
+    (:func:`transforms.core.io.remove_empty_temp_dirs`)."""
+    rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)
+    rio.remove_empty_temp_dirs(folders)
 
 
 def base_manifest(stage: str, config: RunConfig) -> dict:

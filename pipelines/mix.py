@@ -17,12 +17,13 @@ journeys took, the journey examples built); no rejection payload is read back.""
 from __future__ import annotations
 
 import functools
+import time
 from typing import Dict, List, Optional
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines import launch
+from pipelines import launch, meters, progress, usage
 from pipelines.config import RunConfig
 from publish import accounting, stats
 from publish import card as report
@@ -31,6 +32,7 @@ from publish.manifest import clear_stage, load_stage_manifest, relativize
 from publish.selection import per_kind, selection_report
 from schemas.records import DeadLetter, Rejection, SftExample, VerifiedRollout
 from transforms.core import io as rio
+from transforms.core.progress import tap
 from transforms.mix.attempts import takes_attempt
 from transforms.mix.journey import BuildJourneys
 from transforms.mix.journey_teacher import JourneyTeacher
@@ -66,10 +68,12 @@ def _write_count(pcoll, count: str, write: str, path: str, key: str) -> None:
          | write >> beam.Map(rio.write_json_value, path, key))
 
 
-def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: List[str], out_dir: str) -> None:
+def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: List[str], out_dir: str,
+          progress_dir: Optional[str] = None) -> None:
     """Read the curated rollouts (and, for journeys, the curate stage's wrong attempts), mix, write."""
     read = pipeline | "ReadCurated" >> rio.ReadStageRecords(curated_files, VerifiedRollout, "mix")
     curated = read.kept
+    tap(curated, "Progress examples", progress_dir, "examples")  # live progress: see pipelines.meters
     inputs = {"curated": curated}
     side = [read]
     if wrong_files:
@@ -80,7 +84,7 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
         _write_count(wrong, "CountJourneyInputs", "WriteJourneyInputs", rio.join(out_dir, JOURNEY_INPUTS),
                      "journey_inputs")
         journeys = {"correct": curated, "wrong": wrong} | "Journeys" >> BuildJourneys(
-            journey, journey_teacher(config), AnswerChecker(config.curate.verify), config.seed)
+            journey, journey_teacher(config), AnswerChecker(config.curate.verify), config.seed, progress_dir)
         _write_count(journeys.kept, "CountJourneys", "WriteJourneyCount", rio.join(out_dir, JOURNEYS_BUILT),
                      "journeys_built")
         inputs["journeys"] = journeys.kept
@@ -137,6 +141,7 @@ def _journey_line(journey_in: int, built: int, funnel: dict) -> dict:
 
 def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         sample_dir: Optional[str] = None) -> dict:
+    started = time.monotonic()
     upstream = load_stage_manifest(in_dir, "curate", check=["curated"])
     curated_files = [f["path"] for f in upstream["outputs"]["curated"]["files"]]
     journey = config.mix.journey
@@ -149,7 +154,9 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
     for path in [count_path, inputs_path] + [rio.join(out_dir, name) for name in OLD_FILES]:
         if FileSystems.exists(path):
             FileSystems.delete([path])
-    result = launch.run_pipeline(lambda p: build(p, config, curated_files, wrong_files, out_dir), beam_args)
+    live = progress.plan("mix", out_dir, config, lambda: meters.mix(config, curated_in, wrong_files), "teacher")
+    result = launch.run_pipeline(lambda p, folder: build(p, config, curated_files, wrong_files, out_dir, folder),
+                                 beam_args, live)
     outputs = accounting.collect(out_dir, OUTPUTS)
     data_files = accounting.paths(outputs, DATA)
     funnel = accounting.funnel(outputs, MIX_REJECTIONS, MIX_DEAD_LETTERS)
@@ -201,6 +208,6 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
     )
     manifest = launch.redacted(manifest, config)
     manifest["card"] = report.write_card(out_dir, manifest)
-    rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)  # last: makes the corpus visible
-    rio.remove_empty_temp_dirs(stage_folders(out_dir))
+    manifest.update(usage.stage_usage("mix", config, manifest["counters"], started))
+    launch.publish_manifest(out_dir, manifest, stage_folders(out_dir))  # last: makes the corpus visible
     return manifest

@@ -8,13 +8,12 @@ written as for a fresh run. Delete ``OUT/journal`` to start over.
 """
 from __future__ import annotations
 
-import logging
-import sys
-from typing import List, Sequence
+import time
+from typing import List, Optional, Sequence
 
 import apache_beam as beam
 
-from pipelines import launch
+from pipelines import launch, meters, progress, usage
 from pipelines.config import RunConfig
 from publish import accounting
 from publish.manifest import clear_stage, relativize
@@ -37,13 +36,14 @@ def read_journal(pipeline, journal_files: List[str]):
     return pipeline | "ReadJournal" >> rio.ReadRecords(journal_files, Rollout)
 
 
-def build(pipeline, config: RunConfig, out_dir: str, journal_files: Sequence[str] = ()) -> None:
+def build(pipeline, config: RunConfig, out_dir: str, journal_files: Sequence[str] = (),
+          progress_dir: Optional[str] = None) -> None:
     problems = pipeline | "Ingest" >> ReadProblems(config.sources, config.ingest, config.seed,
                                                    config.config_hash)
     rollouts = problems.kept | "Sample" >> GenerateRollouts(
         config.sample, config.seed, config.config_hash,
         completed=read_journal(pipeline, list(journal_files)),
-        journal_dir=rio.join(out_dir, JOURNAL))
+        journal_dir=rio.join(out_dir, JOURNAL), progress=progress_dir)
     rejected, dead = launch.merge_stage_outputs(pipeline, "Sample", [problems, rollouts])
     launch.write_outputs(
         {"problems": problems.kept, "rollouts": rollouts.kept, "rejections": rejected,
@@ -52,26 +52,17 @@ def build(pipeline, config: RunConfig, out_dir: str, journal_files: Sequence[str
         env_names=launch.secret_envs(config))
 
 
-def show_progress() -> None:
-    """Let the sampler's live progress lines (INFO) through; print them on stderr
-    unless logging already has a handler for them."""
-    progress = logging.getLogger("transforms.sample.handler")
-    progress.setLevel(logging.INFO)
-    if not progress.hasHandlers():
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
-        progress.addHandler(handler)
-
-
 def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
     """Run the sample stage and write its manifest; returns the manifest."""
+    started = time.monotonic()
     if not config.sources:
         raise ValueError("no sources: give --input PATH or a config with 'sources'")
     check_sources(config.sources)
     clear_stage(out_dir, list(OUTPUTS))
     journal_files = list_journal(rio.join(out_dir, JOURNAL))
-    show_progress()
-    result = launch.run_pipeline(lambda p: build(p, config, out_dir, journal_files), beam_args)
+    live = progress.plan("sample", out_dir, config, lambda: meters.sample(config), model="teacher")
+    result = launch.run_pipeline(lambda p, folder: build(p, config, out_dir, journal_files, folder), beam_args,
+                                 live)
     outputs = accounting.collect(out_dir, OUTPUTS)
     funnel = accounting.funnel(outputs)
     dead = accounting.by_stage(funnel["dead_letters"])
@@ -98,11 +89,12 @@ def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
     lines["sample"]["rollouts"] = rollouts
     reused = launch.counter(result, "rollouts_reused")
     manifest = launch.base_manifest("sample", config)
+    counters = launch.counters(result)
     manifest.update(outputs=relativize(outputs, out_dir), funnel=funnel, accounting=lines,
-                    counters=launch.counters(result),
+                    counters=counters,
                     resume={"journal_chunks_read": len(journal_files), "rollouts_reused": reused,
-                            "rollouts_generated": None if reused is None else rollouts - reused})
+                            "rollouts_generated": None if reused is None else rollouts - reused},
+                    **usage.stage_usage("sample", config, counters, started))
     manifest = launch.redacted(manifest, config)
-    rio.write_json(rio.join(out_dir, rio.MANIFEST), manifest)
-    rio.remove_empty_temp_dirs([out_dir, rio.join(out_dir, JOURNAL)])
+    launch.publish_manifest(out_dir, manifest, [out_dir, rio.join(out_dir, JOURNAL)])
     return manifest

@@ -119,15 +119,15 @@ def test_log_level_and_quiet(tmp_path, capsys):
     out = str(tmp_path / "o")
     assert cli.main(["sample", "--config", config, "--output", out]) == 0
     first = capsys.readouterr()
-    assert "prompts done" in first.err and "summary" in first.out  # INFO: progress lines
+    assert "sample: done: prompts 4/4" in first.err and "summary" in first.out  # INFO: progress lines
 
     assert cli.main(["sample", "--config", config, "--output", out, "--log-level", "warning"]) == 0
     warning = capsys.readouterr()
-    assert "prompts done" not in warning.err and "summary" in warning.out
+    assert "prompts" not in warning.err and "summary" in warning.out
 
     assert cli.main(["sample", "--config", config, "--output", out, "--quiet"]) == 0
     quiet = capsys.readouterr()
-    assert quiet.out == "" and "prompts done" not in quiet.err
+    assert quiet.out == "" and "prompts" not in quiet.err
 
 
 def test_a_crash_names_the_stage_without_a_traceback_unless_debug(tmp_path, capsys, monkeypatch):

@@ -50,6 +50,8 @@ _TABLE_BATCH_ROWS = 1024
 MAX_DEPTH = 100
 #: Errors a file may raise part-way through reading (I/O, decompression, checksums).
 _STREAM_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
+#: How much of a line :func:`count_records` looks at to tell a blank one.
+_COUNT_HEAD_BYTES = 256
 
 
 class ReadError(NamedTuple):
@@ -99,6 +101,12 @@ class _Decompressing:
 
     def close(self) -> None:
         self.raw.close()
+
+    def __enter__(self) -> "_Decompressing":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
 
 
 def _zstd():
@@ -405,6 +413,41 @@ def read_hf(spec: str) -> Iterator[ReadItem]:
     name, split = parse_hf(spec)
     for index, record in enumerate(datasets.load_dataset(name, split=split, streaming=True)):
         yield spec, index + 1, record
+
+
+def count_records(fmt: str, path: str, limit: Optional[int] = None) -> Optional[int]:
+    """How many records (or bad lines) the reader of ``fmt`` yields from ``path``, at most
+    ``limit`` (counting stops there); None where that can't be told without fetching
+    the data (``hf:``). For the launcher's progress totals: JSONL lines are counted as
+    :func:`read_jsonl` reads them (blank ones left out), tables from their metadata."""
+    if fmt == "jsonl":
+        count = 0
+        try:
+            fh = open_input(path)
+        except Exception:  # noqa: BLE001 - no total; the reader names the file
+            return None
+        with fh:
+            for _, head, size, broke in _iter_lines(fh, _COUNT_HEAD_BYTES):
+                if broke is not None or size > _COUNT_HEAD_BYTES or head.strip():
+                    count += 1
+                    if limit is not None and count >= limit:
+                        break
+        return count
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as fh:
+            count = pq.ParquetFile(fh).metadata.num_rows
+    elif fmt == "datasets":
+        import datasets
+
+        dataset = datasets.load_from_disk(path)
+        if not isinstance(dataset, datasets.Dataset):
+            return None
+        count = dataset.num_rows
+    else:
+        return None
+    return count if limit is None else min(count, limit)
 
 
 def is_datasets_dir(path: str) -> bool:

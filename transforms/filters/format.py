@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from transforms.filters.config import DEFAULT_CONFIG, FilterConfig, Measurement, drop, keep
-from transforms.text.extract import boxed_contents, clean_answer
+from transforms.text.extract import clean_answer, outer_boxed_contents
 from transforms.text.views import field_text
 
 _THINK_TAG = re.compile(r"<(/?)think>")
@@ -63,9 +63,10 @@ def normalize_boxed(content: str) -> str:
 
 
 def check_conflicting_answers(record, config: FilterConfig = DEFAULT_CONFIG) -> Measurement:
-    """Several different ``\\boxed{}`` answers in the answer section."""
+    """Several different ``\\boxed{}`` answers in the answer section (a box inside
+    another is part of that one's answer: linear however deeply boxes nest)."""
     answer = field_text(record, "answer")
-    boxed = boxed_contents(answer)
+    boxed = outer_boxed_contents(answer)
     distinct = list(dict.fromkeys(map(normalize_boxed, boxed))) if len(boxed) > 1 else boxed  # one is distinct
     numbers = dict(distinct_boxed=len(distinct), max_distinct_boxed=config.max_distinct_boxed)
     if config.max_distinct_boxed and len(distinct) > config.max_distinct_boxed:

@@ -6,9 +6,9 @@ after another), so a limited source's cut is the same on every runner and worker
 """
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
-from transforms.core.readers import UnreadableInput, check_readable, expand_inputs
+from transforms.core.readers import UnreadableInput, check_readable, count_records, expand_inputs
 from transforms.ingest.config import SourceConfig
 
 #: One unit of reading: (index into the sources, ((format, path), ...)).
@@ -58,3 +58,28 @@ def check_sources(sources: Tuple[SourceConfig, ...]) -> List[WorkItem]:
             except UnreadableInput as exc:
                 raise UnreadableInput(f"source {sources[index].name!r}: {exc}") from None
     return items
+
+
+def planned_records(sources: Tuple[SourceConfig, ...]) -> Optional[int]:
+    """How many records the sources hold, each at most its ``limit``: the launcher's total
+    of the problems to sample (bad lines, dead-lettered at ingest, are in it too). None
+    when a source can't tell without reading it all (an ``hf:`` id without a limit)."""
+    total = 0
+    for source in sources:
+        if source.is_generator:
+            count: Optional[int] = source.count if source.limit is None else min(source.count, source.limit)
+        else:
+            count = 0
+            for fmt, path in source_inputs(source):
+                left = None if source.limit is None else source.limit - count
+                if left is not None and left <= 0:
+                    break
+                found = count_records(fmt, path, left)
+                if found is None:
+                    count = source.limit
+                    break
+                count += found
+        if count is None:
+            return None
+        total += count
+    return total

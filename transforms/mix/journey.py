@@ -56,6 +56,7 @@ import apache_beam as beam
 from apache_beam.ml.inference.base import KeyedModelHandler
 
 from transforms.core import Dead, RuleStep, error_text, merge, truncate
+from transforms.core.progress import tap
 from transforms.mix.journey_build import Checker, Plan, plan_problem, splice
 from transforms.mix.journey_config import JourneyConfig
 from transforms.mix.journey_teacher import (
@@ -66,7 +67,7 @@ from transforms.mix.journey_teacher import (
     reflect_request,
     teacher_model,
 )
-from transforms.models.handler import ChatModelHandler, Generation
+from transforms.models.handler import ChatModelHandler, Generation, answer_progress
 from transforms.models.step import ModelStep
 
 STAGE = "mix"
@@ -186,9 +187,13 @@ class BuildJourneys(beam.PTransform):
 
     ``teacher``: the teacher's model and chat turns (needed with ``locate`` or the
     reflect mode); ``check``: the injected answer checker, ``(record, text)`` → verdict
-    fields, with optional ``setup``/``teardown`` run on the workers."""
+    fields, with optional ``setup``/``teardown`` run on the workers; ``progress``: the
+    launcher's progress folder, where the teacher's answers are reported as they come
+    (``requests`` and tokens, see :mod:`transforms.core.progress`) and every wrong
+    attempt once decided, built, rejected or dead-lettered (``journeys``)."""
 
-    def __init__(self, config: JourneyConfig, teacher: Optional[JourneyTeacher], check: Checker, seed: int):
+    def __init__(self, config: JourneyConfig, teacher: Optional[JourneyTeacher], check: Checker, seed: int,
+                 progress: Optional[str] = None):
         super().__init__()
         if config.needs_teacher and teacher is None:
             raise ValueError("journeys: locate and reflect need a teacher")
@@ -196,6 +201,7 @@ class BuildJourneys(beam.PTransform):
         self._teacher = teacher
         self._check = check
         self._seed = seed
+        self._progress = progress
 
     def _handler(self, teacher: JourneyTeacher) -> KeyedModelHandler:
         return KeyedModelHandler(ChatModelHandler(teacher_model(teacher, self._config), namespace=STAGE))
@@ -204,6 +210,7 @@ class BuildJourneys(beam.PTransform):
         config, seed = self._config, self._seed
         asked = plans | "ProbeRequests" >> beam.FlatMap(_keyed_probes, teacher, config, seed)
         model = asked | "JourneyProbes" >> ModelStep("JourneyProbes", self._handler(teacher))
+        tap(model.results, "ProbeProgress", self._progress, "journey_probes", answer_progress)
         answers = ((model.results | "KeyProbes" >> beam.Map(_by_attempt),
                     model.failed | "FailedProbes" >> beam.FlatMap(failed_probes))
                    | "Probes" >> beam.Flatten())
@@ -216,6 +223,7 @@ class BuildJourneys(beam.PTransform):
         seed = self._seed
         asked = plans | "ReflectRequests" >> beam.Map(_reflect_task, teacher, seed)
         model = asked | "JourneyReflect" >> ModelStep("JourneyReflect", self._handler(teacher))
+        tap(model.results, "ReflectProgress", self._progress, "journey_reflect", answer_progress)
         reflected = model.results | "Reflect" >> RuleStep(
             STAGE, STEP, Checked(reflect_rule, self._check, teacher.model.model, seed))
         failed = model.failed | "ReflectFailed" >> RuleStep(STAGE, STEP, failed_reflect)
@@ -247,4 +255,8 @@ class BuildJourneys(beam.PTransform):
             parts += reflected
             built += [r.kept for r in reflected]
         kept = tuple(built) | "Built" >> beam.Flatten()
+        # live progress: each wrong attempt once decided, straight from the step that decided it
+        decided = built + [p.rejected for p in parts] + [p.dead for p in parts]
+        for i, pcoll in enumerate(decided):
+            tap(pcoll, f"Decided {i}", self._progress, "journeys")
         return merge(inputs["wrong"].pipeline, "Journey", parts, kept=kept)

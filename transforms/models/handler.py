@@ -7,6 +7,11 @@
 * ``run_inference(batch, model)``: one :class:`Generation` per :class:`ChatRequest`
   of the batch (up to ``batch_size`` requests per call).
 
+The chat handler counts the tokens of the requests it answers (:func:`count_usage`: the
+counters ``<namespace>.prompt_tokens`` and ``<namespace>.completion_tokens``, which the
+launcher turns into a stage manifest's ``tokens`` and ``cost``; the sampler counts its
+own, in ``EmitRollouts``).
+
 A request is chat turns, the seeds of its samples (one sample per seed) and an
 optional prefill, the start of the assistant turn the model continues. A request
 that fails (rendering, the backend raising on it, a result carrying an error)
@@ -20,8 +25,9 @@ sharing, its own ``run_inference`` and prediction type) and calls
 from __future__ import annotations
 
 import typing
-from typing import Iterable, List, Optional, Sequence, Tuple, TypeVar
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
+from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler
 
 from transforms.core import error_text
@@ -101,6 +107,34 @@ def generate_chat(backend: Backend, requests: Sequence[ChatRequest]) -> List[Gen
     return generations
 
 
+def usage(generation: Generation) -> Tuple[int, int]:
+    """(prompt tokens, completion tokens) a generation cost: the prompt once per sample
+    (every backend sends each sample as its own request), and what the samples generated."""
+    if generation.result is None:
+        return 0, 0
+    samples = generation.result.samples
+    return generation.result.prompt_tokens * len(samples), sum(s.completion_tokens for s in samples)
+
+
+def count_usage(namespace: str, generations: Sequence[Generation]) -> None:
+    """Bump the counters ``<namespace>.prompt_tokens`` and ``<namespace>.completion_tokens``
+    (what the launcher reads for the stage manifest's ``tokens`` and ``cost``)."""
+    prompt = completion = 0
+    for generation in generations:
+        p, c = usage(generation)
+        prompt, completion = prompt + p, completion + c
+    Metrics.counter(namespace, "prompt_tokens").inc(prompt)
+    Metrics.counter(namespace, "completion_tokens").inc(completion)
+
+
+def answer_progress(answered) -> Dict[str, int]:
+    """What one answered request (a Generation, or a keyed ``(key, Generation)``) adds to
+    the live progress (:mod:`transforms.core.progress`): the request and its tokens."""
+    generation = answered[1] if isinstance(answered, tuple) and not isinstance(answered, Generation) else answered
+    prompt, completion = usage(generation)
+    return {"requests": 1, "prompt_tokens": prompt, "completion_tokens": completion}
+
+
 ExampleT = TypeVar("ExampleT")
 PredictionT = TypeVar("PredictionT")
 
@@ -131,8 +165,10 @@ class BackendModelHandler(ModelHandler[ExampleT, PredictionT, Backend]):
 
 class ChatModelHandler(BackendModelHandler[ChatRequest, Generation]):
     """Loads the backend of a :class:`ModelConfig` and answers :class:`ChatRequest` batches
-    (see :class:`BackendModelHandler`)."""
+    (see :class:`BackendModelHandler`); counts the tokens of its calls (:func:`count_usage`)."""
 
     def run_inference(self, batch: Sequence[ChatRequest], model: Backend,
                       inference_args=None) -> Iterable[Generation]:
-        return generate_chat(model, batch)
+        generations = generate_chat(model, batch)
+        count_usage(self._namespace, generations)
+        return generations

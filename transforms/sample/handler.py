@@ -11,8 +11,6 @@ the batch's new rollouts are persisted before they are returned.
 """
 from __future__ import annotations
 
-import logging
-import time
 import typing
 from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
@@ -27,8 +25,6 @@ from transforms.sample.prompts import build_messages, split_completion
 
 #: RunInference's metrics and the stage's counters.
 METRICS_NAMESPACE = "sample"
-
-logger = logging.getLogger(__name__)
 
 
 class Prepared(typing.NamedTuple):
@@ -148,36 +144,19 @@ class Outcome(typing.NamedTuple):
     error: Optional[str]
     reused: int  # how many of ``rollouts`` came from the journal
     generated_tokens: int  # completion tokens generated now
+    #: prompt tokens sent now: the prompt once per new sample (each sample is its own request)
+    prompt_tokens: int = 0
 
 
 def to_outcome(generated: Generated, config: SampleConfig, seed: int, config_hash: str) -> Outcome:
     if generated.error is not None:
         return Outcome(generated.problem, [], generated.error, 0, 0)
     rollouts = make_rollouts(generated, config, seed, config_hash)
-    assert generated.result is not None  # no error: a result
-    tokens = sum(s.completion_tokens for s in generated.result.samples)
-    return Outcome(generated.problem, rollouts, None, len(generated.reused), tokens)
-
-
-class Progress:
-    """Running totals of one handler (one worker process) for the live log line."""
-
-    def __init__(self, started: float):
-        self.started = started
-        self.prompts = self.failed = self.rollouts = self.reused = self.tokens = 0
-
-    def add(self, outcomes: Sequence[Outcome]) -> None:
-        self.prompts += len(outcomes)
-        self.failed += sum(o.error is not None for o in outcomes)
-        self.rollouts += sum(len(o.rollouts) for o in outcomes)
-        self.reused += sum(o.reused for o in outcomes)
-        self.tokens += sum(o.generated_tokens for o in outcomes)
-
-    def line(self, now: float) -> str:
-        seconds = max(now - self.started, 1e-9)
-        return (f"sample: {self.prompts} prompts done ({self.failed} failed), {self.rollouts} rollouts "
-                f"({self.reused} from the journal), {self.tokens} tokens generated, "
-                f"{self.tokens / seconds:.1f} tok/s over {seconds:.0f} s")
+    result = generated.result
+    assert result is not None  # no error: a result
+    tokens = sum(s.completion_tokens for s in result.samples)
+    return Outcome(generated.problem, rollouts, None, len(generated.reused), tokens,
+                   result.prompt_tokens * len(result.samples))
 
 
 class SampleModelHandler(BackendModelHandler[Any, Outcome]):
@@ -195,18 +174,12 @@ class SampleModelHandler(BackendModelHandler[Any, Outcome]):
         self._seed = seed
         self._config_hash = config_hash
         self._journal_dir = journal_dir
-        self._progress: Optional[Progress] = None
 
     def run_inference(self, batch: Sequence, model: Backend, inference_args=None) -> Iterable[Outcome]:
-        if self._progress is None:  # one per worker process, created with its first batch
-            self._progress = Progress(time.perf_counter())
         generated = generate_for_problems(model, batch, self._config, self._seed)
         outcomes = [to_outcome(g, self._config, self._seed, self._config_hash) for g in generated]
         if self._journal_dir:
             reused = {r.rollout_id for g in generated for r in g.reused}
             persist_chunk(self._journal_dir,
                           [r for o in outcomes for r in o.rollouts if r.rollout_id not in reused])
-        now = time.perf_counter()
-        self._progress.add(outcomes)
-        logger.info(self._progress.line(now))
         return outcomes

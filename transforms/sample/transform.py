@@ -16,12 +16,13 @@ measured (non-reproducible) field of a Rollout.
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import apache_beam as beam
 
 from schemas.records import DeadLetter, Problem, Rollout
 from transforms.core import RuleStep, make_dead_letter, merge, truncate
+from transforms.core.progress import tap
 from transforms.models.step import ModelStep
 from transforms.sample.config import SampleConfig, check_backend
 from transforms.sample.handler import METRICS_NAMESPACE, Outcome, SampleModelHandler
@@ -47,8 +48,9 @@ class EmitRollouts:
     """Rule: an Outcome → its Rollouts, or one DeadLetter for its problem.
 
     Counts, in namespace ``sample``: ``prompts_done``, ``prompts_failed``,
-    ``rollouts_done``, ``rollouts_reused`` and ``completion_tokens`` (the launcher
-    reads ``rollouts_reused`` for the manifest's resume entry)."""
+    ``rollouts_done``, ``rollouts_reused``, ``prompt_tokens`` and ``completion_tokens``
+    (the tokens of this run's model calls; the launcher reads ``rollouts_reused`` for the
+    manifest's resume entry and the tokens for its ``tokens`` and ``cost``)."""
 
     def __init__(self, config_hash: str):
         self.config_hash = config_hash
@@ -57,6 +59,7 @@ class EmitRollouts:
         self._rollouts = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "rollouts_done")
         self._reused = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "rollouts_reused")
         self._tokens = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "completion_tokens")
+        self._prompt_tokens = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "prompt_tokens")
 
     def __call__(self, outcome: Outcome):
         if outcome.error is not None:
@@ -66,7 +69,21 @@ class EmitRollouts:
         self._rollouts.inc(len(outcome.rollouts))
         self._reused.inc(outcome.reused)
         self._tokens.inc(outcome.generated_tokens)
+        self._prompt_tokens.inc(outcome.prompt_tokens)
         return list(outcome.rollouts)
+
+
+def outcome_progress(outcome: Outcome) -> Dict[str, int]:
+    """What one problem adds to the live progress (:mod:`transforms.core.progress`)."""
+    return {"prompts": 1, "prompts_failed": int(outcome.error is not None), "rollouts": len(outcome.rollouts),
+            "rollouts_reused": outcome.reused, "prompt_tokens": outcome.prompt_tokens,
+            "completion_tokens": outcome.generated_tokens}
+
+
+def failed_batch_progress(failed) -> Dict[str, int]:
+    """What a batch the model step failed on adds to the live progress: its problems."""
+    batch, _ = failed
+    return {"prompts": len(batch), "prompts_failed": len(batch)}
 
 
 class GenerateRollouts(beam.PTransform):
@@ -76,12 +93,14 @@ class GenerateRollouts(beam.PTransform):
     (stage "sample", step "generate"). ``completed``: a PCollection of Rollouts
     persisted by earlier runs (read from the journal); those still expected are
     emitted again instead of being generated. ``journal_dir``: where each model
-    batch's new rollouts are persisted first. GPU placement: the model step
+    batch's new rollouts are persisted first. ``progress``: the launcher's progress folder
+    (see :mod:`transforms.core.progress`): the model step's outcomes are reported there
+    as they come (``prompts``, ``rollouts``, tokens). GPU placement: the model step
     (``Generate``) is the one that gets the launcher's resource hints
     (``--sample_resource_hint``, ``--model_resource_hint``: see :mod:`pipelines.options`)."""
 
     def __init__(self, config: SampleConfig, seed: int, config_hash: str, completed=None,
-                 journal_dir: Optional[str] = None):
+                 journal_dir: Optional[str] = None, progress: Optional[str] = None):
         super().__init__()
         check_backend(config)
         self._config = config
@@ -89,6 +108,7 @@ class GenerateRollouts(beam.PTransform):
         self._config_hash = config_hash
         self._completed = completed
         self._journal_dir = journal_dir
+        self._progress = progress
 
     def _tasks(self, problems):
         if self._completed is None:
@@ -104,6 +124,8 @@ class GenerateRollouts(beam.PTransform):
     def expand(self, problems):
         handler = SampleModelHandler(self._config, self._seed, self._config_hash, self._journal_dir)
         model = self._tasks(problems) | "Generate" >> ModelStep("Generate", handler)
+        tap(model.results, "Progress", self._progress, "sample", outcome_progress)
+        tap(model.failed, "FailedProgress", self._progress, "sample_failed", failed_batch_progress)
         emitted = model.results | "Emit" >> RuleStep(
             STAGE, GENERATE, EmitRollouts(self._config_hash), output_type=Rollout)
         failed = model.failed | "FailedBatches" >> RuleStep(

@@ -11,7 +11,7 @@ out of unfinished reasoning is not an answer).
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
@@ -52,16 +52,36 @@ _BOXED_OPEN = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _BRACE = re.compile(r"[{}]")
 
 
-def boxed_contents(text: str) -> List[str]:
-    """Contents of every ``\\boxed{...}`` / ``\\fbox{...}`` in order, nested braces balanced."""
+def boxed_spans(text: str) -> List[Tuple[int, int]]:
+    """(start, end) of the contents of every ``\\boxed{...}`` / ``\\fbox{...}`` in order,
+    nested braces balanced; linear in the text (contents are not copied)."""
     if "\\" not in text or not _BOXED_OPEN.search(text):
         return []
     closing = _matching_braces(text)
-    out = []
+    spans = []
     for match in _BOXED_OPEN.finditer(text):
         end = closing.get(match.end() - 1)
         if end is not None:
-            out.append(text[match.end() : end].strip())
+            spans.append((match.end(), end))
+    return spans
+
+
+def boxed_contents(text: str) -> List[str]:
+    """Contents of every ``\\boxed{...}`` / ``\\fbox{...}`` in order, nested braces balanced.
+
+    Boxes inside boxes are listed too, so the total size can grow with the square of
+    the text for deeply nested boxes: hot paths use :func:`boxed_spans`."""
+    return [text[start:end].strip() for start, end in boxed_spans(text)]
+
+
+def outer_boxed_contents(text: str) -> List[str]:
+    """Contents of every ``\\boxed{...}`` / ``\\fbox{...}`` not inside another one, in
+    order: together never longer than ``text`` (linear, however deeply boxes nest)."""
+    out, outer_end = [], -1
+    for start, end in boxed_spans(text):
+        if start >= outer_end:
+            out.append(text[start:end].strip())
+            outer_end = end
     return out
 
 
@@ -80,17 +100,22 @@ def _matching_braces(text: str) -> dict:
 def final_boxed_answers(text: str) -> List[str]:
     """The distinct cleaned ``\\boxed{}`` answers of the final part of ``text`` (after
     ``</think>``; none for an unclosed ``<think>``), in order: a response that states
-    several answers ("$\\boxed{2}$ and $\\boxed{3}$")."""
+    several answers ("$\\boxed{2}$ and $\\boxed{3}$"). A box inside another box is
+    part of that one's answer, not an answer of its own. Linear in the text."""
     if THINK_CLOSE in text:
         text = text.rpartition(THINK_CLOSE)[2]
     elif THINK_OPEN in text:
         return []
-    out = []
-    for content in boxed_contents(text):
-        cleaned = clean_answer(content, keep_expression=True)
-        if cleaned and cleaned not in out:
-            out.append(cleaned)
-    return out
+    out: Dict[str, None] = {}  # ordered and O(1) to test: thousands of boxes stay linear
+    outer_end = -1
+    for start, end in boxed_spans(text):
+        if start < outer_end:
+            continue  # inside the previous outermost box
+        outer_end = end
+        cleaned = clean_answer(text[start:end], keep_expression=True)
+        if cleaned:
+            out.setdefault(cleaned)
+    return list(out)
 
 
 def split_reasoning(completion: str) -> Tuple[str, str]:
@@ -112,10 +137,10 @@ def split_reasoning(completion: str) -> Tuple[str, str]:
     paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
     for i in range(len(paragraphs) - 1, -1, -1):
         para = paragraphs[i]
-        if boxed_contents(para) or re.search(r"(?i)\banswer is\b", para):
+        boxed = boxed_spans(para)
+        if boxed or re.search(r"(?i)\banswer is\b", para):
             if i == 0:
-                boxed = boxed_contents(para)
-                answer = f"\\boxed{{{boxed[-1]}}}" if boxed else para.strip()
+                answer = f"\\boxed{{{para[boxed[-1][0]:boxed[-1][1]].strip()}}}" if boxed else para.strip()
                 return text, answer
             return "\n\n".join(paragraphs[:i]).strip(), "\n\n".join(paragraphs[i:]).strip()
     return text, ""
@@ -172,8 +197,8 @@ def _extract_from(segment: str, last_number_fallback: bool, keep_expression: boo
 
 
 def _last_boxed(segment: str, keep_expression: bool) -> Optional[str]:
-    for content in reversed(boxed_contents(segment)):
-        cleaned = clean_answer(content, keep_expression=keep_expression)
+    for start, end in reversed(boxed_spans(segment)):  # a box cleaned to nothing holds no other box
+        cleaned = clean_answer(segment[start:end], keep_expression=keep_expression)
         if cleaned:
             return cleaned
     return None
@@ -190,8 +215,8 @@ def _last_gsm8k(segment: str, keep_expression: bool) -> Optional[str]:
 def _last_cued(segment: str, keep_expression: bool) -> Optional[str]:
     """The rightmost answer phrase that is followed by an answer."""
     for match in reversed(list(_ANSWER_CUE.finditer(segment))):
-        rest = segment[match.end() :]
-        stated = math_span_list(rest) or _math_span(rest) or _first_clause(rest)
+        at = match.end()  # read in place: copying the rest for every cue would be quadratic
+        stated = math_span_list(segment, at) or _math_span(segment, at) or _first_clause(segment, at)
         cleaned = clean_answer(stated, keep_expression=keep_expression)
         if cleaned:
             return cleaned
@@ -202,35 +227,40 @@ _SPAN_LIST = re.compile(r"\$(?!\$)([^$]+)\$((?:\s*(?:,|;|\bor\b|\band\b)\s*\$[^$
 _SPAN_IN_LIST = re.compile(r"\$([^$]+)\$")
 
 
-def math_span_list(text: str) -> Optional[str]:
-    """Several ``$…$`` spans that ``text`` starts with, joined by commas, "or" or
-    "and" ("$5$ or $9$" → "5, 9"); a single span's contents; None if it doesn't
-    start with one. Text after the last span (a unit, a remark) is left out."""
-    match = _SPAN_LIST.match(text)
+def math_span_list(text: str, pos: int = 0) -> Optional[str]:
+    """Several ``$…$`` spans that ``text`` starts with (at ``pos``), joined by commas,
+    "or" or "and" ("$5$ or $9$" → "5, 9"); a single span's contents; None if it
+    doesn't start with one. Text after the last span (a unit, a remark) is left out."""
+    match = _SPAN_LIST.match(text, pos)
     if not match:
         return None
     items = [match.group(1)] + _SPAN_IN_LIST.findall(match.group(2))
     return ", ".join(item.strip() for item in items)
 
 
-def _math_span(text: str) -> Optional[str]:
-    """The contents of a maths span that ``text`` starts with (``$…$``, ``\\(…\\)``)."""
+def _math_span(text: str, pos: int = 0) -> Optional[str]:
+    """The contents of a maths span that ``text`` starts with at ``pos`` (``$…$``, ``\\(…\\)``)."""
     for opener, closer in _MATH_SPANS:
-        if text.startswith(opener):
-            end = text.find(closer, len(opener))
-            if end > len(opener):
-                return text[len(opener) : end]
+        if text.startswith(opener, pos):
+            start = pos + len(opener)
+            end = text.find(closer, start)
+            if end > start:
+                return text[start:end]
             return None
     return None
 
 
-def _first_clause(text: str) -> str:
-    """``text`` up to the end of its first sentence, clause or line.
+_COMMA_BEFORE_WORD = re.compile(r",\s+[A-Za-z]")
+
+
+def _first_clause(text: str, pos: int = 0) -> str:
+    """``text`` from ``pos`` up to the end of its first sentence, clause or line.
 
     Stops at ``. ; ! ?`` or a newline, and at ", " before a word, but only outside
     brackets, so "(1, 2)", "1,234" and "3.5" stay whole."""
     depth = 0
-    for i, ch in enumerate(text):
+    for i in range(pos, len(text)):
+        ch = text[i]
         if ch in "([{":
             depth += 1
         elif ch in ")]}":
@@ -238,10 +268,10 @@ def _first_clause(text: str) -> str:
         elif depth == 0 and ch in _CLAUSE_STOPS:
             nxt = text[i + 1 : i + 2]
             if ch != "." or not nxt or nxt.isspace() or nxt in "*$":
-                return text[:i]
-        elif depth == 0 and ch == "," and re.match(r",\s+[A-Za-z]", text[i:]):
-            return text[:i]
-    return text
+                return text[pos:i]
+        elif depth == 0 and ch == "," and _COMMA_BEFORE_WORD.match(text, i):
+            return text[pos:i]
+    return text[pos:]
 
 
 def clean_answer(answer: str, *, keep_expression: bool = False) -> str:

@@ -27,7 +27,7 @@ from apache_beam.ml.inference.base import KeyedModelHandler
 
 from schemas.records import Rollout, VerifiedRollout, project
 from transforms.core import Dead, RuleStep, StageOutputs, error_text, truncate
-from transforms.models.handler import ChatModelHandler, ChatRequest, Generation, generate_chat
+from transforms.models.handler import ChatModelHandler, ChatRequest, Generation, count_usage, generate_chat
 from transforms.models.step import ModelStep
 from transforms.verify.batch import judge_item
 from transforms.verify.judge import JudgeConfig, judge_request, judge_version, judged_fields, judgement_of, unavailable
@@ -59,7 +59,9 @@ class JudgeModelHandler(ChatModelHandler):
     def run_inference(self, batch: Sequence[ChatRequest], model, inference_args=None) -> List[Generation]:
         if isinstance(model, UnavailableModel):
             return [Generation(request, "", None, model.reason) for request in batch]
-        return generate_chat(model, batch)
+        generations = generate_chat(model, batch)
+        count_usage(self.get_metrics_namespace(), generations)
+        return generations
 
 
 def judge_handler(config: JudgeConfig) -> KeyedModelHandler:

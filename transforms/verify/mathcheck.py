@@ -1,7 +1,8 @@
 """math-verify in a child process the parent can kill: bounded in time and memory.
 
 Beam-free on purpose: the child runs ``python -m transforms.verify.mathcheck`` and imports
-only this module, the standard library and math-verify (no Beam, no pipeline code),
+only this module, :mod:`transforms.verify.untrusted`, the standard library and
+math-verify (no Beam, no pipeline code),
 so it starts in about half a second and stays small.
 
 Protocol: one JSON document per line. The parent writes ``[gold, pred, cpu_budget_s]``
@@ -42,7 +43,9 @@ import signal
 import subprocess
 import sys
 import time
-from typing import IO, Optional, Tuple
+from typing import IO, Any, Optional, Tuple
+
+from transforms.verify.untrusted import UNREADABLE, read_json
 
 #: CPU seconds a child may spend on one request beyond the parent's wall-clock
 #: bound; the kernel ends it there even if the parent died and can't kill it.
@@ -186,6 +189,21 @@ def main() -> None:
 # -- the parent's side ------------------------------------------------------------
 
 
+#: Verdicts a child's ``ok`` reply may carry.
+CHILD_VERDICTS = ("correct", "incorrect", "unverifiable", "timeout")
+#: The longest reply line read from the child.
+MAX_REPLY_BYTES = 64 << 10
+
+
+def _well_formed(reply) -> bool:
+    """``["ok", verdict, reason]`` or ``["error", message]`` with strings."""
+    if not isinstance(reply, list) or not reply or not all(isinstance(part, str) for part in reply):
+        return False
+    if reply[0] == "ok":
+        return len(reply) == 3 and reply[1] in CHILD_VERDICTS
+    return reply[0] == "error" and len(reply) == 2
+
+
 class VerifierUnavailable(RuntimeError):
     """The math-verify child process could not be started."""
 
@@ -284,6 +302,9 @@ class MathVerifierProcess:
         if reply is None:
             self._discard()
             return "timeout", f"math_verify_timeout: over {timeout_s:g}s"
+        if not _well_formed(reply):
+            self._discard()
+            raise VerifierError(f"math-verify child sent a malformed reply: {repr(reply)[:120]}")
         if reply[0] == "error":
             raise VerifierError(reply[1])
         result = (reply[1], reply[2])
@@ -297,12 +318,16 @@ class MathVerifierProcess:
         assert process is not None and process.stdin is not None and process.stdout is not None
         return process.stdin, process.stdout
 
-    def _read_reply(self, deadline: float) -> Optional[list]:
-        """The child's next reply line, or None past ``deadline``; OSError at EOF."""
+    def _read_reply(self, deadline: float) -> Optional[Any]:
+        """The child's next reply line, or None past ``deadline``; OSError at EOF,
+        ValueError for a line longer than ``MAX_REPLY_BYTES`` or not JSON (read with
+        bounds: the child has parsed model text, so its replies are not trusted)."""
         fd = self._pipes()[1].fileno()
         poller = select.poll()
         poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
         while b"\n" not in self._buffer:
+            if len(self._buffer) > MAX_REPLY_BYTES:
+                raise ValueError(f"math-verify reply over {MAX_REPLY_BYTES} bytes")
             left = deadline - time.monotonic()
             if left <= 0 or not poller.poll(int(math.ceil(left * 1000))):
                 return None
@@ -311,7 +336,10 @@ class MathVerifierProcess:
                 raise OSError("math-verify child closed its output")
             self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
-        return json.loads(line)
+        reply = read_json(line, max_depth=2, max_bytes=MAX_REPLY_BYTES)
+        if reply is UNREADABLE:
+            raise ValueError(f"math-verify reply unreadable: {_error_text(ValueError(line[:100]), 160)}")
+        return reply
 
     def close(self) -> None:
         """Stop the child (EOF on its input, then kill) and reap it."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 #: Version of the exact rules (the cheap path of maths answers, multiple choice).
-EXACT_VERSION = "exact==2"
+EXACT_VERSION = "exact==3"
 #: Reason prefix of verdicts the rules could not decide (the judge may).
 NEEDS_JUDGE = "needs_judge"
 

@@ -68,3 +68,24 @@ def test_model_steps_are_marked_and_labelled():
 
     pipeline.visit(Finder())
     assert found == ["Ask"]
+
+
+def test_a_chat_model_step_counts_its_tokens_in_its_namespace():
+    """Prompt tokens once per sample (each sample is its own request), and the samples' tokens."""
+    from transforms.models.handler import answer_progress, usage
+
+    requests = _requests()
+    expected = generate_chat(FakeBackend(FAKE), requests)
+    prompt = sum(g.result.prompt_tokens * len(g.request.seeds) for g in expected)
+    completion = sum(s.completion_tokens for g in expected for s in g.result.samples)
+    assert prompt > 0 and completion > 0
+    assert sum(usage(g)[0] for g in expected) == prompt
+    assert answer_progress(("key", expected[0])) == answer_progress(expected[0]) == {
+        "requests": 1, "prompt_tokens": usage(expected[0])[0], "completion_tokens": usage(expected[0])[1]}
+    pipeline = beam.Pipeline()
+    _ = pipeline | beam.Create(requests) | ModelStep("Ask", ChatModelHandler(FAKE, namespace="mix"))
+    result = pipeline.run()
+    result.wait_until_finish()
+    counted = {c.key.metric.name: c.committed for c in result.metrics().query(
+        beam.metrics.MetricsFilter().with_namespace("mix"))["counters"]}
+    assert counted["prompt_tokens"] == prompt and counted["completion_tokens"] == completion

@@ -1,5 +1,5 @@
 """The sampler's model handler: rendering, resume (reuse what is persisted, ask only for
-the rest), rollouts with every field, batching and sharing, the progress line, and
+the rest), rollouts with every field, batching and sharing, the tokens of an outcome, and
 (slow) the real SmolLM2 model."""
 from __future__ import annotations
 
@@ -17,12 +17,11 @@ from tests import factories  # noqa: E402
 from transforms.models.backends.fake import FakeBackend  # noqa: E402
 from transforms.sample.config import SampleConfig  # noqa: E402
 from transforms.sample.handler import (  # noqa: E402
-    Outcome,
-    Progress,
     SampleModelHandler,
     generate_for_problems,
     make_rollouts,
     prepare,
+    to_outcome,
 )
 from transforms.sample.ids import sample_seed  # noqa: E402
 from transforms.sample.journal import SampleTask  # noqa: E402
@@ -109,14 +108,19 @@ def test_resumed_rollouts_equal_a_fresh_run_and_skip_the_model(done_indexes):
     assert sorted(backend.asked) == sorted(r.sample_seed for r in full if r.sample_index not in done_indexes)
 
 
-def test_progress_line_counts_this_workers_totals():
-    problem = factories.problem()
+def test_outcomes_count_the_tokens_of_new_samples_only():
+    """Prompt tokens count the prompt once per sample generated now; reused ones cost nothing."""
+    problem = factories.problem(prompt="What is 6 + 7?")
     full = _full_rollouts(problem)
-    progress = Progress(started=100.0)
-    progress.add([Outcome(problem, full, None, 1, 40), Outcome(problem, [], "boom", 0, 0)])
-    progress.add([Outcome(problem, full, None, 3, 0)])
-    assert progress.line(110.0) == ("sample: 3 prompts done (1 failed), 6 rollouts (4 from the journal), "
-                                    "40 tokens generated, 4.0 tok/s over 10 s")
+    backend = _CountingFake(RESUME)
+    for done in ([], full[:1], full):
+        [generated] = generate_for_problems(backend, [SampleTask(problem, done)], RESUME, SEED)
+        outcome = to_outcome(generated, RESUME, SEED, HASH)
+        new = [r for r in outcome.rollouts if r.rollout_id not in {d.rollout_id for d in done}]
+        assert outcome.reused == len(done)
+        assert outcome.prompt_tokens == sum(r.prompt_tokens for r in new)
+        assert outcome.generated_tokens == sum(r.completion_tokens for r in new)
+    assert outcome.prompt_tokens == 0 and full[0].prompt_tokens > 0
 
 
 # -- the real model (slow) -------------------------------------------------------------

@@ -10,6 +10,7 @@ from transforms.text.extract import (
     final_boxed_answers,
     last_arithmetic_expression,
     math_span_list,
+    outer_boxed_contents,
     split_reasoning,
 )
 
@@ -224,3 +225,10 @@ def test_degenerate_outputs_are_parsed_in_linear_time(text):
     last_arithmetic_expression(text)
     clean_answer(text)
     assert time.monotonic() - started < 2.0
+
+
+def test_outer_boxed_contents_leave_nested_boxes_inside():
+    assert outer_boxed_contents("\\boxed{\\boxed{1}} and \\fbox{2} \\boxed{x^{\\boxed{3}}}") == [
+        "\\boxed{1}", "2", "x^{\\boxed{3}}"]
+    text = "\\boxed{" * 20_000 + "1" + "}" * 20_000
+    assert sum(map(len, outer_boxed_contents(text))) < len(text)

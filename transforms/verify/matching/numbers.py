@@ -65,6 +65,9 @@ def number_form(text: str) -> str:
     return "decimal" if "." in s else "integer"
 
 
+_THOUSANDS = re.compile(r",\d{3}(?!\d)")
+
+
 def top_level_items(answer: str) -> List[str]:
     """``answer`` split at commas outside brackets ("1, 2" → two items; "(1, 2)" and
     "1,234" stay one)."""
@@ -74,7 +77,7 @@ def top_level_items(answer: str) -> List[str]:
             depth += 1
         elif ch in ")]}":
             depth = max(depth - 1, 0)
-        elif ch == "," and depth == 0 and not re.match(r",\d{3}(?!\d)", answer[i:]):
+        elif ch == "," and depth == 0 and not _THOUSANDS.match(answer, i):
             items.append(answer[start:i].strip())
             start = i + 1
     return items + [answer[start:].strip()]
@@ -162,12 +165,17 @@ def _complex(answer: str) -> Optional[Tuple[Fraction, Fraction]]:
 
 def structured_verdict(gold: str, pred: str) -> Optional[Tuple[str, str]]:
     """Tuples, intervals, sets and lists of plain numbers with the same brackets, and
-    complex numbers ``a + bi``, compared exactly (sets and bare lists in any order);
+    complex numbers ``a + bi``, compared exactly (sets and bare lists in any order,
+    sets with repeats counted once);
     None when either isn't one, or the brackets differ (math-verify's call)."""
     g, p = _structure(gold), _structure(pred)
     if g is not None and p is not None and g[:2] == p[:2]:
-        unordered = g[0] in ("\\{", "")
-        same = sorted(map(str, g[2])) == sorted(map(str, p[2])) if unordered else g[2] == p[2]
+        if g[0] == "\\{":  # a set: order and repeats don't count
+            same = set(map(str, g[2])) == set(map(str, p[2]))
+        elif g[0] == "":  # a bare list of answers: any order, each as often
+            same = sorted(map(str, g[2])) == sorted(map(str, p[2]))
+        else:
+            same = g[2] == p[2]
         if same:
             return "correct", "same_values"
         both = gold + pred

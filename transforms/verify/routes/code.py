@@ -1,5 +1,7 @@
 """Code answers: the last code block of a response, run against the problem's tests in
-the sandbox (:mod:`transforms.verify.sandbox`)."""
+the sandbox (:mod:`transforms.verify.sandbox`). Whatever the run does, the answer is a
+verdict: the checker reads the run's outputs with bounds and never raises on them,
+and a failure of the checker itself is ``error`` with its reason."""
 from __future__ import annotations
 
 from typing import Optional
@@ -23,5 +25,8 @@ def verify_code(rollout, text: str, sandbox: Optional[Sandbox]) -> dict:
         suite = parse_tests(rollout.tests)
     except ValueError as exc:
         return verdict_fields(code, "unverifiable", "sandbox", SANDBOX_VERSION, f"bad_tests: {exc}")
-    verdict, reason = run_tests(code, suite, sandbox)
+    try:
+        verdict, reason = run_tests(code, suite, sandbox)
+    except Exception as exc:  # a checker failure is this rollout's verdict, never a dead letter
+        verdict, reason = "error", f"checker_error: {type(exc).__name__}: {str(exc)[:200]}"
     return verdict_fields(code, verdict, "sandbox", SANDBOX_VERSION, reason)

@@ -1,20 +1,25 @@
 """Maths answers against a (normalized) reference.
 
-Answers too long or too deeply nested to be one are ``incorrect``; then the cheap
-exact path in this process (:func:`exact_verdict`: normalized strings, exact
-rationals and percentages, prose answers, tuples/intervals/sets of numbers,
-complex numbers, integer radicals); then math-verify on LaTeX in its child process
-(:mod:`transforms.verify.mathcheck`), inequalities and set-builder sets compared as
-intervals. Several answers in several boxes are joined when the reference has
-several. Model text never reaches sympy's ``sympify``/``parse_expr``.
+Answers too long or too deeply nested to be one are ``incorrect``; both sides'
+written forms are then made one (Unicode, Euler form, repeated set elements:
+:mod:`transforms.verify.matching.forms`); then the cheap exact path in this process
+(:func:`exact_verdict`: normalized strings, exact rationals and percentages, prose
+answers, tuples/intervals/sets of numbers, complex numbers, integer radicals); then
+math-verify on LaTeX in its child process (:mod:`transforms.verify.mathcheck`),
+inequalities and set-builder sets compared as intervals. Several answers in several
+boxes are joined when the reference has several. The whole check, extraction
+included, runs within ``timeout_s``. Model text never reaches sympy's
+``sympify``/``parse_expr``.
 """
 from __future__ import annotations
 
 import re
+import time
 from typing import Optional, Tuple
 
 from transforms.text.extract import extract_answer, final_boxed_answers
 from transforms.verify.config import VerifyConfig
+from transforms.verify.matching.forms import normalize_forms
 from transforms.verify.matching.numbers import (
     MAX_CHEAP_CHARS,
     inequality_to_interval,
@@ -79,7 +84,12 @@ def _without_variable(answer: str) -> str:
 def verify_math(text: str, gold_answer: str, verifier, config: VerifyConfig) -> dict:
     """The verdict fields of a maths response against ``gold_answer``, the reference
     as a bare answer (:func:`transforms.verify.dispatch.normalize_gold`). ``verifier``
-    runs math-verify: ``verify(gold, pred, timeout_s)`` and ``version``."""
+    runs math-verify: ``verify(gold, pred, timeout_s)`` and ``version``.
+
+    ``config.timeout_s`` bounds the whole check: the answer's extraction (linear in
+    the text) and the rules spend it first, math-verify gets what is left (none left:
+    ``timeout``)."""
+    started = time.monotonic()
     extracted = extract_answer(text, last_number_fallback=config.last_number_fallback)
     boxes = final_boxed_answers(text)
     if len(boxes) > 1 and len(top_level_items(gold_answer)) > 1:
@@ -89,15 +99,20 @@ def verify_math(text: str, gold_answer: str, verifier, config: VerifyConfig) -> 
     too_big = oversized(gold_answer, extracted)
     if too_big and normalize_answer_text(gold_answer) != normalize_answer_text(extracted):
         return verdict_fields(extracted, "incorrect", "exact", EXACT_VERSION, too_big)
-    decided = exact_verdict(gold_answer, extracted)
+    gold, pred = normalize_forms(gold_answer), normalize_forms(extracted)
+    decided = exact_verdict(gold, pred)
+    left = config.timeout_s - (time.monotonic() - started)
+    if left <= 0:
+        return verdict_fields(extracted, "timeout", "exact", EXACT_VERSION,
+                              f"answer_extraction_timeout: over {config.timeout_s:g}s")
     if decided is not None:
         return verdict_fields(extracted, decided[0], "exact", EXACT_VERSION, decided[1])
-    gold_cmp = inequality_to_interval(gold_answer) or gold_answer
-    pred_cmp = inequality_to_interval(extracted) or extracted
+    gold_cmp = inequality_to_interval(gold) or gold
+    pred_cmp = inequality_to_interval(pred) or pred
     if normalize_answer_text(gold_cmp) == normalize_answer_text(pred_cmp):
         return verdict_fields(extracted, "correct", "exact", EXACT_VERSION, "same_interval")
     try:
-        verdict, reason = verifier.verify(gold_cmp, pred_cmp, config.timeout_s)
+        verdict, reason = verifier.verify(gold_cmp, pred_cmp, left)
     except VerifierUnavailable as exc:
         return verdict_fields(extracted, "infra_unavailable", "math-verify", verifier.version, str(exc))
     except VerifierError as exc:

@@ -17,11 +17,11 @@ class SandboxConfig:
     """Limits of one sandboxed run (``curate.verify.code`` in the run config)."""
 
     timeout_s: float = 10.0  # wall clock per run: one stdin test, or all calls of a call-based suite
-    memory_mb: int = 1024  # address space per process
-    max_processes: int = 64  # processes and threads of the run's user
+    memory_mb: int = 1024  # memory of the whole run, all its processes together (sandbox/limits.py)
+    max_processes: int = 64  # processes and threads of the run (with a cgroup; else fewer: limits.py)
     max_open_files: int = 64
     max_file_mb: int = 16  # largest file a run may write
-    work_dir_mb: int = 64  # size of the work directory, /tmp and /dev/shm (each a tmpfs)
+    work_dir_mb: int = 64  # size of the work directory, /tmp and /dev/shm (each a tmpfs, files capped)
     max_output_kb: int = 1024  # stdout, stderr and results kept per run; more ends the run
     nice: int = 10  # CPU priority below the parent's (0-19), so a busy run never delays its own kill
     max_tests: int = 100  # tests run per rollout (the first ones); more are not run

@@ -4,7 +4,10 @@ only widen the kernel's attack surface fail with EPERM.
 Denied: new namespaces (``unshare``, ``setns``, ``clone`` with ``CLONE_NEWUSER``
 or another namespace flag), mounts and the new mount API, ``chroot``/``pivot_root``,
 ``ptrace``, kernel keyrings, BPF, perf events, userfaultfd, io_uring, kernel
-modules, kexec, reboot, swap, accounting and handle-based opens. ``clone3`` fails
+modules, kexec, reboot, swap, accounting and handle-based opens; and sockets of any
+family but Unix, IPv4 and IPv6 (``socket``/``socketpair`` fail with EAFNOSUPPORT, as
+on a kernel without that family: no vsock to the hypervisor, no netlink, packet,
+crypto API, Bluetooth …; the network namespace has no route anyway). ``clone3`` fails
 with ENOSYS (its flags sit in memory a filter can't read), so the C library falls
 back to ``clone``, whose flags are checked. Calls of another architecture or ABI
 (x32) are denied too.
@@ -40,6 +43,9 @@ DENIED_X86_64 = {
 }
 CLONE_X86_64 = 56
 CLONE3_X86_64 = 435
+SOCKET_X86_64, SOCKETPAIR_X86_64 = 41, 53
+#: The socket families a solution may open: AF_UNIX (multiprocessing, asyncio), AF_INET, AF_INET6.
+SOCKET_FAMILIES = (1, 2, 10)
 
 # classic BPF opcodes
 _LD_W_ABS = 0x20  # BPF_LD | BPF_W | BPF_ABS
@@ -58,8 +64,20 @@ def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> Tuple[int, int, int, int
     return code, jt, jf, k
 
 
-def _program(arch: int, denied: List[int], clone: int, clone3: int) -> List[Tuple[int, int, int, int]]:
-    """The instructions: check the architecture and ABI, then each denied number."""
+def _families(number: int, allowed: Tuple[int, ...]) -> List[Tuple[int, int, int, int]]:
+    """Instructions letting system call ``number`` through only for the ``allowed``
+    socket families (its first argument); other calls skip them."""
+    count = len(allowed)
+    block = [_op(_JEQ_K, number, jf=count + 3), _op(_LD_W_ABS, _ARG0_LOW)]
+    for i, family in enumerate(allowed):  # jt: past the rest and the error, onto the allow
+        block.append(_op(_JEQ_K, family, jt=count - i))
+    return block + [_op(_RET_K, _ERRNO | errno.EAFNOSUPPORT), _op(_RET_K, _ALLOW)]
+
+
+def _program(arch: int, denied: List[int], clone: int, clone3: int,
+             sockets: Tuple[Tuple[int, Tuple[int, ...]], ...] = ()) -> List[Tuple[int, int, int, int]]:
+    """The instructions: check the architecture and ABI, then each denied number, the
+    socket families of ``sockets`` ((call, allowed families) pairs), clone's flags."""
     eperm, enosys = _ERRNO | errno.EPERM, _ERRNO | errno.ENOSYS
     head = [
         _op(_LD_W_ABS, _ARCH),
@@ -73,6 +91,8 @@ def _program(arch: int, denied: List[int], clone: int, clone3: int) -> List[Tupl
     for number in denied:  # jt=0: fall into the EPERM return just after; jf=1: skip it
         body += [_op(_JEQ_K, number, jf=1), _op(_RET_K, eperm)]
     body += [_op(_JEQ_K, clone3, jf=1), _op(_RET_K, enosys)]
+    for number, allowed in sockets:
+        body += _families(number, allowed)
     body += [
         _op(_JEQ_K, clone, jf=3),
         _op(_LD_W_ABS, _ARG0_LOW),  # clone's flags (the low 32 bits hold every namespace flag)
@@ -87,5 +107,6 @@ def deny_filter() -> Optional[bytes]:
     """The filter as bubblewrap's ``--seccomp`` reads it, or None off x86_64."""
     if platform.machine() not in ("x86_64", "AMD64"):
         return None
-    program = _program(AUDIT_ARCH_X86_64, sorted(DENIED_X86_64.values()), CLONE_X86_64, CLONE3_X86_64)
+    sockets = ((SOCKET_X86_64, SOCKET_FAMILIES), (SOCKETPAIR_X86_64, (1,)))
+    program = _program(AUDIT_ARCH_X86_64, sorted(DENIED_X86_64.values()), CLONE_X86_64, CLONE3_X86_64, sockets)
     return b"".join(struct.pack("<HBBI", *instruction) for instruction in program)

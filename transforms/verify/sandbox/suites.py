@@ -2,7 +2,7 @@
 ``tests`` JSON, and the verdict of running one against the other in the sandbox,
 decided here by comparing outputs with the expected ones (which never enter the
 sandbox: an exit code, a printed "PASS" or an object claiming to equal anything
-never counts).
+never counts; the comparison rules are :mod:`transforms.verify.sandbox.compare`).
 
 Tests come in the common formats:
 
@@ -14,12 +14,12 @@ Tests come in the common formats:
 from __future__ import annotations
 
 import json
-import math
 import re
 import time
 import typing
 from typing import Any, List, Optional, Tuple
 
+from transforms.verify.sandbox.compare import outputs_match, values_match
 from transforms.verify.sandbox.config import (
     STATUS_OUTPUT,
     STATUS_SANDBOX,
@@ -28,6 +28,8 @@ from transforms.verify.sandbox.config import (
     output_tail,
 )
 from transforms.verify.sandbox.runner import Sandbox
+
+__all__ = ["CodeTests", "extract_code", "outputs_match", "parse_tests", "run_tests", "values_match"]
 
 
 class CodeTests(typing.NamedTuple):
@@ -60,7 +62,10 @@ def parse_tests(spec) -> CodeTests:
 
     Raises ValueError for a spec it can't read (the record is then unverifiable)."""
     if isinstance(spec, str):
-        spec = json.loads(spec)
+        try:
+            spec = json.loads(spec)
+        except RecursionError as exc:
+            raise ValueError("tests: nested too deeply") from exc
     fn_name = None
     if isinstance(spec, dict) and "tests" in spec:
         fn_name, spec = spec.get("fn_name"), spec["tests"]
@@ -105,50 +110,6 @@ def _lines_as_args(text: str) -> list:
     return [_json_value(line) for line in str(text).splitlines() if line.strip()]
 
 
-def outputs_match(actual: str, expected: str, tolerance: float = 1e-6) -> bool:
-    """stdout against the expected output: the same lines (trailing whitespace and
-    blank lines ignored), or the same whitespace-separated tokens, numbers equal
-    within ``tolerance``."""
-    def lines(text):
-        return [line.rstrip() for line in text.strip().splitlines()]
-
-    if lines(actual) == lines(expected):
-        return True
-    got, want = actual.split(), expected.split()
-    return len(got) == len(want) and all(_tokens_match(g, w, tolerance) for g, w in zip(got, want))
-
-
-def _tokens_match(got: str, want: str, tolerance: float) -> bool:
-    if got == want:
-        return True
-    try:
-        a, b = float(got), float(want)
-    except ValueError:
-        return False
-    return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance)
-
-
-def values_match(actual, expected, tolerance: float = 1e-6) -> bool:
-    """A call's JSON value against the expected one: equal, numbers within
-    ``tolerance``, lists and dicts item by item; an expected ``[x]`` also accepts
-    ``x`` (APPS wraps call outputs in a list)."""
-    if _same_value(actual, expected, tolerance):
-        return True
-    return isinstance(expected, list) and len(expected) == 1 and _same_value(actual, expected[0], tolerance)
-
-
-def _same_value(a, b, tolerance: float) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b or math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same_value(x, y, tolerance) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same_value(a[k], b[k], tolerance) for k in a)
-    return type(a) is type(b) and a == b
-
-
 def run_tests(source: str, suite: CodeTests, sandbox: Sandbox) -> Tuple[str, str]:
     """(verdict, reason) of a solution on a test suite, decided here from the outputs.
 
@@ -173,7 +134,9 @@ def run_tests(source: str, suite: CodeTests, sandbox: Sandbox) -> Tuple[str, str
         for i, (_, expected) in enumerate(cases):
             got = values.get(i)
             if got is None or "value" not in got:
-                error = got.get("error", "no result") if isinstance(got, dict) else "no result"
+                error = str(got.get("error", "no result"))[:80] if got is not None else "no result"
+                if got is None and result.detail:
+                    error += f" ({result.detail})"
                 return "incorrect", f"test {i + 1}/{len(cases)}: {error}"
             if not values_match(got["value"], expected, tolerance):
                 return "incorrect", f"test {i + 1}/{len(cases)}: wrong_answer"

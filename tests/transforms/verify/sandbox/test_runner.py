@@ -76,9 +76,12 @@ POSITIVE = {
         "import os\nopen('out.txt', 'w').write(input() * 3)\nos.makedirs('d/e')\n"
         "open('/tmp/t', 'w').write('x')\nprint(open('out.txt').read(), os.getcwd())",
         "ab\n", "ababab /home/sandbox\n"),
+    # 4 threads alive at once (a run without a cgroup has 6 processes or threads: limits.py)
     "threads": (
-        "import threading\nout = []\nts = [threading.Thread(target=out.append, args=(i,)) for i in range(8)]\n"
-        "[t.start() for t in ts]\n[t.join() for t in ts]\nprint(sum(out))", "", "28\n"),
+        "import threading\nout = []\nbarrier = threading.Barrier(4)\n"
+        "def work(i):\n    barrier.wait()\n    out.append(i)\n"
+        "ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]\n"
+        "[t.start() for t in ts]\n[t.join() for t in ts]\nprint(sum(out))", "", "6\n"),
 }
 
 
@@ -106,6 +109,14 @@ def test_runs_are_independent_across_threads(sandbox, roomy):
 # -- the attack suite ----------------------------------------------------------------
 
 LOOP = "while True:\n    pass"
+FORK_16 = ("import os, time\nfor _ in range(16):\n    try:\n        if os.fork() == 0:\n            break\n"
+           "    except OSError:\n        break\n")
+SOCKET_SWEEP = ("import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nfor family in range(64):\n"
+                "    for kind in (1, 2, 3, 5):\n        fd = libc.socket(family, kind, 0)\n"
+                "        if fd >= 0 and family not in (1, 2, 10):\n            print('opened', family, kind)\n"
+                "        pair = (ctypes.c_int * 2)()\n"
+                "        if libc.socketpair(family, kind, 0, pair) == 0 and family != 1:\n"
+                "            print('pair', family, kind)")
 FORGE_STDOUT = "print('PASS')\nprint('All tests passed')\nimport sys\nsys.exit(0)"
 
 #: name → (mode, source). Placeholders: SECRET_FILE, HOST_DIR, PORT, UDP_PORT, VICTIM,
@@ -204,6 +215,63 @@ ATTACKS = {
                                "        fcntl.ioctl(fd, termios.TIOCSTI, b'x')\n    except OSError as e:\n        print(e)\n"
                                "fd = os.open('/dev/tty', os.O_RDWR)"),
     "symlink_out": ("stdin", "import os\nos.symlink('SECRET_FILE', 'link')\nprint(open('link').read())"),
+    # issue #17, class 5: limits per run, not per process; files in the tmpfs; socket families
+    "memory_across_processes": ("stdin", FORK_16 + "blocks = []\ntry:\n    while True:\n"
+                                         "        blocks.append(b'x' * (16 << 20))\nexcept MemoryError:\n    pass\n"
+                                         "time.sleep(100)"),
+    "memory_thread_stacks": ("stdin", "import threading, time\nfor size in (1 << 30, 1 << 28, 1 << 26):\n"
+                                      "    threading.stack_size(size)\n    for _ in range(64):\n        try:\n"
+                                      "            threading.Thread(target=time.sleep, args=(100,), daemon=True).start()\n"
+                                      "        except RuntimeError:\n            break\ntime.sleep(100)"),
+    "shared_mmap_children": ("stdin", "import mmap\n" + FORK_16 + "try:\n"
+                                      "    m = mmap.mmap(-1, 1 << 30, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)\n"
+                                      "    for i in range(0, len(m), 4096):\n        m[i] = 1\n"
+                                      "except (OSError, ValueError, MemoryError) as e:\n    print(e)\ntime.sleep(100)"),
+    "memfd_bomb": ("stdin", "import mmap, os, time\nfd = os.memfd_create('x')\ntry:\n    os.ftruncate(fd, 4 << 30)\n"
+                            "    m = mmap.mmap(fd, 4 << 30)\n    for i in range(0, len(m), 4096):\n        m[i] = 1\n"
+                            "except (OSError, ValueError, MemoryError) as e:\n    print(e)\ntime.sleep(100)"),
+    "empty_file_flood": ("stdin", "for d in ('/tmp', '/dev/shm', '.'):\n    i = 0\n    try:\n        while i < 700000:\n"
+                                  "            open(f'{d}/e{i}', 'w').close()\n            i += 1\n"
+                                  "    except OSError as e:\n        print(d, i, e)"),
+    "dir_and_link_flood": ("stdin", "import os\nopen('t', 'w').close()\n"
+                                    "for make in (lambda i: os.mkdir(f'd{i}'), lambda i: os.link('t', f'l{i}'),\n"
+                                    "             lambda i: os.symlink('t', f's{i}')):\n    i = 0\n    try:\n"
+                                    "        while i < 700000:\n            make(i)\n            i += 1\n"
+                                    "    except OSError as e:\n        print(i, e)"),
+    "xattr_flood": ("stdin", "import os\ni = 0\ntry:\n    while i < 100000:\n        open(f'x{i}', 'w').close()\n"
+                             "        for k in range(64):\n            os.setxattr(f'x{i}', f'user.k{k}', b'v' * 60000)\n"
+                             "        i += 1\nexcept OSError as e:\n    print(i, e)"),
+    "pipe_buffer_fill": ("stdin", "import os, fcntl\nfds = []\ntry:\n    while True:\n        r, w = os.pipe()\n"
+                                  "        try:\n            fcntl.fcntl(w, 1031, 1 << 20)\n        except OSError:\n"
+                                  "            pass\n        os.set_blocking(w, False)\n        try:\n            while True:\n"
+                                  "                os.write(w, b'x' * 65536)\n        except BlockingIOError:\n"
+                                  "            pass\n        fds += [r, w]\nexcept OSError as e:\n    print(len(fds), e)"),
+    "vsock_to_hypervisor": ("stdin", "import socket\nfor cid in (2, 1, 0xFFFFFFFF):\n    try:\n"
+                                     "        s = socket.socket(40, socket.SOCK_STREAM)\n        s.settimeout(0.3)\n"
+                                     "        s.connect((cid, 22))\n        s.sendall(b'escaped')\n"
+                                     "    except OSError as e:\n        print(cid, e)"),
+    "exotic_socket_families": ("stdin", "import socket\nfor family, kind, proto in ((16, 3, 0), (17, 3, 0x0300), (38, 5, 0),\n"
+                                        "        (29, 3, 1), (30, 1, 0), (21, 5, 0), (44, 3, 0), (31, 1, 0)):\n"
+                                        "    try:\n        socket.socket(family, kind, proto)\n"
+                                        "        print('opened', family)\n    except OSError as e:\n        print(family, e)"),
+    "socket_family_sweep": ("stdin", SOCKET_SWEEP),
+    # issue #17, class 6: whatever comes back on the result channel is a verdict, never an exception
+    "result_channel_deep_json": ("call", "import os\ndef solve(x):\n    for fd in range(3, 20):\n        try:\n"
+                                         "            os.write(fd, b'{\"i\": 0, \"value\": ' + b'[' * 50000 + b']' * 50000"
+                                         " + b'}\\n')\n        except OSError:\n            pass\n    return [[[x]]]"),
+    "result_channel_garbage": ("call", "import os\ndef solve(x):\n    junk = [b'\\xff\\xfe\\n', b'{\"i\": true, \"value\": 1}\\n',\n"
+                                       "            b'{\"i\": 0.0, \"value\": 1}\\n', b'{\"i\": 0, \"value\": ' + b'9' * 5000 + b'}\\n',\n"
+                                       "            b'{\"i\": 0, \"error\": \"' + b'e' * 100000 + b'\"}\\n', b'[NaN, Infinity]\\n']\n"
+                                       "    for fd in range(3, 20):\n        for line in junk:\n            try:\n"
+                                       "                os.write(fd, line)\n            except OSError:\n                pass\n"
+                                       "    os._exit(0)"),
+    "result_flood_lines": ("call", "import os\ndef solve(x):\n    line = b'{\"i\": 0, \"value\": 1}\\n' * 1000\n"
+                                   "    for fd in range(3, 20):\n        try:\n            for _ in range(100000):\n"
+                                   "                os.write(fd, line)\n        except OSError:\n            pass\n    return x"),
+    "return_deeply_nested": ("call", "import sys\nsys.setrecursionlimit(10 ** 6)\ndef solve(x):\n    v = x\n"
+                                     "    for _ in range(100000):\n        v = [v]\n    return v"),
+    "return_huge_int": ("call", "def solve(x):\n    return 10 ** 100000"),
+    "return_non_finite": ("call", "def solve(x):\n    return [float('nan'), float('inf'), -float('inf')]"),
 }
 
 
@@ -299,6 +367,7 @@ def test_attack_is_contained(sandbox, canary, victim, tmp_path, monkeypatch, nam
     run = sandbox.runs[runs_before]
     seen = run.stdout + run.stderr + json.dumps(run.results).encode()
     assert verdict in ("incorrect", "timeout"), (verdict, reason)
+    assert len(reason) <= 300, reason  # a forged error message is cut, not copied into every row
     assert elapsed <= LIMIT_S + 1.0, elapsed
     assert secret.encode() not in seen, "a secret reached the sandbox"
     assert b"VICTIM-MARKER" not in seen, "host processes are visible"
@@ -313,4 +382,4 @@ def test_attack_is_contained(sandbox, canary, victim, tmp_path, monkeypatch, nam
 
 
 def test_attack_suite_is_large_enough():
-    assert len(ATTACKS) >= 30
+    assert len(ATTACKS) >= 54  # 37, then 17 more for issue #17 (and tests/.../test_checker_attacks.py)
