@@ -9,15 +9,15 @@ A :class:`Redactor` knows some secrets (API keys, tokens) and replaces each of t
   ``b'sk\\xc3\\xa9'``: what HTTP libraries print for a bad header), JSON with and
   without ``ensure_ascii``, ``unicode_escape``, and each of these twice over (an error
   text inside a JSON payload inside a log line);
-* URL-encoded (``quote`` with and without ``/`` kept safe, ``quote_plus``);
+* URL-encoded (``quote`` with and without ``/`` kept safe, ``quote_plus``), base64;
 * any run of 8 or more characters of the secret that no escaping changes
   (``A-Z a-z 0-9 . _ ~ -``): what is left of a secret in a form not listed here.
 
 Credentials inside URLs are redacted whatever the secret: the userinfo
 (``https://user:pass@host`` → ``https://***@host``) and the values of query
 parameters named like credentials (``api_key``, ``key``, ``token``, ``access_token``,
-``secret``, ``password``, ``sig``…), and the token of a ``Bearer`` or
-``Authorization:`` value.
+``secret``, ``password``, ``sig``…), and the token of a ``Bearer``, ``Basic`` or
+``Authorization:`` value (an HTTP client sends a URL's userinfo as Basic auth).
 
 The secrets are the values of environment variables: those a config names
 (``api_key_env``) and any whose name looks like a credential (``*API_KEY*``,
@@ -27,6 +27,7 @@ travel inside a pipeline's serialized graph. Beam-free.
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -48,7 +49,8 @@ _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"<>]+@")
 _URL_QUERY_SECRET = re.compile(
     r"(?i)([?&;#](?:[a-z0-9_.-]*?)(?:api[_-]?key|apikey|key|token|access[_-]?token|secret|client[_-]?secret|"
     r"password|passwd|pwd|auth|sig|signature|credential)=)[^&#\s'\"<>]*")
-_AUTH_VALUE = re.compile(r"\b(Bearer\s+|[Aa]uthorization[\"']?\s*[:=]\s*[\"']?(?:Basic\s+|Token\s+)?)"
+_AUTH_VALUE = re.compile(r"\b(Bearer\s+|Basic\s+(?=[A-Za-z0-9+/]{12,}=*)|"
+                         r"[Aa]uthorization[\"']?\s*[:=]\s*[\"']?(?:Basic\s+|Token\s+)?)"
                          r"[A-Za-z0-9._~+/=-]{8,}")
 
 
@@ -71,6 +73,8 @@ def secret_forms(secret: str) -> List[str]:
     """Every form of ``secret`` a Redactor replaces whole (longest first)."""
     seeds = {secret, secret.strip()}
     forms = set(seeds)
+    for seed in seeds:
+        forms.add(base64.b64encode(seed.encode("utf-8", "surrogatepass")).decode("ascii").rstrip("="))
     for seed in seeds:
         for once in _escapes(seed):
             forms.add(once)
