@@ -412,7 +412,7 @@ def read_hf(spec: str) -> Iterator[ReadItem]:
 
     name, split = parse_hf(spec)
     for index, record in enumerate(datasets.load_dataset(name, split=split, streaming=True)):
-        yield spec, index + 1, record
+        yield spec, index + 1, check_row(record)
 
 
 def count_records(fmt: str, path: str, limit: Optional[int] = None) -> Optional[int]:
