@@ -76,7 +76,8 @@ def write_outputs(outputs: Dict[str, object], out_dir: str, record_types: Dict[s
     for name, pcoll in outputs.items():
         cls = record_types[name]
         if cls in REDACTED_TYPES:
-            pcoll = pcoll | f"Redact {name}" >> beam.ParDo(_RedactRecords(list(env_names))).with_output_types(cls)
+            redact = beam.ParDo(_RedactRecords(list(env_names))).with_output_types(cls)
+            pcoll = pcoll | f"Write {name} redacted" >> redact
         pcoll | f"Write {name}" >> rio.WriteParquetShards(
             rio.join(out_dir, name), cls, max_rows=max_rows, compression=compression)
 

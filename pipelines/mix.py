@@ -146,7 +146,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
     curated_files = [f["path"] for f in upstream["outputs"]["curated"]["files"]]
     journey = config.mix.journey
     wrong_files = wrong_attempt_files(upstream, in_dir) if journey.enabled else []
-    if wrong_files:
+    if wrong_files and not upstream.get("stand_in"):
         rio.check_stage_files(rio.manifest_path(in_dir), upstream["outputs"], [WRONG_ATTEMPTS])
     curated_in = upstream["outputs"]["curated"]["rows"]
     clear_stage(out_dir, list(OUTPUTS) + list(OLD_OUTPUTS))

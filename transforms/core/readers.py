@@ -27,29 +27,21 @@ A file that can't be opened at all (missing, unreadable, not Parquet, a broken
 runs on every input before the pipeline (and any model) starts."""
 from __future__ import annotations
 
-import bz2
-import gzip
 import json
-import lzma
 import os
-import zlib
-from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Iterator, List, NamedTuple, Optional, Tuple
 
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from transforms.core.records import MAX_PAYLOAD_CHARS
+from transforms.core.streams import iter_lines, open_input, stream_error  # noqa: F401 - open_input: API
+from transforms.core.values import MAX_DEPTH, check_value  # noqa: F401 - MAX_DEPTH: API
 
 HF_PREFIX = "hf:"
 #: Files whose presence marks a directory written by ``Dataset.save_to_disk``.
 DATASETS_DIR_MARKERS = ("dataset_info.json", "state.json")
-_READ_CHUNK_BYTES = 1 << 20
-_RAW_CHUNK_BYTES = 1 << 16
 _TABLE_BATCH_ROWS = 1024
-#: The deepest nesting of arrays and objects a record may have.
-MAX_DEPTH = 100
-#: Errors a file may raise part-way through reading (I/O, decompression, checksums).
-_STREAM_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
 #: How much of a line :func:`count_records` looks at to tell a blank one.
 _COUNT_HEAD_BYTES = 256
 
@@ -71,146 +63,7 @@ RecordOrError = Any  # dict | ReadError
 ReadItem = Tuple[str, int, RecordOrError]
 
 
-class _Decompressing:
-    """A read-only stream over ``raw`` through a decompressor object with ``eof`` and
-    ``unused_data`` (zstd, deflate): raises EOFError when the input ends inside a frame,
-    which the stream readers of these formats don't."""
-
-    def __init__(self, raw, make: Callable[[], Any], name: str):
-        self.raw, self.make, self.name = raw, make, name
-        self.obj = make()
-        self.started = False
-
-    def read(self, _size: int = -1) -> bytes:
-        while True:
-            chunk = self.raw.read(_RAW_CHUNK_BYTES)
-            if not chunk:
-                if self.started and not self.obj.eof:
-                    raise EOFError(f"{self.name} stream ended before its end-of-stream marker")
-                return b""
-            out = []
-            while chunk:
-                if self.obj.eof:  # the next frame/stream
-                    self.obj = self.make()
-                self.started = True
-                out.append(self.obj.decompress(chunk))
-                chunk = self.obj.unused_data if self.obj.eof else b""
-            data = b"".join(out)
-            if data:
-                return data
-
-    def close(self) -> None:
-        self.raw.close()
-
-    def __enter__(self) -> "_Decompressing":
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.close()
-
-
-def _zstd():
-    import zstandard
-
-    return zstandard.ZstdDecompressor().decompressobj()
-
-
-def open_input(path: str):
-    """``path`` opened for reading, decompressed by its suffix (.gz, .bz2, .xz/.lzma,
-    .zst, .deflate), with checks of the end of the stream: a truncated or corrupt
-    file raises (EOFError, OSError, zlib/lzma errors) where it stops making sense,
-    rather than ending quietly (Beam's own decompressors end without a word)."""
-    kind = CompressionTypes.detect_compression_type(path)
-    raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
-    if kind == CompressionTypes.GZIP:
-        return gzip.GzipFile(fileobj=raw, mode="rb")
-    if kind == CompressionTypes.BZIP2:
-        return bz2.BZ2File(raw, mode="rb")
-    if kind == CompressionTypes.LZMA:
-        return lzma.LZMAFile(raw, mode="rb")
-    if kind == CompressionTypes.ZSTD:
-        return _Decompressing(raw, _zstd, "zstd")
-    if kind == CompressionTypes.DEFLATE:
-        return _Decompressing(raw, lambda: zlib.decompressobj(zlib.MAX_WBITS), "deflate")
-    return raw
-
-
-def _iter_lines(fh, max_bytes: int) -> Iterator[Tuple[int, bytes, int, Optional[BaseException]]]:
-    """Yield (1-based line number, first ``max_bytes + 1`` bytes, full byte length, None)
-    per line.
-
-    Reads fixed-size chunks, so a huge line never sits in memory whole. When reading
-    fails part-way (a truncated or corrupt compressed file, an I/O error) the last item
-    is the line after the last whole one, with what was read of it and the error in
-    place of None: nothing ends quietly."""
-    line_no, size, head = 0, 0, bytearray()
-    read = getattr(fh, "read1", fh.read)  # read1: what one step decoded, not lost when the next fails
-    while True:
-        try:
-            chunk = read(_READ_CHUNK_BYTES)
-        except _STREAM_ERRORS as exc:
-            yield line_no + 1, bytes(head), size, exc
-            return
-        if not chunk:
-            break
-        start = 0
-        while True:
-            newline = chunk.find(b"\n", start)
-            end = len(chunk) if newline < 0 else newline
-            if len(head) <= max_bytes:
-                head += chunk[start : min(end, start + max_bytes + 1 - len(head))]
-            size += end - start
-            if newline < 0:
-                break
-            line_no += 1
-            yield line_no, bytes(head), size, None
-            head, size, start = bytearray(), 0, newline + 1
-    if size:
-        yield line_no + 1, bytes(head), size, None
-
-
 _JSON_TYPE_NAMES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
-
-
-def _surrogate_at(text: str) -> int:
-    """The index of the first lone surrogate in ``text``, or -1."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return exc.start
-    return -1
-
-
-def check_value(value: Any) -> Optional[Tuple[str, Optional[str]]]:
-    """Why a parsed record can't go on, or None: ``(error, field path)`` for nesting
-    deeper than :data:`MAX_DEPTH` (``too_deep``) or a string, value or key, that holds a
-    lone surrogate (``invalid_text``). Walks the value without recursion."""
-    stack: List[Tuple[Any, str, int]] = [(value, "", 0)]
-    while stack:
-        item, path, depth = stack.pop()
-        if isinstance(item, str):
-            at = _surrogate_at(item)
-            if at >= 0:
-                code = ord(item[at])
-                return (f"invalid_text: lone surrogate \\u{code:04x} at character {at}"
-                        f"{f' of {path}' if path else ''} (UTF-8 can't hold it)"), path or None
-            continue
-        if isinstance(item, (dict, list, tuple)):
-            if depth >= MAX_DEPTH:
-                return f"too_deep: nested more than {MAX_DEPTH} levels{f' at {path}' if path else ''}", path or None
-            if isinstance(item, dict):
-                for key, child in item.items():
-                    name = key if isinstance(key, str) else str(key)
-                    at = _surrogate_at(name)
-                    if at >= 0:
-                        where = f" in a key of {path}" if path else " in a key"
-                        return (f"invalid_text: lone surrogate \\u{ord(name[at]):04x}{where} "
-                                "(UTF-8 can't hold it)"), path or None
-                    stack.append((child, f"{path}.{name}" if path else name, depth + 1))
-            else:
-                for index, child in enumerate(item):
-                    stack.append((child, f"{path}[{index}]", depth + 1))
-    return None
 
 
 def parse_json_line(raw: bytes, size: int, max_bytes: int) -> RecordOrError:
@@ -235,17 +88,6 @@ def parse_json_line(raw: bytes, size: int, max_bytes: int) -> RecordOrError:
     return value
 
 
-def _stream_error(exc: BaseException, last: int) -> str:
-    """A reading error in words: truncated compression or another I/O failure, after
-    line ``last`` (the last line read whole)."""
-    text = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, (EOFError, zlib.error, lzma.LZMAError)) or "crc" in str(exc).lower() \
-            or "gzip" in str(exc).lower():
-        return (f"truncated_input: the file is truncated or corrupt after line {last} ({text}); "
-                "nothing past that line was read")
-    return f"read_error: reading stopped after line {last} ({text}); nothing past that line was read"
-
-
 def read_lines(path: str, max_line_bytes: int, skip_blank: bool = True) -> Iterator[Tuple[int, RecordOrError]]:
     """``(line, record or ReadError)`` for each line of a JSONL file (any FileSystems
     path; compressed by suffix, the end of the stream checked, see :func:`open_input`).
@@ -257,10 +99,10 @@ def read_lines(path: str, max_line_bytes: int, skip_blank: bool = True) -> Itera
     except Exception as exc:  # noqa: BLE001 - whatever the filesystem raises, named
         raise UnreadableInput(f"{path}: can't open: {type(exc).__name__}: {exc}") from None
     with fh:
-        for line_no, raw, size, broke in _iter_lines(fh, max_line_bytes):
+        for line_no, raw, size, broke in iter_lines(fh, max_line_bytes):
             if broke is not None:
                 payload = raw[:MAX_PAYLOAD_CHARS].decode("utf-8", errors="replace")
-                yield line_no, ReadError(_stream_error(broke, line_no - 1), payload)
+                yield line_no, ReadError(stream_error(broke, line_no - 1), payload)
                 return
             if size <= max_line_bytes and not raw.strip():
                 if not skip_blank:
@@ -427,7 +269,7 @@ def count_records(fmt: str, path: str, limit: Optional[int] = None) -> Optional[
         except Exception:  # noqa: BLE001 - no total; the reader names the file
             return None
         with fh:
-            for _, head, size, broke in _iter_lines(fh, _COUNT_HEAD_BYTES):
+            for _, head, size, broke in iter_lines(fh, _COUNT_HEAD_BYTES):
                 if broke is not None or size > _COUNT_HEAD_BYTES or head.strip():
                     count += 1
                     if limit is not None and count >= limit:
