@@ -80,7 +80,8 @@ def verified_stats(path: str) -> dict:
 
 def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> dict:
     started = time.monotonic()
-    upstream = load_stage_manifest(in_dir, "sample", check=["rollouts"])
+    upstream = load_stage_manifest(in_dir, "sample",
+                                   check=[] if launch.is_dry_run(beam_args) else ["rollouts"])
     rollout_files = [f["path"] for f in upstream["outputs"]["rollouts"]["files"]]
     rollouts_in = upstream["outputs"]["rollouts"]["rows"]
     clear_stage(out_dir, list(OUTPUTS))

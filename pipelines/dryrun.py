@@ -18,11 +18,10 @@ from transforms.core import io as rio
 
 
 def _stub_manifest(stage_dir: str, stage: str, outputs) -> None:
-    """A stand-in upstream manifest for a dry run: one (absent) file per output, marked
-    ``stand_in`` so the launcher doesn't check the files (``rio.check_stage_files``)."""
+    """A stand-in upstream manifest for a dry run: one (absent) file per output."""
     files = {name: {"files": [{"path": f"{name}-00000-of-00001.parquet", "rows": 0, "bytes": 0,
                                "sha256": ""}], "rows": 0} for name in outputs}
-    rio.write_json(rio.join(stage_dir, rio.MANIFEST), {"stage": stage, "outputs": files, "stand_in": True})
+    rio.write_json(rio.join(stage_dir, rio.MANIFEST), {"stage": stage, "outputs": files})
 
 
 def _dry_stage(stage: str, launch: Callable[[], dict]) -> dict:

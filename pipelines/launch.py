@@ -116,6 +116,13 @@ class PipelineFailed(RuntimeError):
     runner): the message is the error's first line; the original is its ``__cause__``."""
 
 
+def is_dry_run(beam_args: List[str]) -> bool:
+    """Whether ``beam_args`` ask for a dry run (Beam's ``--dry_run=True``): the launcher then
+    reads no upstream file, so it doesn't check them either (a dry run's upstream may be a
+    stand-in manifest)."""
+    return bool(pipeline_options(beam_args).view_as(TestOptions).dry_run)
+
+
 def build_pipeline(build: Callable[[beam.Pipeline, Optional[str]], None], beam_args: List[str],
                    progress_folder: Optional[str] = None) -> beam.Pipeline:
     """A pipeline for ``beam_args``, built (``build(pipeline, progress_folder)``: where the

@@ -142,11 +142,12 @@ def _journey_line(journey_in: int, built: int, funnel: dict) -> dict:
 def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         sample_dir: Optional[str] = None) -> dict:
     started = time.monotonic()
-    upstream = load_stage_manifest(in_dir, "curate", check=["curated"])
+    dry = launch.is_dry_run(beam_args)
+    upstream = load_stage_manifest(in_dir, "curate", check=[] if dry else ["curated"])
     curated_files = [f["path"] for f in upstream["outputs"]["curated"]["files"]]
     journey = config.mix.journey
     wrong_files = wrong_attempt_files(upstream, in_dir) if journey.enabled else []
-    if wrong_files and not upstream.get("stand_in"):
+    if wrong_files and not dry:
         rio.check_stage_files(rio.manifest_path(in_dir), upstream["outputs"], [WRONG_ATTEMPTS])
     curated_in = upstream["outputs"]["curated"]["rows"]
     clear_stage(out_dir, list(OUTPUTS) + list(OLD_OUTPUTS))
