@@ -48,7 +48,7 @@ def _input_source(path: str, preset: Optional[str], limit: Optional[int]) -> dic
 
 
 def _error(message: str, code: int = 2) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    print(logs.scrub(f"{PROG}: error: {message}"), file=sys.stderr)
     return code
 
 
@@ -108,6 +108,7 @@ def _stage_command(args, beam_args: List[str]) -> int:
         if args.input and args.command in ("demo", "run", "sample"):
             overrides["sources"] = [_input_source(args.input, args.preset, args.limit)]
         config = load_config(args.config, overrides, args.settings)
+        logs.protect(launch.secret_envs(config))
         out = args.output.rstrip("/")
         if args.dry_run:
             if "://" not in out:  # a dry run reaches no object store
@@ -126,7 +127,7 @@ def _stage_command(args, beam_args: List[str]) -> int:
     except failures.EmptyCorpusError as exc:
         return _error(f"stage mix failed: {exc}", 1)
     except AccountingError as exc:
-        print(f"{PROG}: accounting error: {exc}", file=sys.stderr)
+        print(logs.scrub(f"{PROG}: accounting error: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return _error("interrupted", 130)
@@ -136,7 +137,7 @@ def _stage_command(args, beam_args: List[str]) -> int:
         text = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")[:500]
         return _crash(args, done, f"{type(exc).__name__}: {text}")
     if not args.quiet:
-        print(format_summary(manifest.get("accounting", {}), manifest.get("funnel", {})))
+        print(logs.scrub(format_summary(manifest.get("accounting", {}), manifest.get("funnel", {}))))
         if manifest.get("stage") == "mix":
             print(f"  corpus: {manifest['rows']} examples in "
                   f"{len(manifest['outputs']['data/train']['files'])} shard(s) under {args.output}/data; "
@@ -152,7 +153,7 @@ def _crash(args, done: List[str], text: str) -> int:
     """A stage that crashed: one line naming it (the traceback only under DEBUG)."""
     debug = args.log_level == "DEBUG" and not args.quiet
     if debug:
-        traceback.print_exc()
+        print(logs.scrub(traceback.format_exc()), file=sys.stderr, end="")
     where = f"stage {done[-1]} failed: " if done else ""
     return _error(where + text + ("" if debug else " (--log-level DEBUG shows the traceback)"), 1)
 

@@ -41,7 +41,8 @@ VERIFIED_STATS = "verified_stats.json"
 
 def build(pipeline, config: RunConfig, rollout_files: List[str], out_dir: str,
           progress_dir: Optional[str] = None) -> None:
-    rollouts = pipeline | "ReadRollouts" >> rio.ReadRecords(rollout_files, Rollout)
+    read = pipeline | "ReadRollouts" >> rio.ReadStageRecords(rollout_files, Rollout, "curate")
+    rollouts = read.kept
     verified = rollouts | "Verify" >> VerifyAnswers(config.curate.verify)
     # live progress (pipelines.meters): rollouts into Verify, and out of it
     tap(rollouts, "Progress verified", progress_dir, "verified")
@@ -52,7 +53,7 @@ def build(pipeline, config: RunConfig, rollout_files: List[str], out_dir: str,
     exact = clean.kept | "DedupExact" >> DedupExact(config.curate.dedup)
     deduped = exact.kept | "DedupMinHash" >> DedupMinHash(config.curate.dedup)
     rejected, dead = launch.merge_stage_outputs(
-        pipeline, "Curate", [verified, filtered, clean, exact, deduped])
+        pipeline, "Curate", [read, verified, filtered, clean, exact, deduped])
     # the rejected VerifiedRollouts, read from their payloads once, here in the pipeline
     rejected_verified = rejected | "RejectedRollouts" >> beam.FlatMap(rejected_rollouts).with_output_types(
         VerifiedRollout)
@@ -65,7 +66,8 @@ def build(pipeline, config: RunConfig, rollout_files: List[str], out_dir: str,
     launch.write_outputs({"curated": deduped.kept, "rejections": rejected, "dead_letters": dead,
                           WRONG_ATTEMPTS: wrong},
                          out_dir, OUTPUTS, max_rows=config.output.max_rows_per_shard,
-                         compression=config.output.compression)
+                         compression=config.output.compression,
+                         env_names=launch.secret_envs(config))
 
 
 def verified_stats(path: str) -> dict:
@@ -78,7 +80,8 @@ def verified_stats(path: str) -> dict:
 
 def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> dict:
     started = time.monotonic()
-    upstream = load_stage_manifest(in_dir, "sample")
+    upstream = load_stage_manifest(in_dir, "sample",
+                                   check=[] if launch.is_dry_run(beam_args) else ["rollouts"])
     rollout_files = [f["path"] for f in upstream["outputs"]["rollouts"]["files"]]
     rollouts_in = upstream["outputs"]["rollouts"]["rows"]
     clear_stage(out_dir, list(OUTPUTS))
@@ -104,5 +107,6 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> d
                     counters=counters, contamination=contamination,
                     verified_stats=verified_stats(stats_path), upstream={"sample": in_dir},
                     **usage.stage_usage("curate", config, counters, started))
+    manifest = launch.redacted(manifest, config)
     launch.publish_manifest(out_dir, manifest, [out_dir])
     return manifest

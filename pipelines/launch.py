@@ -12,7 +12,7 @@ dead letters exceed the configured share.
 from __future__ import annotations
 
 import re
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -23,17 +23,69 @@ from pipelines.config import RunConfig
 from pipelines.options import apply_step_hints, pipeline_options, step_resource_hints
 from publish import accounting
 from publish.manifest import VERSION
-from schemas.records import SCHEMA_VERSION
+from schemas.records import SCHEMA_VERSION, DeadLetter, Rejection
 from transforms.core import StageOutputs
 from transforms.core import io as rio
+from transforms.core.redact import Redactor
+
+
+def secret_envs(config: RunConfig) -> List[str]:
+    """The environment variables the config names as holding secrets: every string under
+    a key ending in ``_env`` (``api_key_env`` of the teacher, the judge, …)."""
+    names: List[str] = []
+    stack: List[object] = [config.to_dict()]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(key, str) and key.endswith("_env") and isinstance(value, str) and value:
+                    names.append(value)
+                else:
+                    stack.append(value)
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return sorted(set(names))
+
+
+class _RedactRecords(beam.DoFn):
+    """Every string field of a record with the secrets of the environment redacted
+    (``transforms.core.redact``); the Redactor is built on the worker from the variables'
+    names, so no secret travels in the pipeline."""
+
+    def __init__(self, env_names: List[str]):
+        self.env_names = tuple(env_names)
+        self.redactor: Optional[Redactor] = None
+
+    def setup(self):
+        self.redactor = Redactor.from_env(self.env_names)
+
+    def process(self, record):
+        assert self.redactor is not None
+        yield self.redactor.record(record)
+
+
+#: The records whose text can quote an error (and so a secret): redacted before they are written.
+REDACTED_TYPES = (DeadLetter, Rejection)
 
 
 def write_outputs(outputs: Dict[str, object], out_dir: str, record_types: Dict[str, type],
-                  max_rows: int, compression: str = "zstd") -> None:
-    """Write each named PCollection as Parquet shards under ``out_dir/name``."""
+                  max_rows: int, compression: str = "zstd", env_names: Sequence[str] = ()) -> None:
+    """Write each named PCollection as Parquet shards under ``out_dir/name``; dead letters
+    and rejections have every secret redacted first (the variables ``env_names`` and any
+    that look like credentials, see ``transforms.core.redact``)."""
     for name, pcoll in outputs.items():
+        cls = record_types[name]
+        if cls in REDACTED_TYPES:
+            redact = beam.ParDo(_RedactRecords(list(env_names))).with_output_types(cls)
+            pcoll = pcoll | f"Write {name} redacted" >> redact
         pcoll | f"Write {name}" >> rio.WriteParquetShards(
-            rio.join(out_dir, name), record_types[name], max_rows=max_rows, compression=compression)
+            rio.join(out_dir, name), cls, max_rows=max_rows, compression=compression)
+
+
+def redacted(manifest: dict, config: RunConfig) -> dict:
+    """The manifest with every secret (in any form) and URL credential redacted, e.g. a
+    key inside ``base_url``: what is written."""
+    return Redactor.from_env(secret_envs(config)).value(manifest)
 
 
 def flatten(label: str, pipeline, pcolls) -> beam.PCollection:
@@ -62,6 +114,13 @@ class DryRun(Exception):
 class PipelineFailed(RuntimeError):
     """The pipeline of a stage failed while it ran (an error in a step, on a worker, in the
     runner): the message is the error's first line; the original is its ``__cause__``."""
+
+
+def is_dry_run(beam_args: List[str]) -> bool:
+    """Whether ``beam_args`` ask for a dry run (Beam's ``--dry_run=True``): the launcher then
+    reads no upstream file, so it doesn't check them either (a dry run's upstream may be a
+    stand-in manifest)."""
+    return bool(pipeline_options(beam_args).view_as(TestOptions).dry_run)
 
 
 def build_pipeline(build: Callable[[beam.Pipeline, Optional[str]], None], beam_args: List[str],
@@ -169,5 +228,5 @@ def base_manifest(stage: str, config: RunConfig) -> dict:
         "schema_version": SCHEMA_VERSION,
         "config_hash": config.config_hash,
         "seed": config.seed,
-        "config": config.to_dict(),
+        "config": Redactor.from_env(secret_envs(config)).value(config.to_dict()),
     }

@@ -80,10 +80,11 @@ def _write_count(pcoll, count: str, write: str, path: str, key: str) -> None:
 def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: List[str], out_dir: str,
           progress_dir: Optional[str] = None) -> None:
     """Read the curated rollouts (and, for journeys, the curate stage's wrong attempts), mix, write."""
-    curated = pipeline | "ReadCurated" >> rio.ReadRecords(curated_files, VerifiedRollout)
+    read = pipeline | "ReadCurated" >> rio.ReadStageRecords(curated_files, VerifiedRollout, "mix")
+    curated = read.kept
     tap(curated, "Progress examples", progress_dir, "examples")  # live progress: see pipelines.meters
     inputs = {"curated": curated}
-    side = []
+    side = [read]
     if wrong_files:
         journey = config.mix.journey
         wrong = (pipeline
@@ -101,7 +102,8 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
     rejected, dead = launch.merge_stage_outputs(pipeline, "Mix", side + [mixed])
     launch.write_outputs({DATA: mixed.kept, MIX_REJECTIONS: rejected, MIX_DEAD_LETTERS: dead},
                          out_dir, OUTPUTS, max_rows=config.mix.max_rows_per_shard,
-                         compression=config.mix.compression)
+                         compression=config.mix.compression,
+                         env_names=launch.secret_envs(config))
 
 
 def wrong_attempt_files(upstream: dict, in_dir: str) -> List[str]:
@@ -149,10 +151,13 @@ def _journey_line(journey_in: int, built: int, funnel: dict) -> dict:
 def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         sample_dir: Optional[str] = None) -> dict:
     started = time.monotonic()
-    upstream = load_stage_manifest(in_dir, "curate")
+    dry = launch.is_dry_run(beam_args)
+    upstream = load_stage_manifest(in_dir, "curate", check=[] if dry else ["curated"])
     curated_files = [f["path"] for f in upstream["outputs"]["curated"]["files"]]
     journey = config.mix.journey
     wrong_files = wrong_attempt_files(upstream, in_dir) if journey.enabled else []
+    if wrong_files and not dry:
+        rio.check_stage_files(rio.manifest_path(in_dir), upstream["outputs"], [WRONG_ATTEMPTS])
     curated_in = upstream["outputs"]["curated"]["rows"]
     clear_stage(out_dir, list(OUTPUTS) + list(OLD_OUTPUTS))
     count_path, inputs_path = rio.join(out_dir, JOURNEYS_BUILT), rio.join(out_dir, JOURNEY_INPUTS)
@@ -212,6 +217,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         examples=stats.example_rows(data_files, config.card.examples, config.card.example_chars),
         upstream={"curate": in_dir, **({"sample": sample_dir} if sample_dir else {})},
     )
+    manifest = launch.redacted(manifest, config)
     manifest["card"] = report.write_card(out_dir, manifest)
     manifest.update(usage.stage_usage("mix", config, manifest["counters"], started))
     launch.publish_manifest(out_dir, manifest, stage_folders(out_dir))  # last: makes the corpus visible

@@ -48,7 +48,8 @@ def build(pipeline, config: RunConfig, out_dir: str, journal_files: Sequence[str
     launch.write_outputs(
         {"problems": problems.kept, "rollouts": rollouts.kept, "rejections": rejected,
          "dead_letters": dead},
-        out_dir, OUTPUTS, max_rows=config.output.max_rows_per_shard, compression=config.output.compression)
+        out_dir, OUTPUTS, max_rows=config.output.max_rows_per_shard, compression=config.output.compression,
+        env_names=launch.secret_envs(config))
 
 
 def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
@@ -94,5 +95,6 @@ def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
                     resume={"journal_chunks_read": len(journal_files), "rollouts_reused": reused,
                             "rollouts_generated": None if reused is None else rollouts - reused},
                     **usage.stage_usage("sample", config, counters, started))
+    manifest = launch.redacted(manifest, config)
     launch.publish_manifest(out_dir, manifest, [out_dir, rio.join(out_dir, JOURNAL)])
     return manifest

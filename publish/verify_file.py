@@ -7,7 +7,11 @@
 The output has one line per input line, in input order: the input row's fields
 plus ``verdict``, ``extracted_answer``, ``verifier``, ``verifier_version``,
 ``reason`` and ``pass_rate`` (correct / n over the rows of the same problem). A
-line that isn't a JSON object gets ``verdict: error`` and its line number.
+line that isn't a usable JSON object (invalid JSON, nested too deep, a lone
+surrogate in any string, a truncated compressed file's last partial line, a
+corrupt Parquet row group's rows: see ``transforms.core.readers``) gets
+``verdict: error``, the reason and its line number (``input_line``); a file
+that can't be read at all is an error naming it before anything is verified.
 
 It runs directly, not on Beam (the order of the lines is the contract), and
 streams: the first pass verifies chunks of rows (``workers`` threads, each with
@@ -30,6 +34,7 @@ import typing
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from transforms.core.io import read_records
+from transforms.core.readers import check_readable
 from transforms.verify.batch import Verifiers, verify_batch
 from transforms.verify.config import VerifyConfig
 from transforms.verify.dispatch import is_code
@@ -180,6 +185,7 @@ def verify_file(input_path: str, output_path: str, config: VerifyConfig = Verify
         raise FileNotFoundError(f"--input: {input_path} not found")
     if workers < 1:
         raise ValueError("--workers: must be >= 1")
+    check_readable("parquet" if input_path.endswith(".parquet") else "jsonl", input_path)  # before any model
     started = time.monotonic()
     out_dir = os.path.dirname(os.path.abspath(output_path))
     os.makedirs(out_dir, exist_ok=True)

@@ -31,6 +31,12 @@ from apache_beam.io.filesystems import FileSystems
 from schemas.arrow import arrow_schema
 from schemas.records import from_dict, to_dict
 from transforms.core import record_id_of, stable_hash
+from transforms.core.stage_files import (  # noqa: F401 - read through rio, like the rest
+    DamagedStage,
+    ReadStageRecords,
+    check_stage_files,
+    read_stage_file,
+)
 
 #: Records are spread over this many id-range buckets before ranking.
 RANK_BUCKETS = 256
@@ -310,26 +316,30 @@ def read_columns(paths: Iterable[str], columns: typing.Sequence[str]) -> List[di
     return rows
 
 
-def read_records(path: str, skip_blank: bool = True) -> Iterator[Tuple[int, Optional[dict], Optional[str]]]:
+#: The longest line ``read_records`` reads (longer ones are ``line_too_long`` errors).
+MAX_RECORD_LINE_BYTES = 1 << 26
+
+
+def read_records(path: str, skip_blank: bool = True,
+                 max_line_bytes: int = MAX_RECORD_LINE_BYTES) -> Iterator[Tuple[int, Optional[dict], Optional[str]]]:
     """``(line or row number, row or None, error or None)`` for each record of a JSONL
-    or Parquet file, in order. Lines that are not JSON objects come back as errors
-    (``invalid_json: …``, ``not_an_object: …``); blank lines are skipped, or reported
-    as ``invalid_json`` errors when every line must be answered."""
+    (plain or compressed) or Parquet file, in order, read by ``transforms.core.readers``:
+    whatever can't be a record comes back as an error at its line (``invalid_json``,
+    ``not_an_object``, ``too_deep``, ``invalid_text``, ``line_too_long``,
+    ``truncated_input``, ``corrupt_parquet``, …), never raised; blank lines are skipped,
+    or reported as ``invalid_json`` errors when every line must be answered. A file that
+    can't be read at all raises ``readers.UnreadableInput`` naming it."""
+    from transforms.core import readers
+
     if path.endswith(".parquet"):
-        for number, row in enumerate(read_parquet_rows(path), 1):
-            yield number, row, None
+        for _, number, row in readers.read_parquet(path):
+            if isinstance(row, readers.ReadError):
+                yield number, None, row.error
+            else:
+                yield number, row, None
         return
-    with FileSystems.open(path) as fh:
-        for number, raw in enumerate(fh, 1):
-            line = raw.decode("utf-8", errors="replace").strip()
-            if not line and skip_blank:
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, None, f"invalid_json: {exc}"
-                continue
-            if not isinstance(row, dict):
-                yield number, None, f"not_an_object: expected a JSON object, got {type(row).__name__}"
-                continue
-            yield number, row, None
+    for number, record in readers.read_lines(path, max_line_bytes, skip_blank=skip_blank):
+        if isinstance(record, readers.ReadError):
+            yield number, None, record.error
+        else:
+            yield number, record, None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
-from transforms.core.readers import count_records, expand_inputs
+from transforms.core.readers import UnreadableInput, check_readable, count_records, expand_inputs
 from transforms.ingest.config import SourceConfig
 
 #: One unit of reading: (index into the sources, ((format, path), ...)).
@@ -41,14 +41,23 @@ def check_sources(sources: Tuple[SourceConfig, ...]) -> List[WorkItem]:
     """Check every source's path before the pipeline starts; return the work plan.
 
     Raises ValueError naming the source and the path when a path matches no file, a
-    ``datasets`` path is no directory, or a file's format can't be told. Source names
+    ``datasets`` path is no directory, or a file's format can't be told, and naming the
+    file when one can't be read at all (``readers.check_readable``: unopenable, a bad
+    compression header, a Parquet file without its footer, a broken ``datasets`` folder). Source names
     must be unique (they seed the problem ids)."""
     seen = set()
     for source in sources:
         if source.name in seen:
             raise ValueError(f"source {source.name!r}: two sources have this name")
         seen.add(source.name)
-    return plan_work(sources)
+    items = plan_work(sources)
+    for index, inputs in items:
+        for fmt, path in inputs:
+            try:
+                check_readable(fmt, path)
+            except UnreadableInput as exc:
+                raise UnreadableInput(f"source {sources[index].name!r}: {exc}") from None
+    return items
 
 
 def planned_records(sources: Tuple[SourceConfig, ...]) -> Optional[int]:

@@ -31,7 +31,15 @@ import apache_beam as beam
 
 from schemas.records import DeadLetter, Problem
 from transforms.core import RuleStep, StageOutputs, derive_seed, make_dead_letter
-from transforms.core.readers import ReadError, ReadItem, read_datasets_dir, read_hf, read_jsonl, read_parquet
+from transforms.core.readers import (
+    ReadError,
+    ReadItem,
+    UnreadableInput,
+    read_datasets_dir,
+    read_hf,
+    read_jsonl,
+    read_parquet,
+)
 from transforms.ingest.config import IngestConfig, SourceConfig
 from transforms.ingest.generators import generate_problems
 from transforms.ingest.planning import WorkItem, check_sources
@@ -74,6 +82,22 @@ def _record_payload(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def guarded(items: Iterator[ReadItem], path: str) -> Iterator[ReadItem]:
+    """A reader's items; should the reader itself fail (the file vanished or became
+    unreadable after the launcher checked it, a reader bug), a last ``ReadError`` at the
+    line after the last one read instead of an exception: one file never stops a stage."""
+    line = 0
+    try:
+        for item in items:
+            line = item[1]
+            yield item
+    except UnreadableInput as exc:
+        yield path, line + 1, ReadError(f"unreadable_input: {exc}", "")
+    except Exception as exc:  # noqa: BLE001 - said at its place, the rest of the stage goes on
+        yield path, line + 1, ReadError(f"read_error: {type(exc).__name__}: {exc}; nothing after "
+                                        f"line {line} of this file was read", "")
+
+
 def ingest_work_item(
     item: WorkItem,
     sources: Tuple[SourceConfig, ...],
@@ -88,10 +112,10 @@ def ingest_work_item(
     source = sources[index]
     remaining = source.limit
     for fmt, path in inputs:
-        for file, line, raw in read_input(fmt, path, source, config, seed):
+        for file, line, raw in guarded(read_input(fmt, path, source, config, seed), path):
             if isinstance(raw, ReadError):
                 yield make_dead_letter(
-                    STAGE, "read", raw.error, file=file, line=line, payload=raw.payload,
+                    STAGE, "read", raw.error, file=file, line=line, field=raw.field, payload=raw.payload,
                     config_hash=config_hash,
                 )
                 continue

@@ -9,7 +9,8 @@ mid-run costs time, not rows; other 4xx answers fail the request at once.
 
 The API key is read from the environment variable ``config.api_key_env`` when
 the backend loads; it is sent as a bearer token and scrubbed from every error
-text, never logged and never written to an output.
+text in every form (escaped, URL-encoded: ``transforms.core.redact``), with any
+credentials in ``base_url``, never logged and never written to an output.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import time
 from typing import List, Optional, Sequence, Tuple
 
 from transforms.core import hash_score
+from transforms.core.redact import redact, redact_urls
 from transforms.models.backends.base import GenerationRequest, GenerationResult, Sample, failed
 
 logger = logging.getLogger(__name__)
@@ -40,11 +42,6 @@ class RetryableError(RuntimeError):
 
 class RequestFailed(RuntimeError):
     """A request that failed for good (a 4xx answer, a malformed body, retries spent)."""
-
-
-def redact(text: str, secret: Optional[str]) -> str:
-    """``text`` with every occurrence of ``secret`` replaced by ``***``."""
-    return text.replace(secret, "***") if secret else text
 
 
 def backoff_delay(attempt: int, base_s: float, max_s: float, seed: int,
@@ -107,7 +104,7 @@ class OpenAIBackend:
         self._api_key: Optional[str] = None
 
     def __repr__(self) -> str:  # never show the key
-        return f"OpenAIBackend(base_url={self.config.base_url!r}, model={self.config.model!r})"
+        return f"OpenAIBackend(base_url={redact_urls(self.config.base_url or '')!r}, model={self.config.model!r})"
 
     def load(self) -> None:
         """Check the settings and read the API key from the environment."""
