@@ -258,3 +258,43 @@ def test_prune_cuts_redundant_re_checks_and_reports_the_lengths(tmp_path):
     assert off.config_hash != config.config_hash
     plain = mix.run(off, curate_dir, str(tmp_path / "plain"), [])
     assert plain["thinking"]["reasoning"]["pruned"] == 0 and "mix.prune.pruned" not in plain["counters"]
+
+
+def _lengthy_pool(problems=4, per_problem=4):
+    """Correct samples of each problem whose thinking differs in length."""
+    return [verified(i, source_id=f"p{p}", completion=f"p{p} s{i}", reasoning="So 2 + 3 = 5. " * (1 + (i * 7 + p) % 5))
+            for p in range(problems) for i in range(per_problem)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("policy", ["shortest", "diverse"])
+def test_selection_per_prompt_is_the_same_under_shuffles_and_both_runner_modes(tmp_path, policy):
+    """The kept set of a selection policy is identical whatever the order of the curated
+    rows and on both DirectRunner modes; the rest are rejected naming the policy."""
+    import random
+
+    import pyarrow.parquet as pq
+
+    from pipelines import mix
+
+    pool = _lengthy_pool()
+    config = _stage_config(tmp_path, f"mix: {{reasoning: 100, knowledge: 0, per_prompt_cap: 2,\n"
+                                     f"      selection: {{policy: {policy}}}}}\n")
+    kept = {}
+    for name, order, args in (("memory", 0, []), ("shuffled", 1, []),
+                              ("multi", 2, ["--direct_running_mode=multi_processing", "--direct_num_workers=2"])):
+        rows = list(pool)
+        random.Random(order).shuffle(rows)
+        curate_dir = write_curate_stage(tmp_path / f"curate-{name}", rows, [])
+        manifest = mix.run(config, curate_dir, str(tmp_path / name), args)
+        kept[name] = sorted(r["example_id"] for r in pq.read_table(str(tmp_path / name / "data")).to_pylist())
+        assert manifest["funnel"]["rejected"] == {f"mix/select_per_prompt/{policy}": 8}
+    assert kept["memory"] == kept["shuffled"] == kept["multi"] and len(kept["memory"]) == 8
+    if policy == "shortest":
+        by_problem = {}
+        for r in pool:
+            by_problem.setdefault(r.source_id, []).append(len(r.reasoning))
+        rows = pq.read_table(str(tmp_path / "memory" / "data")).to_pylist()
+        for r in rows:  # every kept trace is among the two shortest of its problem
+            assert len(r["reasoning"]) <= sorted(by_problem[r["source_id"]])[1]
+        assert manifest["counters"]["mix.select_per_prompt.tokens_saved"] > 0

@@ -5,7 +5,8 @@ examples join them, and three decisions (:mod:`transforms.mix.select`) go throug
 :class:`~transforms.core.RuleStep`, each drop counted as ``mix.<step>.dropped_<reason>``:
 
 * ``select_quota``: a bucket per example (``no_quota`` when no quota covers it);
-* ``per_prompt_cap``: the lowest-scoring examples of each (problem, part);
+* ``per_prompt_cap``: the lowest-scoring examples of each (problem, part), or the first
+  under ``selection.policy`` (step ``select_per_prompt``, :mod:`transforms.mix.lengths`);
 * ``select_quota``: each bucket's ``target`` lowest scores (``over_quota`` for the rest).
 
 Example, R1's Table 5 shares::
@@ -86,7 +87,8 @@ class MixExamples(beam.PTransform):
             | "ByProblem" >> beam.Map(lambda be: ((be[1].problem_id, part_of(be[0])), be))
             | "GroupProblem" >> beam.GroupByKey()
             | "Cap" >> RuleStep(STAGE, "per_prompt_cap",
-                                functools.partial(cap_per_prompt, cap=config.per_prompt_cap, seed=seed))
+                                functools.partial(cap_per_prompt, cap=config.per_prompt_cap, seed=seed,
+                                                  selection=config.selection))
         )
         # one more than the largest target: a bucket with more keys than its target has surplus
         largest = max(list(targets.values()) + [0]) + 1
