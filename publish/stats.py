@@ -159,12 +159,16 @@ def example_rows(data_files: List[str], count: int, chars: int) -> List[dict]:
 
 def thinking_lengths(data_files: List[str]) -> dict:
     """Estimated thinking tokens of the corpus as sampled and as kept (``mix.prune``): per
-    kind, the examples, how many were cut, both totals and the share saved."""
+    kind, the examples, how many were cut (``pruned``) or left without thinking
+    (``no_cot``, :func:`transforms.mix.lengths.is_no_cot`), both totals and the share saved."""
     out: Dict[str, dict] = {}
     for row in read_columns(data_files, ["kind", "reasoning_tokens_before", "reasoning_tokens_after"]):
-        line = out.setdefault(row["kind"], {"examples": 0, "pruned": 0, "tokens_before": 0, "tokens_after": 0})
+        line = out.setdefault(row["kind"], {"examples": 0, "pruned": 0, "no_cot": 0, "tokens_before": 0,
+                                            "tokens_after": 0})
         line["examples"] += 1
-        line["pruned"] += row["reasoning_tokens_after"] < row["reasoning_tokens_before"]
+        no_cot = row["reasoning_tokens_after"] == 0 < row["reasoning_tokens_before"]
+        line["no_cot"] += no_cot
+        line["pruned"] += not no_cot and row["reasoning_tokens_after"] < row["reasoning_tokens_before"]
         line["tokens_before"] += row["reasoning_tokens_before"]
         line["tokens_after"] += row["reasoning_tokens_after"]
     for line in out.values():

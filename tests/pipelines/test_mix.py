@@ -298,3 +298,27 @@ def test_selection_per_prompt_is_the_same_under_shuffles_and_both_runner_modes(t
         for r in rows:  # every kept trace is among the two shortest of its problem
             assert len(r["reasoning"]) <= sorted(by_problem[r["source_id"]])[1]
         assert manifest["counters"]["mix.select_per_prompt.tokens_saved"] > 0
+
+
+def test_no_cot_rows_are_marked_and_counted_in_the_manifest(tmp_path):
+    """``mix.no_cot``: a problem always solved with short thinking gets one example with an
+    empty ``<think>``; the row has no reasoning tokens after, and the manifest counts it."""
+    import pyarrow.parquet as pq
+
+    from pipelines import mix
+
+    easy = [verified(i, source_id="easy", completion=f"e{i}", reasoning="2 + 3 = 5.") for i in range(2)]
+    hard = [verified(i, source_id="hard", completion=f"h{i}", reasoning="Let me think. " * 40, pass_rate=0.5)
+            for i in range(2)]
+    curate_dir = write_curate_stage(tmp_path / "curate", easy + hard, [])
+    config = _stage_config(tmp_path, "mix: {reasoning: 10, knowledge: 0,\n"
+                                     "      no_cot: {enabled: true, max_thinking_tokens: 50, max_share: 0.5}}\n")
+    manifest = mix.run(config, curate_dir, str(tmp_path / "out"), [])
+    rows = pq.read_table(str(tmp_path / "out" / "data")).to_pylist()
+    no_cot = [r for r in rows if r["reasoning_tokens_after"] == 0]
+    assert len(rows) == 4 and len(no_cot) == 1 and no_cot[0]["source_id"] == "easy"
+    assert no_cot[0]["messages"][-1]["content"].startswith("<think>\n\n</think>\n\n")
+    assert manifest["thinking"]["reasoning"]["no_cot"] == 1 and manifest["thinking"]["reasoning"]["pruned"] == 0
+    assert manifest["counters"]["mix.no_cot.examples"] == 1
+    off = _stage_config(tmp_path, "mix: {reasoning: 10, knowledge: 0}\n")
+    assert off.config_hash != config.config_hash

@@ -13,7 +13,7 @@ from typing import Dict, Optional, Tuple
 
 from transforms.mix.journey_config import JourneyConfig
 from transforms.mix.knowledge import KnowledgeConfig
-from transforms.mix.lengths import SelectionConfig
+from transforms.mix.lengths import NoCotConfig, SelectionConfig
 from transforms.mix.prune import PruneConfig
 
 KINDS = ("reasoning", "knowledge")
@@ -46,6 +46,7 @@ class MixConfig:
     journey: JourneyConfig = JourneyConfig()
     knowledge_format: KnowledgeConfig = KnowledgeConfig()
     prune: PruneConfig = PruneConfig()  # cut redundant re-checks from correct traces (off)
+    no_cot: NoCotConfig = NoCotConfig()  # an empty <think> for problems always solved briefly (off)
     max_rows_per_shard: int = 50_000
     compression: str = "zstd"
 

@@ -168,3 +168,49 @@ def select_per_prompt(element, cap: Optional[int], seed: int, selection: Selecti
             yield Drop(policy, f"problem has {len(ordered)} {part} examples, cap {cap}: rank {i + 1} "
                                f"by {policy} ({thinking_tokens(example)} thinking tokens)",
                        record=example, step="select_per_prompt")
+
+
+# -- no chain of thought -------------------------------------------------------------------------
+
+
+def is_no_cot(example) -> bool:
+    """A no-chain-of-thought example: its thinking as sampled, none kept (``mix.prune``
+    always keeps some)."""
+    return int(example.reasoning_tokens_after or 0) == 0 < int(example.reasoning_tokens_before or 0)
+
+
+def no_cot_candidate(pair, config: NoCotConfig, seed: int):
+    """(bucket, example) → (problem_id, (short and always solved?, hash key, example_id)) for
+    direct reasoning examples; nothing for the rest."""
+    _, example = pair
+    if example.kind != "reasoning" or example.journey:
+        return
+    tokens = int(example.reasoning_tokens_before or 0)
+    eligible = (example.verdict == "correct" and float(example.pass_rate or 0) >= 1.0
+                and 0 < tokens <= config.max_thinking_tokens and bool((example.answer or "").strip()))
+    yield example.problem_id, (eligible, hash_score(seed, example.example_id), example.example_id)
+
+
+def no_cot_pick(element, seed: int):
+    """(problem_id, candidates) → (problem key, example_id) of the one example that loses
+    its thinking when every candidate is eligible; nothing otherwise."""
+    problem_id, candidates = element
+    candidates = sorted(candidates, key=lambda c: (c[1], c[2]))
+    if candidates and all(c[0] for c in candidates):
+        yield hash_score(seed, f"no_cot/{problem_id}"), candidates[0][2]
+
+
+def without_thinking(example):
+    """``example`` with an empty ``<think>`` (its ``reasoning_tokens_before`` kept)."""
+    user = example.messages[0]
+    assistant = type(user)("assistant", EMPTY_THINK + (example.answer or "").strip())
+    return example._replace(reasoning="", messages=[user, assistant], reasoning_tokens_after=0)
+
+
+def apply_no_cot(pair, chosen):
+    """(bucket, example) → the pair, the example without thinking when its id is in ``chosen``."""
+    bucket, example = pair
+    if example.example_id not in chosen:
+        return pair
+    Metrics.counter(STAGE, "no_cot.examples").inc()
+    return bucket, without_thinking(example)

@@ -9,6 +9,10 @@ examples join them, and three decisions (:mod:`transforms.mix.select`) go throug
   under ``selection.policy`` (step ``select_per_prompt``, :mod:`transforms.mix.lengths`);
 * ``select_quota``: each bucket's ``target`` lowest scores (``over_quota`` for the rest).
 
+With ``no_cot`` on, one kept example of each problem the teacher always solves briefly
+(up to its share of the reasoning target) loses its thinking before the quota selection
+(same id, so the selection is unchanged).
+
 Example, R1's Table 5 shares::
 
     mix:
@@ -28,6 +32,7 @@ from schemas.records import SftExample
 from transforms.core import RuleStep, merge
 from transforms.mix.config import MixConfig
 from transforms.mix.examples import to_example
+from transforms.mix.lengths import apply_no_cot, no_cot_candidate, no_cot_pick
 from transforms.mix.prune import Pruner
 from transforms.mix.select import (
     assign_bucket,
@@ -90,16 +95,28 @@ class MixExamples(beam.PTransform):
                                 functools.partial(cap_per_prompt, cap=config.per_prompt_cap, seed=seed,
                                                   selection=config.selection))
         )
+        capped_kept = capped.kept
+        no_cot = config.no_cot.limit(config.targets()["reasoning"])
+        if no_cot > 0:
+            chosen = (
+                capped.kept
+                | "NoCotCandidates" >> beam.FlatMap(no_cot_candidate, config.no_cot, seed)
+                | "NoCotByProblem" >> beam.GroupByKey()
+                | "NoCotPick" >> beam.FlatMap(no_cot_pick, seed)
+                | "NoCotChoose" >> beam.combiners.Top.Smallest(no_cot)
+                | "NoCotIds" >> beam.FlatMap(lambda picks: [(example_id, True) for _, example_id in picks])
+            )
+            capped_kept = capped.kept | "NoCot" >> beam.Map(apply_no_cot, beam.pvalue.AsDict(chosen))
         # one more than the largest target: a bucket with more keys than its target has surplus
         largest = max(list(targets.values()) + [0]) + 1
         thresholds = (
-            capped.kept
+            capped_kept
             | "KeyByBucket" >> beam.Map(lambda be: (be[0], selection_key(seed, be[1])))
             | "Smallest" >> beam.combiners.Top.PerKey(largest, reverse=True)
             | "Threshold" >> beam.Map(
                 lambda kv: (kv[0], threshold(sorted(kv[1]), targets.get(kv[0], 0))))
         )
-        selected = capped.kept | "Select" >> RuleStep(
+        selected = capped_kept | "Select" >> RuleStep(
             STAGE, "select_quota", functools.partial(select_by_threshold, seed=seed, targets=targets),
             beam.pvalue.AsDict(thresholds))
         return merge(examples.pipeline, "Mix", [bucketed, capped, selected])

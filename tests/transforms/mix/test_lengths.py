@@ -6,7 +6,17 @@ from tests.factories import verified
 from transforms.core import Drop
 from transforms.mix.config import MixConfig
 from transforms.mix.examples import to_example
-from transforms.mix.lengths import SelectionConfig, order_per_prompt, select_per_prompt, tokens_saved
+from transforms.mix.lengths import (
+    NoCotConfig,
+    SelectionConfig,
+    apply_no_cot,
+    is_no_cot,
+    no_cot_candidate,
+    no_cot_pick,
+    order_per_prompt,
+    select_per_prompt,
+    tokens_saved,
+)
 from transforms.mix.select import cap_per_prompt, selection_key
 
 #: (name, thinking, verdict): thinking of 40, 4, 20 and 4 estimated tokens
@@ -110,3 +120,76 @@ def test_a_policy_needs_a_cap(kwargs, match):
 def test_selection_config_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         SelectionConfig(**kwargs)
+
+
+# -- no chain of thought -------------------------------------------------------------------------
+
+
+def _pair(source_id="p", i=0, thinking="2 + 3 = 5.", pass_rate=1.0, **kw):
+    ex = to_example(verified(i, source_id=source_id, completion=f"{source_id}{i}", reasoning=thinking,
+                             answer="The answer is \\boxed{5}.", pass_rate=pass_rate, **kw))
+    return "reasoning/direct/*", ex
+
+
+@pytest.mark.parametrize("overrides, eligible", [
+    ({}, True),
+    ({"pass_rate": 0.75}, False),  # not always solved
+    ({"thinking": "x" * 400}, False),  # 100 tokens > 50
+    ({"thinking": ""}, False),  # no thinking to leave out
+    ({"verdict": "incorrect"}, False),
+    ({"kind": "knowledge"}, None),  # not a reasoning example: no candidate
+])
+def test_no_cot_candidates(overrides, eligible):
+    out = list(no_cot_candidate(_pair(**overrides), NoCotConfig(enabled=True, max_thinking_tokens=50), 1))
+    if eligible is None:
+        assert out == []
+    else:
+        assert [(pid, ok) for pid, (ok, _, _) in out] == [(_pair(**overrides)[1].problem_id, eligible)]
+
+
+def test_a_problem_gets_one_no_cot_example_only_when_every_candidate_is_eligible():
+    config = NoCotConfig(enabled=True, max_thinking_tokens=50)
+    pairs = [_pair(i=i) for i in range(3)]
+    candidates = [c for p in pairs for _, c in no_cot_candidate(p, config, 1)]
+    picks = list(no_cot_pick(("p", candidates), 1))
+    assert len(picks) == 1 and picks[0][1] == min(pairs, key=lambda p: selection_key(1, p[1]))[1].example_id
+    long = [c for _, c in no_cot_candidate(_pair(i=9, thinking="x" * 400), config, 1)]
+    assert list(no_cot_pick(("p", candidates + long), 1)) == []
+
+
+def test_without_thinking_keeps_the_answer_and_the_length_as_sampled():
+    _, ex = _pair()
+    bucket, out = apply_no_cot(("b", ex), {ex.example_id: True})
+    assert out.messages[-1].content == "<think>\n\n</think>\n\nThe answer is \\boxed{5}."
+    assert out.messages[0] == ex.messages[0] and out.reasoning == "" and out.example_id == ex.example_id
+    assert (out.reasoning_tokens_before, out.reasoning_tokens_after) == (ex.reasoning_tokens_before, 0)
+    assert is_no_cot(out) and not is_no_cot(ex)
+    assert apply_no_cot(("b", ex), {}) == ("b", ex)
+
+
+@pytest.mark.parametrize("share, target, limit", [(0.1, 100, 10), (0.1, 9, 0), (0.5, 3, 1), (1.0, 7, 7)])
+def test_no_cot_limit_is_a_share_of_the_reasoning_target(share, target, limit):
+    assert NoCotConfig(enabled=True, max_share=share).limit(target) == limit
+    assert NoCotConfig(max_share=share).limit(target) == 0  # off
+
+
+def test_no_cot_in_the_mix_is_deterministic_and_capped_by_its_share(tmp_path):
+    from tests.transforms.mix.test_transform import _run_examples
+
+    easy = [verified(i, source_id=f"easy{p}", completion=f"e{p}{i}", reasoning="2 + 3 = 5.",
+                     answer="The answer is \\boxed{5}.") for p in range(6) for i in range(2)]
+    hard = [verified(i, source_id="hard", completion=f"h{i}", reasoning="x" * 2000, pass_rate=0.5) for i in range(2)]
+    config = MixConfig(reasoning=20, knowledge=0, no_cot=NoCotConfig(enabled=True, max_thinking_tokens=50,
+                                                                     max_share=0.2))
+    runs = [_run_examples(pool, config, tmp_path / str(n)) for n, pool in enumerate((easy + hard, hard + easy[::-1]))]
+    assert runs[0] == runs[1]
+    no_cot = [e for e in runs[0] if is_no_cot(e)]
+    assert len(runs[0]) == 14 and len(no_cot) == 4  # 20% of 20, one per problem
+    assert len({e.problem_id for e in no_cot}) == 4 and all(e.source_id.startswith("easy") for e in no_cot)
+
+
+def test_no_cot_config_errors():
+    with pytest.raises(ValueError, match="max_share"):
+        NoCotConfig(max_share=1.5)
+    with pytest.raises(ValueError, match="max_thinking_tokens"):
+        NoCotConfig(max_thinking_tokens=-1)
