@@ -322,3 +322,22 @@ def test_no_cot_rows_are_marked_and_counted_in_the_manifest(tmp_path):
     assert manifest["counters"]["mix.no_cot.examples"] == 1
     off = _stage_config(tmp_path, "mix: {reasoning: 10, knowledge: 0}\n")
     assert off.config_hash != config.config_hash
+
+
+def test_length_caps_reject_long_thinking_of_easy_problems(tmp_path):
+    """``mix.length_caps`` from YAML: an example over the cap of its problem's pass rate is
+    rejected (step ``length_cap``), the tokens counted; harder problems keep longer thinking."""
+    from pipelines import mix
+
+    easy = [verified(i, source_id="easy", completion=f"e{i}", reasoning="Let me think. " * (5 + 20 * i))
+            for i in range(2)]  # 18 and 88 tokens
+    hard = [verified(i, source_id="hard", completion=f"h{i}", reasoning="Let me think. " * 40, pass_rate=0.5)
+            for i in range(2)]
+    curate_dir = write_curate_stage(tmp_path / "curate", easy + hard, [])
+    config = _stage_config(tmp_path, "mix:\n  reasoning: 10\n  knowledge: 0\n  length_caps:\n"
+                                     "    - {min_pass_rate: 0.8, max_reasoning_tokens: 50}\n"
+                                     "    - {min_pass_rate: 0.4, max_reasoning_tokens: 500}\n")
+    manifest = mix.run(config, curate_dir, str(tmp_path / "out"), [])
+    assert manifest["funnel"]["rejected"] == {"mix/length_cap/over_length_cap": 1}
+    assert manifest["rows"] == 3 and manifest["counters"]["mix.length_cap.tokens_rejected"] == 88
+    assert manifest["accounting"]["mix"] == {"in": 4, "selected": 3, "rejected": 1, "dead": 0}

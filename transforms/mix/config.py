@@ -1,5 +1,6 @@
 """The mix stage's configuration (``mix`` in the run config): targets, quotas, the
-per-prompt cap and its selection policy, journeys, knowledge examples and the corpus shards.
+per-prompt cap and its selection policy, no chain of thought, length caps, journeys,
+knowledge examples and the corpus shards.
 
 Targets are per kind (reasoning 600K, knowledge 200K by default, both multiplied by
 ``scale``); ``quotas`` split a kind's target by the value of ``quota_field`` (``"*"``
@@ -13,7 +14,7 @@ from typing import Dict, Optional, Tuple
 
 from transforms.mix.journey_config import JourneyConfig
 from transforms.mix.knowledge import KnowledgeConfig
-from transforms.mix.lengths import NoCotConfig, SelectionConfig
+from transforms.mix.lengths import LengthCap, NoCotConfig, SelectionConfig, check_length_caps
 from transforms.mix.prune import PruneConfig
 
 KINDS = ("reasoning", "knowledge")
@@ -47,6 +48,7 @@ class MixConfig:
     knowledge_format: KnowledgeConfig = KnowledgeConfig()
     prune: PruneConfig = PruneConfig()  # cut redundant re-checks from correct traces (off)
     no_cot: NoCotConfig = NoCotConfig()  # an empty <think> for problems always solved briefly (off)
+    length_caps: Tuple[LengthCap, ...] = ()  # thinking caps by pass rate (none)
     max_rows_per_shard: int = 50_000
     compression: str = "zstd"
 
@@ -65,6 +67,8 @@ class MixConfig:
         if self.compression not in ("zstd", "snappy", "gzip", "none"):
             raise ValueError("compression: must be zstd, snappy, gzip or none")
         object.__setattr__(self, "quotas", _freeze_quotas(self.quotas))
+        object.__setattr__(self, "length_caps", tuple(sorted(self.length_caps, key=lambda c: c.min_pass_rate)))
+        check_length_caps(self.length_caps)
         self._check_quotas()
 
     def _check_quotas(self):

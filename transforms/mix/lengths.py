@@ -214,3 +214,28 @@ def apply_no_cot(pair, chosen):
         return pair
     Metrics.counter(STAGE, "no_cot.examples").inc()
     return bucket, without_thinking(example)
+
+
+# -- length caps by difficulty -------------------------------------------------------------------
+
+
+def cap_for(pass_rate: float, caps: Sequence[LengthCap]) -> Optional[LengthCap]:
+    """The cap of the largest ``min_pass_rate`` at or below ``pass_rate``; None when none applies."""
+    applies = [c for c in caps if c.min_pass_rate <= float(pass_rate or 0.0) + 1e-9]
+    return max(applies, key=lambda c: c.min_pass_rate) if applies else None
+
+
+def cap_length(pair, caps: Sequence[LengthCap]):
+    """(bucket, example) → the pair, or an ``over_length_cap`` Drop when a direct reasoning
+    example thinks longer than the cap of its problem's pass rate."""
+    _, example = pair
+    if example.kind != "reasoning" or example.journey:
+        return pair
+    cap = cap_for(example.pass_rate, caps)
+    tokens = thinking_tokens(example)
+    if cap is None or tokens <= cap.max_reasoning_tokens:
+        return pair
+    Metrics.counter(STAGE, "length_cap.tokens_rejected").inc(tokens)
+    return Drop("over_length_cap", f"{tokens} thinking tokens > {cap.max_reasoning_tokens} for pass rate "
+                                   f"{float(example.pass_rate):.3f} (cap from min_pass_rate {cap.min_pass_rate:g})",
+                record=example)

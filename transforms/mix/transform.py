@@ -5,6 +5,8 @@ examples join them, and three decisions (:mod:`transforms.mix.select`) go throug
 :class:`~transforms.core.RuleStep`, each drop counted as ``mix.<step>.dropped_<reason>``:
 
 * ``select_quota``: a bucket per example (``no_quota`` when no quota covers it);
+* ``length_cap`` (with ``length_caps``): direct reasoning examples thinking longer than
+  the cap of their problem's pass rate (``over_length_cap``);
 * ``per_prompt_cap``: the lowest-scoring examples of each (problem, part), or the first
   under ``selection.policy`` (step ``select_per_prompt``, :mod:`transforms.mix.lengths`);
 * ``select_quota``: each bucket's ``target`` lowest scores (``over_quota`` for the rest).
@@ -32,7 +34,7 @@ from schemas.records import SftExample
 from transforms.core import RuleStep, merge
 from transforms.mix.config import MixConfig
 from transforms.mix.examples import to_example
-from transforms.mix.lengths import apply_no_cot, no_cot_candidate, no_cot_pick
+from transforms.mix.lengths import apply_no_cot, cap_length, no_cot_candidate, no_cot_pick
 from transforms.mix.prune import Pruner
 from transforms.mix.select import (
     assign_bucket,
@@ -87,8 +89,15 @@ class MixExamples(beam.PTransform):
             examples = (examples, inputs["journeys"]) | "WithJourneys" >> beam.Flatten()
         bucketed = examples | "Bucket" >> RuleStep(
             STAGE, "select_quota", functools.partial(assign_bucket, config=config))
+        steps = [bucketed]
+        candidates = bucketed.kept
+        if config.length_caps:
+            capped_length = candidates | "LengthCap" >> RuleStep(
+                STAGE, "length_cap", functools.partial(cap_length, caps=config.length_caps))
+            steps.append(capped_length)
+            candidates = capped_length.kept
         capped = (
-            bucketed.kept
+            candidates
             | "ByProblem" >> beam.Map(lambda be: ((be[1].problem_id, part_of(be[0])), be))
             | "GroupProblem" >> beam.GroupByKey()
             | "Cap" >> RuleStep(STAGE, "per_prompt_cap",
@@ -119,4 +128,4 @@ class MixExamples(beam.PTransform):
         selected = capped_kept | "Select" >> RuleStep(
             STAGE, "select_quota", functools.partial(select_by_threshold, seed=seed, targets=targets),
             beam.pvalue.AsDict(thresholds))
-        return merge(examples.pipeline, "Mix", [bucketed, capped, selected])
+        return merge(examples.pipeline, "Mix", steps + [capped, selected])

@@ -7,9 +7,12 @@ from transforms.core import Drop
 from transforms.mix.config import MixConfig
 from transforms.mix.examples import to_example
 from transforms.mix.lengths import (
+    LengthCap,
     NoCotConfig,
     SelectionConfig,
     apply_no_cot,
+    cap_for,
+    cap_length,
     is_no_cot,
     no_cot_candidate,
     no_cot_pick,
@@ -193,3 +196,46 @@ def test_no_cot_config_errors():
         NoCotConfig(max_share=1.5)
     with pytest.raises(ValueError, match="max_thinking_tokens"):
         NoCotConfig(max_thinking_tokens=-1)
+
+
+# -- length caps by difficulty -------------------------------------------------------------------
+
+CAPS = (LengthCap(min_pass_rate=0.8, max_reasoning_tokens=20), LengthCap(min_pass_rate=0.3, max_reasoning_tokens=50))
+
+
+@pytest.mark.parametrize("pass_rate, tokens, kept, cap", [
+    (1.0, 20, True, 20),
+    (1.0, 21, False, 20),
+    (0.8, 21, False, 20),  # the bound belongs to the higher band
+    (0.79, 21, True, 50),
+    (0.3, 51, False, 50),
+    (0.25, 5000, True, None),  # below every band: no cap
+])
+def test_length_caps_by_pass_rate(pass_rate, tokens, kept, cap):
+    pair = _pair(thinking="x" * (4 * tokens), pass_rate=pass_rate)
+    assert pair[1].reasoning_tokens_after == tokens
+    chosen = cap_for(pass_rate, CAPS)
+    assert (chosen.max_reasoning_tokens if chosen else None) == cap
+    out = cap_length(pair, CAPS)
+    if kept:
+        assert out == pair
+    else:
+        assert (out.reason, out.record) == ("over_length_cap", pair[1])
+        assert out.detail.startswith(f"{tokens} thinking tokens > {cap} for pass rate")
+
+
+def test_length_caps_leave_journeys_and_knowledge_alone():
+    _, ex = _pair(thinking="x" * 4000, pass_rate=1.0)
+    for other in (ex._replace(journey="splice:step"), ex._replace(kind="knowledge")):
+        assert cap_length(("b", other), CAPS) == ("b", other)
+
+
+def test_length_caps_config():
+    config = MixConfig(length_caps=(CAPS[0], CAPS[1]))
+    assert [c.min_pass_rate for c in config.length_caps] == [0.3, 0.8]  # sorted
+    with pytest.raises(ValueError, match="must differ"):
+        MixConfig(length_caps=(CAPS[0], CAPS[0]))
+    with pytest.raises(ValueError, match="max_reasoning_tokens"):
+        LengthCap(min_pass_rate=0.5)
+    with pytest.raises(ValueError, match="min_pass_rate"):
+        LengthCap(min_pass_rate=1.5, max_reasoning_tokens=10)
