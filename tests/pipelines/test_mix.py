@@ -222,7 +222,8 @@ def test_corpus_folder_holds_the_repository_files_and_the_mix_folder(tmp_path):
     assert sorted(os.listdir(out / "mix")) == sorted(["journey_inputs.json", "journeys_built.json"]
                                                      + [os.path.basename(f["path"]) for f in rejections["files"]])
     assert manifest["card"] == {"readme": "README.md", "dataset_info": "dataset_info.json",
-                                "plots": ["plots/funnel.png", "plots/pass_rates.png", "plots/token_lengths.png"]}
+                                "plots": ["plots/funnel.png", "plots/pass_rates.png", "plots/thinking_lengths.png",
+                                          "plots/token_lengths.png"]}
     assert [d for d, _, _ in os.walk(out) if os.path.basename(d) == rio.TEMP_DIR] == []
     checked = accounting.verify_manifest(str(out), upstream=False)
     assert checked["mix"]["rows"]["mix/rejections"] == rejections["rows"]
@@ -252,7 +253,8 @@ def test_prune_cuts_redundant_re_checks_and_reports_the_lengths(tmp_path):
     assert thinking["examples"] == 4 and thinking["pruned"] == 3
     assert thinking["tokens_before"] == sum(r["reasoning_tokens_before"] for r in rows)
     assert thinking["tokens_after"] == sum(r["reasoning_tokens_after"] for r in rows) < thinking["tokens_before"]
-    assert "## Thinking pruned" in (tmp_path / "out" / "README.md").read_text()
+    assert "## Thinking length" in (tmp_path / "out" / "README.md").read_text()
+    assert manifest["thinking"]["saved"]["prune"] == thinking["tokens_before"] - thinking["tokens_after"]
     # the same curate output with prune off: nothing cut, and the config hash differs
     off = _stage_config(tmp_path, "mix: {reasoning: 4, knowledge: 0}\n")
     assert off.config_hash != config.config_hash
@@ -298,6 +300,7 @@ def test_selection_per_prompt_is_the_same_under_shuffles_and_both_runner_modes(t
         for r in rows:  # every kept trace is among the two shortest of its problem
             assert len(r["reasoning"]) <= sorted(by_problem[r["source_id"]])[1]
         assert manifest["counters"]["mix.select_per_prompt.tokens_saved"] > 0
+        assert manifest["thinking"]["saved"]["selection"] == manifest["counters"]["mix.select_per_prompt.tokens_saved"]
 
 
 def test_no_cot_rows_are_marked_and_counted_in_the_manifest(tmp_path):
@@ -320,6 +323,15 @@ def test_no_cot_rows_are_marked_and_counted_in_the_manifest(tmp_path):
     assert no_cot[0]["messages"][-1]["content"].startswith("<think>\n\n</think>\n\n")
     assert manifest["thinking"]["reasoning"]["no_cot"] == 1 and manifest["thinking"]["reasoning"]["pruned"] == 0
     assert manifest["counters"]["mix.no_cot.examples"] == 1
+    saved = manifest["thinking"]["saved"]
+    assert saved == {"prune": 0, "no_cot": no_cot[0]["reasoning_tokens_before"], "length_cap": 0, "selection": 0}
+    by_rate = manifest["thinking"]["by_pass_rate"]
+    assert by_rate["examples"][-1] == 2 and by_rate["examples"][5] == 2  # pass rates 1.0 and 0.5
+    assert by_rate["mean_after"][-1] == by_rate["mean_before"][-1] / 2  # one of the two has no thinking
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert "![thinking length by pass rate](plots/thinking_lengths.png)" in card
+    assert "`mix.no_cot`: no thinking for problems always solved briefly | " + str(saved["no_cot"]) in card
+    assert (tmp_path / "out" / "plots" / "thinking_lengths.png").stat().st_size > 0
     off = _stage_config(tmp_path, "mix: {reasoning: 10, knowledge: 0}\n")
     assert off.config_hash != config.config_hash
 
@@ -340,4 +352,5 @@ def test_length_caps_reject_long_thinking_of_easy_problems(tmp_path):
     manifest = mix.run(config, curate_dir, str(tmp_path / "out"), [])
     assert manifest["funnel"]["rejected"] == {"mix/length_cap/over_length_cap": 1}
     assert manifest["rows"] == 3 and manifest["counters"]["mix.length_cap.tokens_rejected"] == 88
+    assert manifest["thinking"]["saved"]["length_cap"] == 88
     assert manifest["accounting"]["mix"] == {"in": 4, "selected": 3, "rejected": 1, "dead": 0}
