@@ -213,7 +213,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         funnel=full_funnel,
         accounting=stages,
         stats=stats.corpus_stats(data_files, curate_verified_stats(upstream, in_dir)),
-        thinking=stats.thinking_lengths(data_files),
+        thinking=stats.thinking_lengths(data_files, launch.counters(result)),
         examples=stats.example_rows(data_files, config.card.examples, config.card.example_chars),
         upstream={"curate": in_dir, **({"sample": sample_dir} if sample_dir else {})},
     )

@@ -22,6 +22,7 @@ from publish.card_meta import card_data, card_settings
 from publish.layout import DATA, DATASET_INFO, README, stage_folders
 from publish.llamafactory import write_dataset_info
 from publish.plots import PLOTS, plot_files, write_plots
+from publish.stats import thinking_kinds
 from transforms.core import io as rio
 
 __all__ = ["PLOTS", "README", "card_files", "render_card", "report", "write_card"]
@@ -96,7 +97,7 @@ def render_card(manifest: dict) -> str:
     ]
     parts += _agreement_section(stats.get("verifier_agreement"))
     parts += _token_section(stats.get("token_lengths"))
-    parts += _thinking_section(manifest.get("thinking"))
+    parts += _thinking_section(manifest.get("thinking"), plot_files(manifest))
     parts += _pass_rate_section(stats.get("pass_rates"))
     parts += ["## Files", _table(["file", "rows", "sha256"], [[f["path"], f["rows"], f["sha256"]] for f in files])]
     body = "\n\n".join(parts) + "\n"
@@ -164,17 +165,34 @@ def _token_section(tokens: Optional[dict]) -> List[str]:
     ]
 
 
-def _thinking_section(thinking: Optional[dict]) -> List[str]:
-    """Thinking tokens as sampled and as kept, when ``mix.prune`` cut any."""
-    if not thinking or not any(line["pruned"] for line in thinking.values()):
+#: How the card names each step that shortens the thinking (``thinking.saved``).
+SAVING_LABELS = {
+    "prune": "`mix.prune`: redundant re-checks cut from correct traces",
+    "no_cot": "`mix.no_cot`: no thinking for problems always solved briefly",
+    "length_cap": "`mix.length_caps`: thinking of the examples rejected over their cap",
+    "selection": "`mix.selection`: a random pick's thinking minus the policy's",
+}
+
+
+def _thinking_section(thinking: Optional[dict], plots: List[str]) -> List[str]:
+    """Thinking tokens as sampled and as kept per kind, the tokens each step saved, and
+    the plot of thinking length against pass rate."""
+    kinds = thinking_kinds(thinking)
+    if not kinds:
         return []
-    return [
-        "## Thinking pruned",
-        "Redundant re-checks cut from correct traces (`mix.prune`; estimated tokens).",
-        _table(["kind", "examples", "pruned", "thinking tokens before", "after", "saved"],
-               [[k, t["examples"], t["pruned"], t["tokens_before"], t["tokens_after"], f"{t['saved_share']:.1%}"]
-                for k, t in thinking.items()]),
-    ]
+    parts = ["## Thinking length",
+             "Estimated thinking tokens as sampled and in the corpus (shorter at equal correctness: "
+             "the `mix.prune`, `mix.no_cot`, `mix.length_caps` and `mix.selection` settings).",
+             _table(["kind", "examples", "pruned", "no thinking", "thinking tokens before", "after", "saved"],
+                    [[k, t["examples"], t["pruned"], t.get("no_cot", 0), t["tokens_before"], t["tokens_after"],
+                      f"{t['saved_share']:.1%}"] for k, t in kinds.items()])]
+    saved = (thinking or {}).get("saved")
+    if saved:
+        parts.append(_table(["step", "thinking tokens saved"],
+                            [[SAVING_LABELS.get(k, k), n] for k, n in saved.items()]))
+    if PLOTS["thinking_lengths"] in plots:
+        parts.append(f"![thinking length by pass rate]({PLOTS['thinking_lengths']})")
+    return parts
 
 
 def _pass_rate_section(rates: Optional[dict]) -> List[str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import io
 import statistics
-from typing import Dict, Iterable, Iterator, List
+from typing import Dict, Iterable, Iterator, List, Optional
 
 from apache_beam.io.filesystems import FileSystems
 
@@ -157,17 +157,63 @@ def example_rows(data_files: List[str], count: int, chars: int) -> List[dict]:
             for i in order[:count]]
 
 
-def thinking_lengths(data_files: List[str]) -> dict:
-    """Estimated thinking tokens of the corpus as sampled and as kept (``mix.prune``): per
-    kind, the examples, how many were cut, both totals and the share saved."""
+#: The steps of issue #15 that shorten the corpus's thinking, in the order the card lists them.
+SAVING_STEPS = ("prune", "no_cot", "length_cap", "selection")
+#: The counters the launcher's tokens saved by length caps and selection come from (the
+#: rejected examples are never read back).
+SAVING_COUNTERS = {"length_cap": "mix.length_cap.tokens_rejected", "selection": "mix.select_per_prompt.tokens_saved"}
+#: Keys of the manifest's ``thinking`` beside its lines per kind.
+THINKING_EXTRA = ("saved", "by_pass_rate")
+
+
+def is_no_cot_row(row: dict) -> bool:
+    """A no-chain-of-thought example (``mix.no_cot``): thinking as sampled, none kept."""
+    return row["reasoning_tokens_after"] == 0 < row["reasoning_tokens_before"]
+
+
+def thinking_lengths(data_files: List[str], counters: Optional[Dict[str, int]] = None) -> dict:
+    """Estimated thinking tokens of the corpus as sampled and as kept.
+
+    Per kind: the examples, how many were cut (``pruned``, ``mix.prune``) or left without
+    thinking (``no_cot``, ``mix.no_cot``), both totals and the share saved. ``saved``: the
+    tokens each step saved — ``prune`` and ``no_cot`` from the rows (before − after), and
+    from the pipeline's counters ``length_cap`` (the thinking of the examples it
+    rejected) and ``selection`` (a random pick's thinking minus the policy's, per
+    problem). ``by_pass_rate``: mean thinking tokens of the reasoning examples before and
+    after, per pass-rate bin of their problem (the card's plot)."""
     out: Dict[str, dict] = {}
-    for row in read_columns(data_files, ["kind", "reasoning_tokens_before", "reasoning_tokens_after"]):
-        line = out.setdefault(row["kind"], {"examples": 0, "pruned": 0, "tokens_before": 0, "tokens_after": 0})
+    saved = {step: 0 for step in SAVING_STEPS}
+    bins = [[0, 0, 0] for _ in range(PASS_BINS)]  # examples, tokens before, tokens after
+    for row in read_columns(data_files, ["kind", "reasoning_tokens_before", "reasoning_tokens_after", "pass_rate"]):
+        line = out.setdefault(row["kind"], {"examples": 0, "pruned": 0, "no_cot": 0, "tokens_before": 0,
+                                            "tokens_after": 0})
+        before, after = row["reasoning_tokens_before"], row["reasoning_tokens_after"]
         line["examples"] += 1
-        line["pruned"] += row["reasoning_tokens_after"] < row["reasoning_tokens_before"]
-        line["tokens_before"] += row["reasoning_tokens_before"]
-        line["tokens_after"] += row["reasoning_tokens_after"]
+        no_cot = is_no_cot_row(row)
+        line["no_cot"] += no_cot
+        line["pruned"] += not no_cot and after < before
+        line["tokens_before"] += before
+        line["tokens_after"] += after
+        saved["no_cot" if no_cot else "prune"] += before - after
+        if row["kind"] == "reasoning":
+            entry = bins[pass_bin(row["pass_rate"] or 0.0)]
+            entry[0], entry[1], entry[2] = entry[0] + 1, entry[1] + before, entry[2] + after
     for line in out.values():
         before = line["tokens_before"]
         line["saved_share"] = round(1 - line["tokens_after"] / before, 4) if before else 0.0
-    return out
+    for step, counter in SAVING_COUNTERS.items():
+        saved[step] = int((counters or {}).get(counter, 0))
+    result: Dict[str, dict] = dict(sorted(out.items()))
+    result["saved"] = saved
+    result["by_pass_rate"] = {
+        "bins": pass_bin_labels(),
+        "examples": [n for n, _, _ in bins],
+        "mean_before": [round(b / n, 1) if n else 0.0 for n, b, _ in bins],
+        "mean_after": [round(a / n, 1) if n else 0.0 for n, _, a in bins],
+    }
+    return result
+
+
+def thinking_kinds(thinking: Optional[dict]) -> Dict[str, dict]:
+    """The lines per kind of the manifest's ``thinking``."""
+    return {k: v for k, v in (thinking or {}).items() if k not in THINKING_EXTRA}

@@ -201,3 +201,25 @@ def test_gsm8k_with_the_real_tiny_model_same_rows_in_both_runner_modes(tmp_path)
     assert rollouts == _rows(b, "sample/rollouts-*")
     assert _rows(a, "curate/curated-*") == _rows(b, "curate/curated-*")
     assert _shard_bytes(a) == _shard_bytes(b)
+
+
+def test_demo_config_shows_no_chain_of_thought_and_the_thinking_plot(tmp_path):
+    """The demo config (``mix.no_cot`` on) with the fake teacher, two samples a problem (the
+    fake teacher is right on half of its seeds, so four rarely all are): a problem both
+    samples solved with short thinking gets an example with an empty ``<think>``, and the
+    card shows thinking length against pass rate."""
+    out = str(tmp_path / "demo")
+    demo = os.path.join(ROOT, "configs", "demo.yaml")
+    assert main(["run", "--config", demo, "--set", "sample.backend=fake", "--set", "sample.n=2",
+                 "--output", out]) == 0
+    manifest = json.load(open(os.path.join(out, "manifest.json")))
+    rows = pq.read_table(os.path.join(out, "data")).to_pylist()
+    no_cot = [r for r in rows if r["reasoning_tokens_after"] == 0 < r["reasoning_tokens_before"]]
+    assert no_cot and all(r["pass_rate"] == 1.0 and r["reasoning"] == "" for r in no_cot)
+    assert all(r["messages"][-1]["content"].startswith("<think>\n\n</think>\n\n") for r in no_cot)
+    assert manifest["thinking"]["reasoning"]["no_cot"] == len(no_cot)
+    assert manifest["thinking"]["saved"]["no_cot"] == sum(r["reasoning_tokens_before"] for r in no_cot)
+    assert "plots/thinking_lengths.png" in manifest["card"]["plots"]
+    assert os.path.getsize(os.path.join(out, "plots", "thinking_lengths.png")) > 0
+    card = open(os.path.join(out, "README.md")).read()
+    assert "![thinking length by pass rate](plots/thinking_lengths.png)" in card and "## Thinking length" in card

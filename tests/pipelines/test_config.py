@@ -70,7 +70,8 @@ def test_config_hash_is_pinned_and_output_settings_change_no_hash():
     """The hash rows carry is stable across releases (pinned for the demo config and the
     defaults); ``output:`` decides shard sizes, never rows, so it is not hashed."""
     demo = load_config(os.path.join(ROOT, "configs", "demo.yaml"))
-    assert demo.config_hash == "443cf264cc569319"
+    # 443cf264cc569319 until the demo turned mix.no_cot on (#15): the demo's rows changed on purpose
+    assert demo.config_hash == "224fdbf028ce017c"
     assert load_config().config_hash == "0163991b2baec900"
     sharded = load_config(overrides={"output": {"max_rows_per_shard": 3, "compression": "snappy"}})
     assert sharded.config_hash == load_config().config_hash
@@ -86,7 +87,7 @@ def test_card_section_is_checked_and_changes_no_hash():
     card = {"license": "apache-2.0", "pretty_name": "My corpus", "languages": ["en", "de"], "tags": ["math"],
             "examples": 1, "example_chars": 100, "dataset_name": "my_corpus"}
     config = load_config(os.path.join(ROOT, "configs", "demo.yaml"), overrides={"card": card})
-    assert config.config_hash == "443cf264cc569319"
+    assert config.config_hash == "224fdbf028ce017c"
     assert config.card.languages == ("en", "de") and config.to_dict()["card"]["license"] == "apache-2.0"
     with pytest.raises(ConfigError, match="unknown key 'card.licence' \\(did you mean 'card.license'\\?\\)"):
         load_config(overrides={"card": {"licence": "mit"}})

@@ -222,7 +222,8 @@ def test_corpus_folder_holds_the_repository_files_and_the_mix_folder(tmp_path):
     assert sorted(os.listdir(out / "mix")) == sorted(["journey_inputs.json", "journeys_built.json"]
                                                      + [os.path.basename(f["path"]) for f in rejections["files"]])
     assert manifest["card"] == {"readme": "README.md", "dataset_info": "dataset_info.json",
-                                "plots": ["plots/funnel.png", "plots/pass_rates.png", "plots/token_lengths.png"]}
+                                "plots": ["plots/funnel.png", "plots/pass_rates.png", "plots/thinking_lengths.png",
+                                          "plots/token_lengths.png"]}
     assert [d for d, _, _ in os.walk(out) if os.path.basename(d) == rio.TEMP_DIR] == []
     checked = accounting.verify_manifest(str(out), upstream=False)
     assert checked["mix"]["rows"]["mix/rejections"] == rejections["rows"]
@@ -252,9 +253,104 @@ def test_prune_cuts_redundant_re_checks_and_reports_the_lengths(tmp_path):
     assert thinking["examples"] == 4 and thinking["pruned"] == 3
     assert thinking["tokens_before"] == sum(r["reasoning_tokens_before"] for r in rows)
     assert thinking["tokens_after"] == sum(r["reasoning_tokens_after"] for r in rows) < thinking["tokens_before"]
-    assert "## Thinking pruned" in (tmp_path / "out" / "README.md").read_text()
+    assert "## Thinking length" in (tmp_path / "out" / "README.md").read_text()
+    assert manifest["thinking"]["saved"]["prune"] == thinking["tokens_before"] - thinking["tokens_after"]
     # the same curate output with prune off: nothing cut, and the config hash differs
     off = _stage_config(tmp_path, "mix: {reasoning: 4, knowledge: 0}\n")
     assert off.config_hash != config.config_hash
     plain = mix.run(off, curate_dir, str(tmp_path / "plain"), [])
     assert plain["thinking"]["reasoning"]["pruned"] == 0 and "mix.prune.pruned" not in plain["counters"]
+
+
+def _lengthy_pool(problems=4, per_problem=4):
+    """Correct samples of each problem whose thinking differs in length."""
+    return [verified(i, source_id=f"p{p}", completion=f"p{p} s{i}", reasoning="So 2 + 3 = 5. " * (1 + (i * 7 + p) % 5))
+            for p in range(problems) for i in range(per_problem)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("policy", ["shortest", "diverse"])
+def test_selection_per_prompt_is_the_same_under_shuffles_and_both_runner_modes(tmp_path, policy):
+    """The kept set of a selection policy is identical whatever the order of the curated
+    rows and on both DirectRunner modes; the rest are rejected naming the policy."""
+    import random
+
+    import pyarrow.parquet as pq
+
+    from pipelines import mix
+
+    pool = _lengthy_pool()
+    config = _stage_config(tmp_path, f"mix: {{reasoning: 100, knowledge: 0, per_prompt_cap: 2,\n"
+                                     f"      selection: {{policy: {policy}}}}}\n")
+    kept = {}
+    for name, order, args in (("memory", 0, []), ("shuffled", 1, []),
+                              ("multi", 2, ["--direct_running_mode=multi_processing", "--direct_num_workers=2"])):
+        rows = list(pool)
+        random.Random(order).shuffle(rows)
+        curate_dir = write_curate_stage(tmp_path / f"curate-{name}", rows, [])
+        manifest = mix.run(config, curate_dir, str(tmp_path / name), args)
+        kept[name] = sorted(r["example_id"] for r in pq.read_table(str(tmp_path / name / "data")).to_pylist())
+        assert manifest["funnel"]["rejected"] == {f"mix/select_per_prompt/{policy}": 8}
+    assert kept["memory"] == kept["shuffled"] == kept["multi"] and len(kept["memory"]) == 8
+    if policy == "shortest":
+        by_problem = {}
+        for r in pool:
+            by_problem.setdefault(r.source_id, []).append(len(r.reasoning))
+        rows = pq.read_table(str(tmp_path / "memory" / "data")).to_pylist()
+        for r in rows:  # every kept trace is among the two shortest of its problem
+            assert len(r["reasoning"]) <= sorted(by_problem[r["source_id"]])[1]
+        assert manifest["counters"]["mix.select_per_prompt.tokens_saved"] > 0
+        assert manifest["thinking"]["saved"]["selection"] == manifest["counters"]["mix.select_per_prompt.tokens_saved"]
+
+
+def test_no_cot_rows_are_marked_and_counted_in_the_manifest(tmp_path):
+    """``mix.no_cot``: a problem always solved with short thinking gets one example with an
+    empty ``<think>``; the row has no reasoning tokens after, and the manifest counts it."""
+    import pyarrow.parquet as pq
+
+    from pipelines import mix
+
+    easy = [verified(i, source_id="easy", completion=f"e{i}", reasoning="2 + 3 = 5.") for i in range(2)]
+    hard = [verified(i, source_id="hard", completion=f"h{i}", reasoning="Let me think. " * 40, pass_rate=0.5)
+            for i in range(2)]
+    curate_dir = write_curate_stage(tmp_path / "curate", easy + hard, [])
+    config = _stage_config(tmp_path, "mix: {reasoning: 10, knowledge: 0,\n"
+                                     "      no_cot: {enabled: true, max_thinking_tokens: 50, max_share: 0.5}}\n")
+    manifest = mix.run(config, curate_dir, str(tmp_path / "out"), [])
+    rows = pq.read_table(str(tmp_path / "out" / "data")).to_pylist()
+    no_cot = [r for r in rows if r["reasoning_tokens_after"] == 0]
+    assert len(rows) == 4 and len(no_cot) == 1 and no_cot[0]["source_id"] == "easy"
+    assert no_cot[0]["messages"][-1]["content"].startswith("<think>\n\n</think>\n\n")
+    assert manifest["thinking"]["reasoning"]["no_cot"] == 1 and manifest["thinking"]["reasoning"]["pruned"] == 0
+    assert manifest["counters"]["mix.no_cot.examples"] == 1
+    saved = manifest["thinking"]["saved"]
+    assert saved == {"prune": 0, "no_cot": no_cot[0]["reasoning_tokens_before"], "length_cap": 0, "selection": 0}
+    by_rate = manifest["thinking"]["by_pass_rate"]
+    assert by_rate["examples"][-1] == 2 and by_rate["examples"][5] == 2  # pass rates 1.0 and 0.5
+    assert by_rate["mean_after"][-1] == by_rate["mean_before"][-1] / 2  # one of the two has no thinking
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert "![thinking length by pass rate](plots/thinking_lengths.png)" in card
+    assert "`mix.no_cot`: no thinking for problems always solved briefly | " + str(saved["no_cot"]) in card
+    assert (tmp_path / "out" / "plots" / "thinking_lengths.png").stat().st_size > 0
+    off = _stage_config(tmp_path, "mix: {reasoning: 10, knowledge: 0}\n")
+    assert off.config_hash != config.config_hash
+
+
+def test_length_caps_reject_long_thinking_of_easy_problems(tmp_path):
+    """``mix.length_caps`` from YAML: an example over the cap of its problem's pass rate is
+    rejected (step ``length_cap``), the tokens counted; harder problems keep longer thinking."""
+    from pipelines import mix
+
+    easy = [verified(i, source_id="easy", completion=f"e{i}", reasoning="Let me think. " * (5 + 20 * i))
+            for i in range(2)]  # 18 and 88 tokens
+    hard = [verified(i, source_id="hard", completion=f"h{i}", reasoning="Let me think. " * 40, pass_rate=0.5)
+            for i in range(2)]
+    curate_dir = write_curate_stage(tmp_path / "curate", easy + hard, [])
+    config = _stage_config(tmp_path, "mix:\n  reasoning: 10\n  knowledge: 0\n  length_caps:\n"
+                                     "    - {min_pass_rate: 0.8, max_reasoning_tokens: 50}\n"
+                                     "    - {min_pass_rate: 0.4, max_reasoning_tokens: 500}\n")
+    manifest = mix.run(config, curate_dir, str(tmp_path / "out"), [])
+    assert manifest["funnel"]["rejected"] == {"mix/length_cap/over_length_cap": 1}
+    assert manifest["rows"] == 3 and manifest["counters"]["mix.length_cap.tokens_rejected"] == 88
+    assert manifest["thinking"]["saved"]["length_cap"] == 88
+    assert manifest["accounting"]["mix"] == {"in": 4, "selected": 3, "rejected": 1, "dead": 0}

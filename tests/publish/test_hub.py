@@ -83,7 +83,7 @@ def test_publish_uploads_exactly_the_dataset_files(run_dir, hub, capsys):
     shards = sorted(f for f in _all_files(run_dir) if f.startswith("data/"))
     plots = sorted(f for f in _all_files(run_dir) if f.startswith("plots/"))
     expected = sorted(["README.md", "dataset_info.json", "manifest.json"] + shards + plots)
-    assert len(shards) >= 2 and all(f.endswith(".parquet") for f in shards) and len(plots) == 3
+    assert len(shards) >= 2 and all(f.endswith(".parquet") for f in shards) and len(plots) == 4
     assert upload["allow_patterns"] == expected
     # what huggingface_hub's own filter takes from the folder: those files, nothing of the
     # stage folders or the marker

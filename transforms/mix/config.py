@@ -1,5 +1,6 @@
 """The mix stage's configuration (``mix`` in the run config): targets, quotas, the
-per-prompt cap, journeys, knowledge examples and the corpus shards.
+per-prompt cap and its selection policy, no chain of thought, length caps, journeys,
+knowledge examples and the corpus shards.
 
 Targets are per kind (reasoning 600K, knowledge 200K by default, both multiplied by
 ``scale``); ``quotas`` split a kind's target by the value of ``quota_field`` (``"*"``
@@ -13,6 +14,7 @@ from typing import Dict, Optional, Tuple
 
 from transforms.mix.journey_config import JourneyConfig
 from transforms.mix.knowledge import KnowledgeConfig
+from transforms.mix.lengths import LengthCap, NoCotConfig, SelectionConfig, check_length_caps
 from transforms.mix.prune import PruneConfig
 
 KINDS = ("reasoning", "knowledge")
@@ -39,11 +41,14 @@ class MixConfig:
     knowledge: int = 200_000
     scale: float = 1.0  # multiplies both targets (1/1000 → 600 + 200)
     per_prompt_cap: Optional[int] = None  # at most this many examples per problem (and part)
+    selection: SelectionConfig = SelectionConfig()  # which ones the cap keeps (hash: as before)
     quota_field: Optional[str] = None  # domain | source | difficulty | language
     quotas: Dict[str, Dict[str, float]] = dataclasses.field(default_factory=dict)  # {kind: {value: share}}
     journey: JourneyConfig = JourneyConfig()
     knowledge_format: KnowledgeConfig = KnowledgeConfig()
     prune: PruneConfig = PruneConfig()  # cut redundant re-checks from correct traces (off)
+    no_cot: NoCotConfig = NoCotConfig()  # an empty <think> for problems always solved briefly (off)
+    length_caps: Tuple[LengthCap, ...] = ()  # thinking caps by pass rate (none)
     max_rows_per_shard: int = 50_000
     compression: str = "zstd"
 
@@ -54,11 +59,16 @@ class MixConfig:
             raise ValueError("scale: must be > 0")
         if self.per_prompt_cap is not None and self.per_prompt_cap < 1:
             raise ValueError("per_prompt_cap: must be >= 1")
+        if self.selection.policy != "hash" and self.per_prompt_cap is None:
+            raise ValueError(f"per_prompt_cap: selection.policy {self.selection.policy!r} chooses among the "
+                             "examples of a problem: set per_prompt_cap (how many it keeps)")
         if self.max_rows_per_shard < 1:
             raise ValueError("max_rows_per_shard: must be >= 1")
         if self.compression not in ("zstd", "snappy", "gzip", "none"):
             raise ValueError("compression: must be zstd, snappy, gzip or none")
         object.__setattr__(self, "quotas", _freeze_quotas(self.quotas))
+        object.__setattr__(self, "length_caps", tuple(sorted(self.length_caps, key=lambda c: c.min_pass_rate)))
+        check_length_caps(self.length_caps)
         self._check_quotas()
 
     def _check_quotas(self):

@@ -14,7 +14,9 @@ target exactly. An example of a kind with quotas whose value has no share is
 rejected (step ``select_quota``, reason ``no_quota``).
 
 Every example gets a score from a hash of the seed and its id; the per-prompt cap keeps
-the lowest-scoring examples of each (problem, part) (step and reason ``per_prompt_cap``),
+the lowest-scoring examples of each (problem, part) (step and reason ``per_prompt_cap``;
+``mix.selection.policy`` may order them by thinking length or diversity instead, see
+:mod:`transforms.mix.lengths`),
 and each bucket keeps its ``target`` lowest scores (the rest: step ``select_quota``,
 reason ``over_quota``). A bucket with too little supply is reported as a shortfall,
 never filled from elsewhere.
@@ -27,6 +29,7 @@ from typing import Dict, Iterable, Iterator, Optional
 
 from transforms.core import Drop, hash_score
 from transforms.mix.config import ANY, MixConfig
+from transforms.mix.lengths import SelectionConfig, select_per_prompt
 
 # -- buckets and targets -----------------------------------------------------------------
 
@@ -138,16 +141,13 @@ def assign_bucket(example, config: MixConfig):
     return bucket, example
 
 
-def cap_per_prompt(element, cap: Optional[int], seed: int) -> Iterator:
-    """((problem, part), [(bucket, example), ...]) → the ``cap`` lowest-scoring pairs;
-    a ``per_prompt_cap`` Drop for each of the rest."""
-    (_, part), items = element
-    ordered = sorted(items, key=lambda be: selection_key(seed, be[1]))
-    for i, (bucket, example) in enumerate(ordered):
-        if cap is None or i < cap:
-            yield bucket, example
-        else:
-            yield Drop("per_prompt_cap", f"problem has {len(ordered)} {part} examples, cap {cap}", record=example)
+def cap_per_prompt(element, cap: Optional[int], seed: int, selection: SelectionConfig = SelectionConfig()
+                   ) -> Iterator:
+    """((problem, part), [(bucket, example), ...]) → the ``cap`` first pairs in the order of
+    ``selection.policy`` (by default the lowest scores); a ``per_prompt_cap`` Drop for each
+    of the rest (under another policy: step ``select_per_prompt``, see
+    :func:`transforms.mix.lengths.select_per_prompt`)."""
+    return select_per_prompt(element, cap, seed, selection)
 
 
 def select_by_threshold(element, thresholds: Dict[str, tuple], seed: int, targets: Dict[str, int]):

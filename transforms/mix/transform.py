@@ -5,8 +5,15 @@ examples join them, and three decisions (:mod:`transforms.mix.select`) go throug
 :class:`~transforms.core.RuleStep`, each drop counted as ``mix.<step>.dropped_<reason>``:
 
 * ``select_quota``: a bucket per example (``no_quota`` when no quota covers it);
-* ``per_prompt_cap``: the lowest-scoring examples of each (problem, part);
+* ``length_cap`` (with ``length_caps``): direct reasoning examples thinking longer than
+  the cap of their problem's pass rate (``over_length_cap``);
+* ``per_prompt_cap``: the lowest-scoring examples of each (problem, part), or the first
+  under ``selection.policy`` (step ``select_per_prompt``, :mod:`transforms.mix.lengths`);
 * ``select_quota``: each bucket's ``target`` lowest scores (``over_quota`` for the rest).
+
+With ``no_cot`` on, one kept example of each problem the teacher always solves briefly
+(up to its share of the reasoning target) loses its thinking before the quota selection
+(same id, so the selection is unchanged).
 
 Example, R1's Table 5 shares::
 
@@ -27,6 +34,7 @@ from schemas.records import SftExample
 from transforms.core import RuleStep, merge
 from transforms.mix.config import MixConfig
 from transforms.mix.examples import to_example
+from transforms.mix.lengths import apply_no_cot, cap_length, no_cot_candidate, no_cot_pick
 from transforms.mix.prune import Pruner
 from transforms.mix.select import (
     assign_bucket,
@@ -81,23 +89,43 @@ class MixExamples(beam.PTransform):
             examples = (examples, inputs["journeys"]) | "WithJourneys" >> beam.Flatten()
         bucketed = examples | "Bucket" >> RuleStep(
             STAGE, "select_quota", functools.partial(assign_bucket, config=config))
+        steps = [bucketed]
+        candidates = bucketed.kept
+        if config.length_caps:
+            capped_length = candidates | "LengthCap" >> RuleStep(
+                STAGE, "length_cap", functools.partial(cap_length, caps=config.length_caps))
+            steps.append(capped_length)
+            candidates = capped_length.kept
         capped = (
-            bucketed.kept
+            candidates
             | "ByProblem" >> beam.Map(lambda be: ((be[1].problem_id, part_of(be[0])), be))
             | "GroupProblem" >> beam.GroupByKey()
             | "Cap" >> RuleStep(STAGE, "per_prompt_cap",
-                                functools.partial(cap_per_prompt, cap=config.per_prompt_cap, seed=seed))
+                                functools.partial(cap_per_prompt, cap=config.per_prompt_cap, seed=seed,
+                                                  selection=config.selection))
         )
+        capped_kept = capped.kept
+        no_cot = config.no_cot.limit(config.targets()["reasoning"])
+        if no_cot > 0:
+            chosen = (
+                capped.kept
+                | "NoCotCandidates" >> beam.FlatMap(no_cot_candidate, config.no_cot, seed)
+                | "NoCotByProblem" >> beam.GroupByKey()
+                | "NoCotPick" >> beam.FlatMap(no_cot_pick, seed)
+                | "NoCotChoose" >> beam.combiners.Top.Smallest(no_cot)
+                | "NoCotIds" >> beam.FlatMap(lambda picks: [(example_id, True) for _, example_id in picks])
+            )
+            capped_kept = capped.kept | "NoCot" >> beam.Map(apply_no_cot, beam.pvalue.AsDict(chosen))
         # one more than the largest target: a bucket with more keys than its target has surplus
         largest = max(list(targets.values()) + [0]) + 1
         thresholds = (
-            capped.kept
+            capped_kept
             | "KeyByBucket" >> beam.Map(lambda be: (be[0], selection_key(seed, be[1])))
             | "Smallest" >> beam.combiners.Top.PerKey(largest, reverse=True)
             | "Threshold" >> beam.Map(
                 lambda kv: (kv[0], threshold(sorted(kv[1]), targets.get(kv[0], 0))))
         )
-        selected = capped.kept | "Select" >> RuleStep(
+        selected = capped_kept | "Select" >> RuleStep(
             STAGE, "select_quota", functools.partial(select_by_threshold, seed=seed, targets=targets),
             beam.pvalue.AsDict(thresholds))
-        return merge(examples.pipeline, "Mix", [bucketed, capped, selected])
+        return merge(examples.pipeline, "Mix", steps + [capped, selected])

@@ -116,3 +116,21 @@ def test_every_drop_is_counted_per_step_and_reason(tmp_path):
     assert set(rejected) == {"select_quota.dropped_no_quota", "per_prompt_cap.dropped_per_prompt_cap",
                              "select_quota.dropped_over_quota"}
     assert counters == dict(rejected)
+
+
+def _run_examples(records, config, folder, seed=1):
+    """Run MixExamples; return the selected examples, sorted by id."""
+    import pickle
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = str(folder / "selected.pkl")
+
+    def dump(values):
+        with open(path, "wb") as fh:
+            pickle.dump(sorted(values), fh)
+
+    with beam.Pipeline() as p:
+        mixed = p | "Curated" >> beam.Create(records) | MixExamples(config, seed)
+        _ = mixed.kept | beam.combiners.ToList() | beam.Map(dump)
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
