@@ -58,11 +58,13 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy pipelines publish transforms schemas
 
+# two pytest workers (pytest-xdist), a test file each at a time, so module fixtures
+# (a served model, a loaded one) start once
 test: $(STAMP) $(AIRFLOW_STAMP) sandbox lint
-	$(PY) -m pytest -q --durations=15
+	$(PY) -m pytest -q --durations=15 -n 2 --dist loadfile
 
 test-fast: $(STAMP) sandbox
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow" -n 2 --dist loadfile
 
 clean:
 	rm -rf out .pytest_cache

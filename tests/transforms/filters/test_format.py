@@ -69,6 +69,6 @@ def test_nested_boxes_are_one_answer_and_linear():
     """A box inside a box is part of its answer. Before, every nested box was copied out
     whole: 20,000 nested boxes were 1.6 GB of contents (issue #17, class 6)."""
     assert check_conflicting_answers(en_trace(answer="$\\boxed{\\boxed{3}}$")).reason is None
-    started = time.monotonic()
+    started = time.process_time()
     measured = check_conflicting_answers(en_trace(answer="\\boxed{" * 20_000 + "1" + "}" * 20_000 + " \\boxed{2}"))
-    assert measured.reason == "conflicting_answers" and time.monotonic() - started < 2.0
+    assert measured.reason == "conflicting_answers" and time.process_time() - started < 2.0

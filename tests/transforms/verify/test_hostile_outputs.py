@@ -132,13 +132,13 @@ def test_hostile_math_verify_replies_are_error_verdicts(reply):
 def test_final_answers_of_many_boxes_are_linear():
     """60,000 distinct boxes: 42 s before (a list searched for each), well under the time bound now."""
     text = "</think>" + " ".join(f"\\boxed{{{i}}}" for i in range(60_000))
-    started = time.monotonic()
+    started = time.process_time()
     answers = final_boxed_answers(text)
     extract_answer(text)
     assert len(answers) == 60_000 and answers[-1] == "59999"
     nested = "</think>" + "\\boxed{" * 20_000 + "1" + "}" * 20_000
     assert len(final_boxed_answers(nested)) == 1
-    assert time.monotonic() - started < 3.0
+    assert time.process_time() - started < 3.0
 
 
 def test_math_route_with_many_boxes_stays_within_its_time_bound():

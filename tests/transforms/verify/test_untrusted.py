@@ -39,7 +39,7 @@ def test_readable_lines_and_counts():
 
 
 def test_reading_is_linear():
-    started = time.monotonic()
+    started = time.process_time()
     for line in (b"[" * 1_000_000, b'"' + b"\\\"" * 500_000 + b'"', json.dumps(["x" * 900_000]).encode()):
         read_json(line)
-    assert time.monotonic() - started < 2.0
+    assert time.process_time() - started < 2.0

@@ -78,11 +78,11 @@ def test_same_vote_for_every_written_form():
 
 
 def test_normalisation_is_linear():
-    started = time.monotonic()
+    started = time.process_time()
     for text in ("½" * 50_000, "e^{i\\pi}" * 20_000, "\\{" + "1, " * 50_000 + "1\\}", "√" * 50_000, "²" * 50_000,
                  "e^{" * 30_000 + "i" + "}" * 30_000):
         normalize_forms(text)
-    assert time.monotonic() - started < 3.0
+    assert time.process_time() - started < 3.0
 
 
 #: (reference, boxed prediction, verdict): each "correct" row was "incorrect" before issue #17.

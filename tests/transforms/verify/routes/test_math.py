@@ -122,7 +122,7 @@ PATHOLOGICAL = {
 
 def test_cheap_paths_stay_fast_on_pathological_answers():
     """Everything that runs in the parent (no child, no bound but its own speed)."""
-    started = time.monotonic()
+    started = time.process_time()
     for answer in PATHOLOGICAL.values():
         for gold in ("2", "(1, 2)", "\\sqrt{2}", "x < 3", "Paris"):
             exact_verdict(gold, answer)
@@ -131,7 +131,7 @@ def test_cheap_paths_stay_fast_on_pathological_answers():
         answer_key(answer)
         normalize_gold(answer)
         knowledge_verdict("2", answer, **KNOWLEDGE)
-    assert time.monotonic() - started < 5.0
+    assert time.process_time() - started < 5.0
 
 
 @pytest.mark.slow
