@@ -18,6 +18,7 @@ import typing
 from typing import Any, List, Optional, Sequence, Tuple
 
 from pipelines.config_source import ConfigError, Origins, apply_settings, read_yaml, suggest
+from pipelines.problems import ProblemsConfig
 from publish.card_meta import CardConfig
 from transforms.decontam.config import DecontamConfig
 from transforms.dedup.config import DedupConfig
@@ -119,6 +120,9 @@ HASHED_AS = {"max_dead_letter_share": 1.0}
 #: defaults (off: they change no row), so that configs that don't use them keep their hash.
 HASHED_WHEN_SET = {("mix", "prune"), ("mix", "selection"), ("mix", "no_cot"), ("mix", "length_caps")}
 
+#: Top-level sections added later, left out of the hash while at their defaults (off).
+TOP_HASHED_WHEN_SET = ("problems",)
+
 #: The default of ``max_dead_letter_share``: a stage that loses more than half of its
 #: inputs to errors (a wrong preset, an unreachable server) fails the run.
 DEFAULT_MAX_DEAD_LETTER_SHARE = 0.5
@@ -129,6 +133,7 @@ class RunConfig:
     seed: int = 1234
     sources: Tuple[SourceConfig, ...] = ()
     ingest: IngestConfig = IngestConfig()
+    problems: ProblemsConfig = ProblemsConfig()  # curated before sampling (off by default)
     sample: SampleConfig = SampleConfig()
     curate: CurateConfig = CurateConfig()
     mix: MixConfig = MixConfig()
@@ -164,6 +169,10 @@ def config_hash(config) -> str:
         value = getattr(getattr(config, section, None), name, None)
         if value is not None and value == type(value)():
             data[section].pop(name, None)
+    for section in TOP_HASHED_WHEN_SET:
+        value = getattr(config, section, None)
+        if value is not None and value == type(value)():
+            data.pop(section, None)
     canonical = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
