@@ -126,7 +126,7 @@ def mcq_without_options(prompt: str, answer: Optional[str], choices: Sequence[st
         return None
     if len(set(_OPTION.findall(prompt))) >= 2:
         return None
-    why = f"asks {asks.group(0)!r}" if asks else f"its answer is the option letter {letter.group(1)!r}"
+    why = f"asks {asks.group(0)!r}" if asks else f"its answer is the option letter {(answer or '').strip()!r}"
     return f"multiple choice ({why}) without its options"
 
 
@@ -178,15 +178,15 @@ def screen(prompt: str, answer: Optional[str], choices: Sequence[str], *, enable
     ``needs_answer``: the problem is checked against a gold answer (not code tests, not
     a knowledge prompt), so the answer rules apply."""
     prompt = prompt or ""
+    gold = (answer or "").strip()
     checks = (
         ("figure", lambda: figure(prompt)),
         ("proof", lambda: proof(prompt, answer) if needs_answer else None),
         ("multi_part", lambda: multi_part(prompt)),
         ("mcq_without_options", lambda: mcq_without_options(prompt, answer, choices)),
-        ("missing_answer", lambda: "no gold answer" if needs_answer and not (answer or "").strip() else None),
-        ("unparseable_answer",
-         lambda: unparseable_answer(answer, max_answer_chars) if needs_answer and (answer or "").strip() else None),
-        ("answer_leaked", lambda: answer_leaked(prompt, answer) if needs_answer and answer else None),
+        ("missing_answer", lambda: "no gold answer" if needs_answer and not gold else None),
+        ("unparseable_answer", lambda: unparseable_answer(gold, max_answer_chars) if needs_answer and gold else None),
+        ("answer_leaked", lambda: answer_leaked(prompt, gold) if needs_answer and gold else None),
     )
     for reason, check in checks:
         if reason in enabled:
