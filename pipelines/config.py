@@ -89,10 +89,15 @@ class CostConfig:
     currency: str = "USD"
     teacher: Price = Price()
     judge: Price = Price()
+    #: accelerators the teacher holds while sampling, for accelerator seconds per example
+    #: (0: vLLM's tensor_parallel_size, 1 for transformers on a GPU, none on CPU or a server)
+    accelerators: int = 0
 
     def __post_init__(self):
         if not self.currency.strip() or len(self.currency) > 8:
             raise ValueError(f"currency: must be a short name like USD, got {self.currency!r}")
+        if self.accelerators < 0:
+            raise ValueError(f"accelerators: must be 0 or more, got {self.accelerators}")
 
 
 @dataclasses.dataclass(frozen=True)
