@@ -83,7 +83,8 @@ def format_estimate(found: dict) -> str:
         lines.append("  the whole plan: unknown (a source can't tell its size, or nothing was sampled)")
         return "\n".join(lines)
     e = found["estimate"]
-    amount = "unknown (no prices set: cost.teacher)" if e["amount"] is None else f"{e['amount']:,.4f} {found['currency']}"
+    amount = ("unknown (no prices set: cost.teacher)" if e["amount"] is None
+              else f"{e['amount']:,.4f} {found['currency']}")
     lines += [f"  the whole plan: {plan['problems']:,} problems, {plan['problems_sampled']:,} sampled after curation "
               f"({plan['rollouts']:,} rollouts)",
               f"  tokens: {e['prompt_tokens']:,} prompt + {e['completion_tokens']:,} completion",

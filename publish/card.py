@@ -19,10 +19,10 @@ from typing import Dict, List, Optional
 from apache_beam.io.filesystems import FileSystems
 
 from publish.card_meta import card_data, card_settings
+from publish.costs import cost_section
 from publish.layout import DATA, DATASET_INFO, README, stage_folders
 from publish.llamafactory import write_dataset_info
 from publish.plots import PLOTS, plot_files, write_plots
-from publish.costs import cost_section
 from publish.stats import thinking_kinds
 from transforms.core import io as rio
 
