@@ -83,6 +83,9 @@ def _stage_parser(sub, name: str, help_text: str) -> None:
     if name in ("demo", "run", "sample"):
         p.add_argument("--preset", help="field preset for --input: gsm8k, math, answer, mcq")
         p.add_argument("--limit", type=int, help="at most this many problems from --input")
+        p.add_argument("--estimate-cost", type=int, metavar="N", dest="estimate_cost",
+                       help="sample about N problems into OUTPUT/estimate and extrapolate the teacher's "
+                            "tokens, money and time to the whole plan (OUTPUT/estimate.json); nothing else runs")
     p.add_argument("--profile", metavar="[FILE:]NAME",
                    help="Beam flags of a runner profile in configs/runners.yaml (explicit flags win)")
     p.add_argument("--dry-run", action="store_true",

@@ -115,6 +115,8 @@ def _stage_command(args, beam_args: List[str]) -> int:
                 check_output(out, args.overwrite)
             return _dry_run(args, config, beam_args)
         claim(out, args.overwrite)
+        if getattr(args, "estimate_cost", None) is not None:
+            return _estimate(config, out, beam_args, args.estimate_cost, args.quiet, done)
         manifest = _dispatch(args, config, beam_args, done)
         launch.enforce_dead_letter_share(out, manifest, config)
         failures.check_corpus(out, manifest)
@@ -146,6 +148,17 @@ def _stage_command(args, beam_args: List[str]) -> int:
         from pipelines.usage import format_usage, run_manifests  # times, tokens, cost of the stages run
 
         print(format_usage(run_manifests(manifest, done)))
+    return 0
+
+
+def _estimate(config, out: str, beam_args: List[str], problems: int, quiet: bool, done: List[str]) -> int:
+    """``--estimate-cost N``: sample N problems, extrapolate to the whole plan, print it."""
+    from pipelines import estimate
+
+    done.append("sample")
+    found = estimate.run(config, out, beam_args, problems)
+    if not quiet:
+        print(logs.scrub(estimate.format_estimate(found)))
     return 0
 
 

@@ -18,6 +18,7 @@ import typing
 from typing import Any, List, Optional, Sequence, Tuple
 
 from pipelines.config_source import ConfigError, Origins, apply_settings, read_yaml, suggest
+from pipelines.problems import ProblemsConfig
 from publish.card_meta import CardConfig
 from transforms.decontam.config import DecontamConfig
 from transforms.dedup.config import DedupConfig
@@ -88,10 +89,15 @@ class CostConfig:
     currency: str = "USD"
     teacher: Price = Price()
     judge: Price = Price()
+    #: accelerators the teacher holds while sampling, for accelerator seconds per example
+    #: (0: vLLM's tensor_parallel_size, 1 for transformers on a GPU, none on CPU or a server)
+    accelerators: int = 0
 
     def __post_init__(self):
         if not self.currency.strip() or len(self.currency) > 8:
             raise ValueError(f"currency: must be a short name like USD, got {self.currency!r}")
+        if self.accelerators < 0:
+            raise ValueError(f"accelerators: must be 0 or more, got {self.accelerators}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,6 +125,9 @@ HASHED_AS = {"max_dead_letter_share": 1.0}
 #: defaults (off: they change no row), so that configs that don't use them keep their hash.
 HASHED_WHEN_SET = {("mix", "prune"), ("mix", "selection"), ("mix", "no_cot"), ("mix", "length_caps")}
 
+#: Top-level sections added later, left out of the hash while at their defaults (off).
+TOP_HASHED_WHEN_SET = ("problems",)
+
 #: The default of ``max_dead_letter_share``: a stage that loses more than half of its
 #: inputs to errors (a wrong preset, an unreachable server) fails the run.
 DEFAULT_MAX_DEAD_LETTER_SHARE = 0.5
@@ -129,6 +138,7 @@ class RunConfig:
     seed: int = 1234
     sources: Tuple[SourceConfig, ...] = ()
     ingest: IngestConfig = IngestConfig()
+    problems: ProblemsConfig = ProblemsConfig()  # curated before sampling (off by default)
     sample: SampleConfig = SampleConfig()
     curate: CurateConfig = CurateConfig()
     mix: MixConfig = MixConfig()
@@ -164,6 +174,10 @@ def config_hash(config) -> str:
         value = getattr(getattr(config, section, None), name, None)
         if value is not None and value == type(value)():
             data[section].pop(name, None)
+    for section in TOP_HASHED_WHEN_SET:
+        value = getattr(config, section, None)
+        if value is not None and value == type(value)():
+            data.pop(section, None)
     canonical = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 

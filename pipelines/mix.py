@@ -216,6 +216,8 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         thinking=stats.thinking_lengths(data_files, launch.counters(result)),
         examples=stats.example_rows(data_files, config.card.examples, config.card.example_chars),
         upstream={"curate": in_dir, **({"sample": sample_dir} if sample_dir else {})},
+        cost_per_example=usage.per_example(config, upstream, sample_dir, launch.counters(result), started,
+                                           data_files),
     )
     manifest = launch.redacted(manifest, config)
     manifest["card"] = report.write_card(out_dir, manifest)

@@ -15,6 +15,7 @@ import apache_beam as beam
 
 from pipelines import launch, meters, progress, usage
 from pipelines.config import RunConfig
+from pipelines.problems import CurateProblems, benchmark_names
 from publish import accounting
 from publish.manifest import clear_stage, relativize
 from schemas.records import DeadLetter, Problem, Rejection, Rollout
@@ -40,11 +41,16 @@ def build(pipeline, config: RunConfig, out_dir: str, journal_files: Sequence[str
           progress_dir: Optional[str] = None) -> None:
     problems = pipeline | "Ingest" >> ReadProblems(config.sources, config.ingest, config.seed,
                                                    config.config_hash)
-    rollouts = problems.kept | "Sample" >> GenerateRollouts(
+    parts = [problems]
+    to_sample = problems.kept
+    if config.problems.enabled:  # curated before sampling: nothing is sampled for a rejected problem
+        parts.append(problems.kept | "CurateProblems" >> CurateProblems(config.problems))
+        to_sample = parts[-1].kept
+    rollouts = to_sample | "Sample" >> GenerateRollouts(
         config.sample, config.seed, config.config_hash,
         completed=read_journal(pipeline, list(journal_files)),
         journal_dir=rio.join(out_dir, JOURNAL), progress=progress_dir)
-    rejected, dead = launch.merge_stage_outputs(pipeline, "Sample", [problems, rollouts])
+    rejected, dead = launch.merge_stage_outputs(pipeline, "Sample", parts + [rollouts])
     launch.write_outputs(
         {"problems": problems.kept, "rollouts": rollouts.kept, "rejections": rejected,
          "dead_letters": dead},
@@ -58,6 +64,7 @@ def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
     if not config.sources:
         raise ValueError("no sources: give --input PATH or a config with 'sources'")
     check_sources(config.sources)
+    benchmarks = benchmark_names(config.problems)  # a required benchmark missing: an error before anything runs
     clear_stage(out_dir, list(OUTPUTS))
     journal_files = list_journal(rio.join(out_dir, JOURNAL))
     live = progress.plan("sample", out_dir, config, lambda: meters.sample(config), model="teacher")
@@ -89,6 +96,8 @@ def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
     lines["sample"]["rollouts"] = rollouts
     reused = launch.counter(result, "rollouts_reused")
     manifest = launch.base_manifest("sample", config)
+    if config.problems.enabled:
+        manifest["problems"] = {"benchmarks": benchmarks}
     counters = launch.counters(result)
     manifest.update(outputs=relativize(outputs, out_dir), funnel=funnel, accounting=lines,
                     counters=counters,

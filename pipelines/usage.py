@@ -21,9 +21,13 @@ import os
 import time
 from typing import Dict, List, Optional
 
+from apache_beam.io.filesystems import FileSystems
+
 from pipelines.config import RunConfig
 from pipelines.progress import money
+from publish.costs import cost_per_example
 from publish.manifest import load_stage_manifest
+from transforms.core import io as rio
 
 #: The model whose prices (config ``cost.<model>``) a stage's model calls are charged at.
 PRICED_MODEL = {"sample": "teacher", "curate": "judge", "mix": "teacher"}
@@ -104,3 +108,35 @@ def format_usage(manifests: List[dict]) -> str:
                                                 for m in missing) + ")"
     lines.append(text)
     return "\n".join(lines)
+
+
+def accelerators(config: RunConfig) -> int:
+    """Accelerators the teacher holds while sampling: ``cost.accelerators``, else vLLM's
+    tensor_parallel_size, 1 for transformers on a GPU, 0 (unknown) on CPU or a server."""
+    if config.cost.accelerators:
+        return config.cost.accelerators
+    if config.sample.backend == "vllm":
+        return config.sample.tensor_parallel_size
+    return 1 if config.sample.backend == "transformers" and config.sample.device != "cpu" else 0
+
+
+def _usage_line(stage: str, usage: dict) -> dict:
+    return {"stage": stage, "stage_s": usage["timing"]["stage_s"], "prompt": usage["tokens"]["prompt"],
+            "completion": usage["tokens"]["completion"], "amount": usage["cost"]["amount"]}
+
+
+def per_example(config: RunConfig, curate_manifest: dict, sample_dir: Optional[str], counters: Dict[str, int],
+                started: float, data_files: List[str]) -> Optional[dict]:
+    """The mix manifest's ``cost_per_example`` (:mod:`publish.costs`), or None when the
+    sample stage's manifest can't be found (a corpus mixed from a moved curate folder)."""
+    sample_dir = sample_dir or (curate_manifest.get("upstream") or {}).get("sample")
+    if not sample_dir or not FileSystems.exists(rio.join(sample_dir, "manifest.json")):
+        return None
+    sample = load_stage_manifest(sample_dir, "sample")
+    stages = [_usage_line(m["stage"], m) for m in (sample, curate_manifest) if "timing" in m]
+    stages.append(_usage_line("mix", stage_usage("mix", config, counters, started)))
+    price = config.cost.teacher
+    return cost_per_example([f["path"] for f in sample["outputs"]["rollouts"]["files"]], data_files, stages,
+                            {"prompt_per_million": price.prompt_per_million,
+                             "completion_per_million": price.completion_per_million},
+                            config.cost.currency, accelerators(config))

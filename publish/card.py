@@ -19,6 +19,7 @@ from typing import Dict, List, Optional
 from apache_beam.io.filesystems import FileSystems
 
 from publish.card_meta import card_data, card_settings
+from publish.costs import cost_section
 from publish.layout import DATA, DATASET_INFO, README, stage_folders
 from publish.llamafactory import write_dataset_info
 from publish.plots import PLOTS, plot_files, write_plots
@@ -99,6 +100,7 @@ def render_card(manifest: dict) -> str:
     parts += _token_section(stats.get("token_lengths"))
     parts += _thinking_section(manifest.get("thinking"), plot_files(manifest))
     parts += _pass_rate_section(stats.get("pass_rates"))
+    parts += cost_section(manifest.get("cost_per_example"), _table)
     parts += ["## Files", _table(["file", "rows", "sha256"], [[f["path"], f["rows"], f["sha256"]] for f in files])]
     body = "\n\n".join(parts) + "\n"
     card = DatasetCard(f"---\n{card_data(manifest).to_yaml()}\n---\n\n{body}")

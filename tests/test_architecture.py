@@ -33,9 +33,11 @@ def named_steps(text: str) -> dict:
 @pytest.fixture(scope="module")
 def built():
     """{stage: {step, ...}} of the demo config's pipelines, built and not run, with the
-    judge on so that its steps are built too."""
+    judge and problem curation on so that their steps are built too."""
     config = load_config(os.path.join(ROOT, "configs", "demo.yaml"),
-                         {"curate": {"verify": {"judge": {"enabled": True, "backend": "fake"}}}})
+                         {"curate": {"verify": {"judge": {"enabled": True, "backend": "fake"}}},
+                          "problems": {"enabled": True, "decontam": {
+                              "benchmarks_dir": os.path.join(ROOT, "..", "shared", "data")}}})
     return {r["stage"]: set(r["steps"]) for r in dry_run("run", config, None, ["--runner=DirectRunner"])}
 
 

@@ -150,6 +150,32 @@ def test_a_multi_processing_run_shows_progress_and_records_time_tokens_and_cost(
     assert "  cost:   sample " in captured.out and " EUR" in captured.out
     assert [p for p in glob.glob(os.path.join(out, "**", ".tmp"), recursive=True)] == []
     assert glob.glob(os.path.join(out, "**", "*.json.tmp"), recursive=True) == []
+    _check_cost_per_example(out, found, rollouts)
+
+
+def _check_cost_per_example(out, found, rollouts):
+    """Tokens, seconds and money per accepted example by domain, from the rows, in the
+    mix manifest and the card."""
+    cost = found["mix"]["cost_per_example"]
+    examples = pq.read_table(glob.glob(os.path.join(out, "data", "train-*.parquet")),
+                             columns=["domain"]).column("domain").to_pylist()
+    domain = cost["by_domain"]["math"]
+    mine = [r for r in rollouts if r["domain"] == "math"]
+    assert domain["examples"] == examples.count("math") > 0 and domain["rollouts"] == len(mine)
+    assert domain["prompt_tokens"] == sum(r["prompt_tokens"] for r in mine)
+    assert domain["completion_tokens"] == sum(r["completion_tokens"] for r in mine)
+    money = (2 * domain["prompt_tokens"] + 10 * domain["completion_tokens"]) / 1e6
+    assert domain["per_example"]["amount"] == pytest.approx(money / domain["examples"], abs=1e-8)
+    assert domain["per_example"]["tokens"] == pytest.approx(
+        (domain["prompt_tokens"] + domain["completion_tokens"]) / domain["examples"], abs=0.1)
+    total = cost["total"]
+    assert total["examples"] == len(examples) and total["prompt_tokens"] == sum(
+        m["tokens"]["prompt"] for m in found.values())  # the journey teacher's tokens too
+    assert total["amount"] == pytest.approx(sum(m["cost"]["amount"] for m in found.values()), abs=1e-6)
+    card = open(os.path.join(out, "README.md"), encoding="utf-8").read()
+    assert "## Cost per accepted example" in card and "### Cost by domain" in card
+    assert f"| math | {domain['examples']} | {domain['rollouts']} |" in card
+    assert f"{domain['per_example']['amount']:.6f} EUR" in card
 
 
 def test_quiet_shows_no_progress(tmp_path, capsys):
