@@ -44,7 +44,8 @@ setup(
         # are not Beam's, and the DAG runs the pipeline with this project's .venv python
         "airflow": ["apache-airflow>=3,<4", "apache-airflow-providers-apache-beam>=6",
                     "apache-airflow-providers-google"],
-        "dev": ["pytest>=8", "pytest-timeout", "pytest-xdist", "trl>=1.0", "ruff>=0.6", "mypy>=1.10", "import-linter>=2.0"],
+        "dev": ["pytest>=8", "pytest-timeout", "pytest-xdist", "trl>=1.0", "ruff>=0.6", "mypy>=1.10",
+                "import-linter>=2.0"],
     },
     entry_points={"console_scripts": ["reasoning-corpus=pipelines.cli:entry_point"]},
 )
