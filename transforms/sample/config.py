@@ -71,13 +71,12 @@ class SampleConfig(models.ModelConfig):
         return models.model_config_of(self)
 
 
-def apply_profile(sample: dict) -> dict:
-    """The ``sample`` mapping of a config with its profile's settings filled in where it
-    has none (an unknown profile is left for SampleConfig to refuse)."""
+def apply_profile(sample) -> None:
+    """Fill a config's ``sample`` mapping with its profile's settings where it has none
+    (an unknown profile is left for SampleConfig to refuse)."""
     if isinstance(sample, dict) and isinstance(sample.get("profile"), str):
         for key, value in PROFILES.get(sample["profile"], {}).items():
             sample.setdefault(key, value)
-    return sample
 
 
 def check_backend(config: SampleConfig) -> None:
