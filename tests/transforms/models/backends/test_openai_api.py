@@ -391,7 +391,7 @@ def test_journeys_build_with_the_server_teacher(vllm_server, monkeypatch):
                                                     verdict="incorrect", pass_rate=0.5),
                                  [], Teacher(backend, spec), check,
                                  JourneyConfig(share=0.5, modes=("reflect",), locate=False, max_tokens=24), seed=1)
-                   for i in range(3)]
+                   for i in range(1)]
     finally:
         check.teardown()
         backend.close()

@@ -42,6 +42,7 @@ def _backend(**changes) -> OpenAIBackend:
     return backend
 
 
+@pytest.mark.slow  # 320 requests at 0.2-2 s each: CPU-bound on a loaded 2-core machine (25 s)
 def test_the_window_holds_256_requests_in_flight_from_one_batch(tmp_path):
     with support.LatencyServer(str(tmp_path / "requests.jsonl")) as server:
         backend = _backend(base_url=server.base_url, n=4)
