@@ -25,7 +25,7 @@ from transforms.dedup.config import DedupConfig
 from transforms.filters.config import FilterConfig
 from transforms.ingest.config import IngestConfig, SourceConfig
 from transforms.mix.config import MixConfig
-from transforms.sample.config import SampleConfig
+from transforms.sample.config import SampleConfig, apply_profile
 from transforms.verify.config import VerifyConfig
 
 __all__ = ["ConfigError", "RunConfig", "build_dataclass", "config_hash", "load_config"]
@@ -121,9 +121,17 @@ UNHASHED_SECTIONS = ("output", "cost", "progress", "card")
 #: config that left them alone (the demo's, the defaults) keeps its hash.
 HASHED_AS = {"max_dead_letter_share": 1.0}
 
+#: Settings inside a section that decide no row (how the teacher is reached, how fast):
+#: hashed at the value they had when first hashed (``HASHED_AS``'s rule), or never
+#: hashed when they came later (``None``), so configs that leave them alone keep their hash.
+HASHED_AS_IN = {("sample", "concurrency"): 16, ("sample", "base_urls"): None,
+                ("sample", "requests_per_minute"): None, ("sample", "tokens_per_minute"): None,
+                ("sample", "health_check_s"): None}
+
 #: Sections added after configs were hashed, left out of the hash while at their
 #: defaults (off: they change no row), so that configs that don't use them keep their hash.
-HASHED_WHEN_SET = {("mix", "prune"), ("mix", "selection"), ("mix", "no_cot"), ("mix", "length_caps")}
+HASHED_WHEN_SET = {("mix", "prune"), ("mix", "selection"), ("mix", "no_cot"), ("mix", "length_caps"),
+                   ("sample", "profile")}
 
 #: Top-level sections added later, left out of the hash while at their defaults (off).
 TOP_HASHED_WHEN_SET = ("problems",)
@@ -170,6 +178,12 @@ def config_hash(config) -> str:
     for name in UNHASHED_SECTIONS:
         data.pop(name, None)
     data.update(HASHED_AS)
+    for (section, name), fixed in HASHED_AS_IN.items():
+        if isinstance(data.get(section), dict) and name in data[section]:
+            if fixed is None:
+                data[section].pop(name)
+            else:
+                data[section][name] = fixed
     for section, name in HASHED_WHEN_SET:
         value = getattr(getattr(config, section, None), name, None)
         if value is not None and value == type(value)():
@@ -281,6 +295,7 @@ def load_config(path: Optional[str] = None, overrides: Optional[dict] = None,
     for key, value in (overrides or {}).items():
         data[key] = value
     applied = apply_settings(data, settings)  # its own errors name the --set
+    apply_profile(data.get("sample"))  # sample.profile fills the keys left out
     origins = Origins(path, lines, overridden=list(overrides or {}), settings=applied)
     try:
         return build_dataclass(RunConfig, data)

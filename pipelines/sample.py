@@ -1,7 +1,8 @@
 """Stage 1 — sample: sources → Problems → n Rollouts each.
 
-Resume: every model batch's new rollouts are persisted under ``OUT/journal``
-first (see :mod:`transforms.sample.journal`). Running ``sample`` again on the same
+Resume: every new rollout is persisted under ``OUT/journal`` as it arrives
+(see :mod:`transforms.sample.journal`); the streamed files are compacted into
+chunks before the pipeline starts (what a killed run left) and after it ends. Running ``sample`` again on the same
 output folder reads the journal, reuses every rollout still expected and
 generates only the missing ones; the stage's outputs and manifest are then
 written as for a fresh run. Delete ``OUT/journal`` to start over.
@@ -22,7 +23,7 @@ from schemas.records import DeadLetter, Problem, Rejection, Rollout
 from transforms.core import io as rio
 from transforms.ingest.planning import check_sources
 from transforms.ingest.transform import ReadProblems
-from transforms.sample.journal import list_journal
+from transforms.sample.journal import compact_journal, list_journal
 from transforms.sample.transform import GenerateRollouts
 
 OUTPUTS = {"problems": Problem, "rollouts": Rollout, "rejections": Rejection, "dead_letters": DeadLetter}
@@ -66,10 +67,12 @@ def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
     check_sources(config.sources)
     benchmarks = benchmark_names(config.problems)  # a required benchmark missing: an error before anything runs
     clear_stage(out_dir, list(OUTPUTS))
+    compact_journal(rio.join(out_dir, JOURNAL))  # what a killed run streamed
     journal_files = list_journal(rio.join(out_dir, JOURNAL))
     live = progress.plan("sample", out_dir, config, lambda: meters.sample(config), model="teacher")
     result = launch.run_pipeline(lambda p, folder: build(p, config, out_dir, journal_files, folder), beam_args,
                                  live)
+    compact_journal(rio.join(out_dir, JOURNAL))
     outputs = accounting.collect(out_dir, OUTPUTS)
     funnel = accounting.funnel(outputs)
     dead = accounting.by_stage(funnel["dead_letters"])

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import importlib.util
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Dict, Iterator, List, Optional
 
 from transforms.models.backends.hf import TransformersBackend
@@ -129,3 +133,87 @@ def running(server: Server, timeout_s: float) -> Iterator[Server]:
         yield server.start(timeout_s)
     finally:
         server.kill()
+
+
+# -- a loopback OpenAI-compatible server with realistic latency ----------------------------------
+
+
+class _LatencyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: one connection per slot of the client's window
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        self._send(200, {"object": "list", "data": [{"id": "latency", "object": "model"}]})
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        server = self.server
+        messages = body.get("messages") or []
+        prompt = json.dumps(messages, sort_keys=True)
+        key = hashlib.sha256(f"{prompt}|{body.get('seed')}".encode()).digest()
+        delay = server.min_s + (server.max_s - server.min_s) * int.from_bytes(key[:4], "big") / 2 ** 32
+        with server.lock:
+            server.in_flight += 1
+            server.max_in_flight = max(server.max_in_flight, server.in_flight)
+            server.log.write(json.dumps({"prompt": hashlib.sha256(prompt.encode()).hexdigest()[:16],
+                                         "seed": body.get("seed")}) + "\n")
+            server.log.flush()
+        try:
+            time.sleep(delay)
+            value = int.from_bytes(key[4:6], "big") % 20
+            self._send(200, {"choices": [{"message": {"role": "assistant", "content":
+                                                      f"<think>\nIt is {value}.\n</think>\n\\boxed{{{value}}}"},
+                                          "finish_reason": "stop"}],
+                             "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": 9}})
+        finally:
+            with server.lock:
+                server.in_flight -= 1
+                server.answered += 1
+
+    def _send(self, status: int, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+class LatencyServer(ThreadingHTTPServer):
+    """Chat completions on 127.0.0.1 answering each request after ``min_s``..``max_s``
+    seconds (a hash of its prompt and seed decides, so a re-run waits the same), one
+    thread per connection. Records the most requests in flight at once
+    (``max_in_flight``), the answered count and a request log (``log_path``: one JSON
+    line ``{"prompt": hash, "seed": seed}`` per request, written on arrival)."""
+
+    daemon_threads = True
+    request_queue_size = 1024
+
+    def __init__(self, log_path: str, min_s: float = 0.2, max_s: float = 2.0):
+        super().__init__(("127.0.0.1", 0), _LatencyHandler)
+        self.min_s, self.max_s = min_s, max_s
+        self.lock = threading.Lock()
+        self.in_flight = self.max_in_flight = self.answered = 0
+        self.log_path = log_path
+        self.log = open(log_path, "a", encoding="utf-8")
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+    def __enter__(self) -> "LatencyServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.shutdown()
+        self.server_close()
+        self.log.close()
+
+    def requests(self) -> List[dict]:
+        """The request log so far."""
+        with self.lock, open(self.log_path, encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh if line.strip()]

@@ -95,3 +95,19 @@ def test_card_section_is_checked_and_changes_no_hash():
         load_config(overrides={"card": {"license": "MIT License"}})
     with pytest.raises(ConfigError, match="card: examples: must be in"):
         load_config(overrides={"card": {"examples": -1}})
+
+
+def test_the_r1_profile_fills_what_the_config_leaves_out_and_transport_settings_change_no_hash(tmp_path):
+    r1 = load_config(_write(tmp_path, "sample: {profile: r1, max_tokens: 16384}"))
+    assert (r1.sample.temperature, r1.sample.top_p, r1.sample.max_tokens) == (0.6, 0.95, 16384)
+    assert r1.sample.timeout_s == 3600.0 and r1.config_hash != load_config().config_hash
+    assert load_config(settings=["sample.profile=r1"]).sample.max_tokens == 32768
+    with pytest.raises(ConfigError, match="profile: must be one of r1"):
+        load_config(_write(tmp_path, "sample: {profile: r2}"))
+    transport = load_config(overrides={"sample": {"backend": "openai", "base_url": "http://a/v1",
+                                                  "base_urls": ["http://b/v1"], "concurrency": 64,
+                                                  "requests_per_minute": 60, "tokens_per_minute": 9000,
+                                                  "health_check_s": 0}})
+    assert transport.config_hash == load_config(overrides={"sample": {
+        "backend": "openai", "base_url": "http://a/v1"}}).config_hash
+    assert RunConfig().sample.concurrency == 256

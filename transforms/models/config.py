@@ -56,7 +56,13 @@ class ModelConfig:
     # -- openai
     base_url: Optional[str] = None  # e.g. http://127.0.0.1:8000/v1
     api_key_env: Optional[str] = "OPENAI_API_KEY"  # the variable holding the key (never the key)
-    concurrency: int = 16  # requests in flight per worker
+    #: the in-flight window: requests in flight at once per loaded client (per worker
+    #: process, or per VM with share_model), across Beam batches
+    concurrency: int = 256
+    base_urls: Tuple[str, ...] = ()  # more endpoints of the same model: spread and failover
+    requests_per_minute: int = 0  # rate limits of the client (0: none)
+    tokens_per_minute: int = 0  # prompt + max_tokens reserved per request, the unused rest given back
+    health_check_s: float = 15.0  # period of the endpoints' health checks (0: none)
     timeout_s: float = 600.0
     max_retries: int = 8
     retry_backoff_s: float = 1.0
@@ -94,6 +100,10 @@ class ModelConfig:
             raise ValueError("base_url: required for backend 'openai'")
         if self.concurrency < 1 or self.max_retries < 0 or self.timeout_s <= 0:
             raise ValueError("concurrency >= 1, max_retries >= 0 and timeout_s > 0 are required")
+        if self.requests_per_minute < 0 or self.tokens_per_minute < 0 or self.health_check_s < 0:
+            raise ValueError("requests_per_minute, tokens_per_minute and health_check_s: must be >= 0")
+        if any(not u for u in self.base_urls):
+            raise ValueError("base_urls: endpoints must not be empty")
         if not 0.0 <= self.fake_length_rate <= 1.0:
             raise ValueError("fake_length_rate: must be in [0, 1]")
 

@@ -24,14 +24,15 @@ sharing, its own ``run_inference`` and prediction type) and calls
 """
 from __future__ import annotations
 
+import math
 import typing
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler
 
 from transforms.core import error_text
-from transforms.models.backends.base import Backend, GenerationRequest, GenerationResult
+from transforms.models.backends.base import Backend, GenerationRequest, GenerationResult, Sample
 from transforms.models.config import ModelConfig, make_backend
 
 #: The metrics namespace of RunInference's own counters when a stage names none.
@@ -55,24 +56,49 @@ class Generation(typing.NamedTuple):
     error: Optional[str]
 
 
+#: ``on_sample(request index, sample index, sample, prompt tokens, latency s)``: one sample arrived.
+OnSample = Callable[[int, int, Sample, int, float], None]
+
+
+def streams(backend: Backend) -> bool:
+    """Whether a backend hands each sample to ``on_sample`` as it arrives (the server client)."""
+    return bool(getattr(backend, "streams", False))
+
+
+def _generate(backend: Backend, requests: Sequence[GenerationRequest], on_sample: Optional[OnSample],
+              offset: int = 0) -> List[GenerationResult]:
+    """``backend.generate``; ``on_sample`` gets each sample as it arrives (a streaming
+    backend), or every sample of a successful request once the call returns (the others)."""
+    if on_sample is not None and streams(backend):
+        return backend.generate(requests, lambda i, *rest: on_sample(offset + i, *rest))  # type: ignore[call-arg]
+    results = backend.generate(requests)
+    if on_sample is not None and len(results) == len(requests):
+        for i, result in enumerate(results):
+            if not result.error:
+                for j, sample in enumerate(result.samples):
+                    on_sample(offset + i, j, sample, result.prompt_tokens, result.latency_s)
+    return results
+
+
 def generate_isolated(
-    backend: Backend, requests: Sequence[GenerationRequest]
+    backend: Backend, requests: Sequence[GenerationRequest], on_sample: Optional[OnSample] = None,
 ) -> List[Tuple[Optional[GenerationResult], Optional[str]]]:
     """(result, error) per request: the whole batch at once, and if that
     raises, each request alone, so one bad request fails only itself. A result
     that carries an ``error`` (the backend gave up on that request) fails that
-    request alone, without asking the model again for the others."""
+    request alone, without asking the model again for the others. ``on_sample``:
+    called with each sample as it arrives (see :func:`_generate`)."""
     try:
-        results = backend.generate(requests)
+        results = _generate(backend, requests, on_sample)
         if len(results) != len(requests):
             raise RuntimeError(f"backend returned {len(results)} results for {len(requests)} requests")
         return [(None, r.error) if r.error else (r, None) for r in results]
     except Exception:  # noqa: BLE001 - retried one by one below
         pass
     outcomes: List[Tuple[Optional[GenerationResult], Optional[str]]] = []
-    for request in requests:
+    for index, request in enumerate(requests):
         try:
-            result = backend.generate([request])[0]
+            result = _generate(backend, [request], on_sample, index)[0]
             outcomes.append((None, result.error) if result.error else (result, None))
         except Exception as exc:  # noqa: BLE001 - becomes a dead letter
             outcomes.append((None, error_text(exc)))
@@ -80,7 +106,11 @@ def generate_isolated(
 
 
 def render(backend: Backend, request: ChatRequest) -> str:
-    """The prompt text of a request: its rendered chat turns, then the prefill."""
+    """The prompt text of a request: its rendered chat turns, then the prefill (a server
+    backend gets the prefill as a final assistant turn it continues)."""
+    prefilled = getattr(backend, "render_prefilled", None) if request.prefill else None
+    if prefilled is not None:
+        return prefilled(request.messages, request.prefill)
     return backend.render(request.messages) + request.prefill
 
 
@@ -135,6 +165,15 @@ def answer_progress(answered) -> Dict[str, int]:
     return {"requests": 1, "prompt_tokens": prompt, "completion_tokens": completion}
 
 
+def stream_batch_size(config: ModelConfig, samples_per_request: int = 1) -> int:
+    """Requests per model call. The server client's batches hold at least twice its window
+    of samples (``concurrency``), so the window stays full but for a batch's last
+    samples; the other backends batch ``batch_size``."""
+    if config.backend != "openai":
+        return config.batch_size
+    return max(config.batch_size, math.ceil(2 * config.concurrency / max(1, samples_per_request)))
+
+
 ExampleT = TypeVar("ExampleT")
 PredictionT = TypeVar("PredictionT")
 
@@ -146,8 +185,9 @@ class BackendModelHandler(ModelHandler[ExampleT, PredictionT, Backend]):
     one model serves every process of a worker VM. ``namespace``: where
     RunInference reports its own metrics (the calling stage's)."""
 
-    def __init__(self, config: ModelConfig, namespace: str = METRICS_NAMESPACE):
-        super().__init__(min_batch_size=1, max_batch_size=config.batch_size)
+    def __init__(self, config: ModelConfig, namespace: str = METRICS_NAMESPACE, samples_per_request: int = 1):
+        batch = stream_batch_size(config, samples_per_request)
+        super().__init__(min_batch_size=batch if config.backend == "openai" else 1, max_batch_size=batch)
         self.model_config = config
         self._namespace = namespace
 

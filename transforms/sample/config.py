@@ -15,6 +15,15 @@ from transforms.core import error_text
 from transforms.models import config as models
 from transforms.models.backends.base import Backend
 
+#: Sampling profiles (``sample.profile``): the settings a profile gives every key the
+#: config leaves out (keys set in the config win). ``r1``: DeepSeek-R1's recommended
+#: decoding (temperature 0.6, top-p 0.95), room for a whole 32K-token trace and a
+#: request timeout that lets one finish; servers returning the reasoning separately
+#: (``reasoning_content``) get it put back inside ``<think>`` (every backend does that).
+PROFILES = {
+    "r1": {"temperature": 0.6, "top_p": 0.95, "max_tokens": 32768, "timeout_s": 3600.0},
+}
+
 R1_USER_TEMPLATE = "{prompt}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
 
 
@@ -35,9 +44,14 @@ class SampleConfig(models.ModelConfig):
     few_shot: Tuple[FewShot, ...] = ()
     #: knowledge problems are asked in non-thinking mode: this template, no few-shot turns
     knowledge_template: str = "{prompt}"
+    #: a sampling profile (PROFILES) whose settings fill the keys the config leaves out
+    #: (applied when the config is read: :func:`apply_profile`); "" none
+    profile: str = ""
 
     def __post_init__(self):
         super().__post_init__()  # the model settings
+        if self.profile and self.profile not in PROFILES:
+            raise ValueError(f"profile: must be one of {', '.join(PROFILES)}, got {self.profile!r}")
         if self.n < 1:
             raise ValueError("n: must be >= 1")
         for name in ("user_template", "knowledge_template"):
@@ -55,6 +69,14 @@ class SampleConfig(models.ModelConfig):
     def model_config(self) -> models.ModelConfig:
         """The teacher: every model, decoding, batching and backend setting of this config."""
         return models.model_config_of(self)
+
+
+def apply_profile(sample) -> None:
+    """Fill a config's ``sample`` mapping with its profile's settings where it has none
+    (an unknown profile is left for SampleConfig to refuse)."""
+    if isinstance(sample, dict) and isinstance(sample.get("profile"), str):
+        for key, value in PROFILES.get(sample["profile"], {}).items():
+            sample.setdefault(key, value)
 
 
 def check_backend(config: SampleConfig) -> None:

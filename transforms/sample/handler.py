@@ -7,20 +7,24 @@ indexes whose rollout ids are not persisted yet (resume, see
 :mod:`transforms.sample.journal`), so the seeds of a request are known only once its
 prompt is rendered. Every new sample is drawn with its own seed, so a sample depends
 only on (rendered prompt, model, sampling params, its seed). With a ``journal_dir``
-the batch's new rollouts are persisted before they are returned.
+each new rollout is persisted as its sample arrives (a streaming backend, the server
+client, and a local folder: appended to a stream file the moment the server answers;
+otherwise the batch's rollouts as one chunk before they are returned), and a problem's rollouts are exactly the ones
+persisted. A problem one of whose samples failed is a dead letter, but its samples
+that arrived are journaled: the next run asks only for the failed one.
 """
 from __future__ import annotations
 
 import typing
-from typing import Any, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from schemas.records import SCHEMA_VERSION, Problem, Rollout, project
 from transforms.core import error_text
-from transforms.models.backends.base import Backend, GenerationRequest, GenerationResult
-from transforms.models.handler import BackendModelHandler, generate_isolated
+from transforms.models.backends.base import Backend, GenerationRequest, GenerationResult, Sample
+from transforms.models.handler import BackendModelHandler, generate_isolated, streams
 from transforms.sample.config import SampleConfig
 from transforms.sample.ids import expected_ids, model_key, rollout_id, sample_seed, sampling_params
-from transforms.sample.journal import as_task, persist_chunk
+from transforms.sample.journal import JournalStream, as_task, persist_chunk, streams_to
 from transforms.sample.prompts import build_messages, split_completion
 
 #: RunInference's metrics and the stage's counters.
@@ -48,6 +52,8 @@ class Generated(typing.NamedTuple):
     error: Optional[str]
     indices: Tuple[int, ...] = ()
     reused: Tuple[Rollout, ...] = ()
+    #: rollouts made (and journaled) as their samples arrived, by sample index
+    arrived: Optional[Dict[int, Rollout]] = None
 
 
 def prepare(backend: Backend, task, config: SampleConfig, seed: int) -> Prepared:
@@ -71,68 +77,92 @@ def prepare(backend: Backend, task, config: SampleConfig, seed: int) -> Prepared
 NOTHING_NEW = GenerationResult([], 0, 0.0)
 
 
+def new_rollout(problem: Problem, prompt_text: str, index: int, sample: Sample, sample_seed_: int,
+                prompt_tokens: int, latency_s: float, config: SampleConfig, seed: int,
+                config_hash: str) -> Rollout:
+    """The Rollout of one new sample (sample ``index`` of ``problem``)."""
+    reasoning, answer = split_completion(sample.text, problem.kind)
+    return project(
+        Rollout,
+        problem,
+        rollout_id=rollout_id(problem.problem_id, prompt_text, model_key(config), sampling_params(config, seed),
+                              index),
+        sample_index=index,
+        sample_seed=sample_seed_,
+        teacher_model=config.model,
+        teacher_revision=config.revision,
+        backend=config.backend,
+        temperature=config.temperature,
+        top_p=config.top_p,
+        max_tokens=config.max_tokens,
+        completion=sample.text,
+        reasoning=reasoning,
+        answer=answer,
+        finish_reason=sample.finish_reason,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=sample.completion_tokens,
+        latency_s=float(latency_s),
+        seed=seed,
+        config_hash=config_hash,
+        schema_version=SCHEMA_VERSION,
+    )
+
+
 def generate_for_problems(
-    backend: Backend, problems: Sequence, config: SampleConfig, seed: int
+    backend: Backend, problems: Sequence, config: SampleConfig, seed: int,
+    on_rollout: Optional[Callable[[Rollout], None]] = None, config_hash: str = "",
 ) -> List[Generated]:
     """Generate the missing samples of every problem (or SampleTask); one
     Generated per problem, in order. A problem whose samples are all done
-    asks nothing of the model."""
+    asks nothing of the model. ``on_rollout``: gets each new rollout as its
+    sample arrives (the journal), before any other sample of the batch need arrive."""
     prepared = [prepare(backend, problem, config, seed) for problem in problems]
     ready = [p for p in prepared if p.error is None and p.indices]
-    outcomes = iter(generate_isolated(backend, [GenerationRequest(p.prompt_text, p.seeds) for p in ready]))
+    arrived: List[Dict[int, Rollout]] = [{} for _ in ready]
+
+    def on_sample(i: int, j: int, sample: Sample, prompt_tokens: int, latency_s: float) -> None:
+        p = ready[i]
+        rollout = new_rollout(p.problem, p.prompt_text, p.indices[j], sample, p.seeds[j], prompt_tokens,
+                              latency_s, config, seed, config_hash)
+        if on_rollout is not None:
+            on_rollout(rollout)
+        arrived[i][p.indices[j]] = rollout
+
+    outcomes = iter(generate_isolated(backend, [GenerationRequest(p.prompt_text, p.seeds) for p in ready],
+                                      on_sample if on_rollout is not None else None))
+    came = iter(arrived)
     generated = []
     for p in prepared:
         result: Optional[GenerationResult]
         error: Optional[str]
+        got: Optional[Dict[int, Rollout]] = None
         if p.error is not None:
             result, error = None, p.error
         elif p.indices:
             result, error = next(outcomes)
+            got = next(came) if on_rollout is not None else None
         else:
             result, error = NOTHING_NEW, None
         if result is not None and len(result.samples) != len(p.indices):
             error = f"backend returned {len(result.samples)} samples for {len(p.indices)} seeds"
             result = None
-        generated.append(Generated(p.problem, p.prompt_text, p.seeds, result, error, p.indices, p.reused))
+        generated.append(Generated(p.problem, p.prompt_text, p.seeds, result, error, p.indices, p.reused, got))
     return generated
 
 
 def make_rollouts(generated: Generated, config: SampleConfig, seed: int, config_hash: str) -> List[Rollout]:
     """The Rollouts of a successfully generated problem, by sample index: one
-    per new sample, plus the reused ones (stamped with this run's config hash)."""
+    per new sample (the one journaled when it arrived, if it was), plus the reused
+    ones (stamped with this run's config hash)."""
     problem, result = generated.problem, generated.result
     assert result is not None, generated.error  # only a generated problem has rollouts
-    params = sampling_params(config, seed)
-    key = model_key(config)
     indices = generated.indices or tuple(range(len(result.samples)))
+    arrived = generated.arrived or {}
     rollouts = [r._replace(config_hash=config_hash) for r in generated.reused]
     for index, sample, s_seed in zip(indices, result.samples, generated.seeds):
-        reasoning, answer = split_completion(sample.text, problem.kind)
-        rollouts.append(
-            project(
-                Rollout,
-                problem,
-                rollout_id=rollout_id(problem.problem_id, generated.prompt_text, key, params, index),
-                sample_index=index,
-                sample_seed=s_seed,
-                teacher_model=config.model,
-                teacher_revision=config.revision,
-                backend=config.backend,
-                temperature=config.temperature,
-                top_p=config.top_p,
-                max_tokens=config.max_tokens,
-                completion=sample.text,
-                reasoning=reasoning,
-                answer=answer,
-                finish_reason=sample.finish_reason,
-                prompt_tokens=result.prompt_tokens,
-                completion_tokens=sample.completion_tokens,
-                latency_s=float(result.latency_s),
-                seed=seed,
-                config_hash=config_hash,
-                schema_version=SCHEMA_VERSION,
-            )
-        )
+        rollouts.append(arrived.get(index) or new_rollout(
+            problem, generated.prompt_text, index, sample, s_seed, result.prompt_tokens, result.latency_s,
+            config, seed, config_hash))
     return sorted(rollouts, key=lambda r: r.sample_index)
 
 
@@ -169,13 +199,22 @@ class SampleModelHandler(BackendModelHandler[Any, Outcome]):
 
     def __init__(self, config: SampleConfig, seed: int, config_hash: str = "",
                  journal_dir: Optional[str] = None):
-        super().__init__(config.model_config(), namespace=METRICS_NAMESPACE)
+        super().__init__(config.model_config(), namespace=METRICS_NAMESPACE, samples_per_request=config.n)
         self._config = config
         self._seed = seed
         self._config_hash = config_hash
         self._journal_dir = journal_dir
 
     def run_inference(self, batch: Sequence, model: Backend, inference_args=None) -> Iterable[Outcome]:
+        if streams(model) and streams_to(self._journal_dir) and not self.model_config.share_model:
+            assert self._journal_dir is not None
+            stream = JournalStream(self._journal_dir, "|".join(as_task(t).problem.problem_id for t in batch))
+            try:
+                generated = generate_for_problems(model, batch, self._config, self._seed, stream.write,
+                                                  self._config_hash)
+            finally:
+                stream.close()
+            return [to_outcome(g, self._config, self._seed, self._config_hash) for g in generated]
         generated = generate_for_problems(model, batch, self._config, self._seed)
         outcomes = [to_outcome(g, self._config, self._seed, self._config_hash) for g in generated]
         if self._journal_dir:

@@ -348,3 +348,53 @@ def test_transformers_serve_killed_and_restarted_mid_run(transformers_server, mo
     assert all(len(g.result.samples) == 1 and g.result.samples[0].completion_tokens >= 1 for g in generated)
     assert 1 <= answered_before < 8
     assert "retry 1/40" in caplog.text  # requests failed while it was down, and were retried
+
+
+@pytest.mark.slow
+def test_journeys_build_with_the_server_teacher(vllm_server, monkeypatch):
+    """Journey probes and reflections continue the wrong prefix on the server (vLLM's
+    ``continue_final_message``): splice journeys are built, reflect ones built or dropped,
+    none fails."""
+    import functools
+
+    from schemas.records import SftExample
+    from transforms.core import Dead
+    from transforms.mix.journey_config import JourneyConfig
+    from transforms.mix.journey_teacher import JourneyTeacher, Teacher, build_journey
+    from transforms.models.handler import ChatRequest, generate_chat
+    from transforms.verify.checker import AnswerChecker
+
+    monkeypatch.setenv(KEY_ENV, SECRET)
+    config = SampleConfig(backend="openai", model="smollm2", base_url=vllm_server.base_url,
+                          api_key_env=KEY_ENV, **{**REAL, "n": 1})
+    backend = OpenAIBackend(config)
+    backend.load()
+    spec = JourneyTeacher(config.model_config(), functools.partial(build_messages, config=config))
+    wrong = factories.verified(0, completion="wrong", reasoning="We add 2 and 3.\n2 + 3 = 6.",
+                               answer="The answer is \\boxed{6}.", extracted_answer="6", verdict="incorrect",
+                               pass_rate=0.5)
+    right = factories.verified(10, completion="right", reasoning="We add 2 and 3.\n2 + 3 = 5.",
+                               answer="The answer is \\boxed{5}.", pass_rate=0.5)
+    check = AnswerChecker()
+    check.setup()
+    try:
+        # a prefill is continued: the answer goes on from "2 + 3 =", it does not start over
+        prefill = "<think>\nWe add 2 and 3.\n2 + 3 ="
+        [probe] = generate_chat(backend, [ChatRequest(spec.messages(wrong.prompt), (1, 2), prefill)])
+        assert probe.error is None and len(probe.result.samples) == 2
+        assert json.loads(probe.prompt)[-1] == {"role": "assistant", "content": prefill}
+        assert all(not s.text.lstrip().startswith("<think>") for s in probe.result.samples)
+        splice = build_journey(wrong, [right], Teacher(backend, spec), check,
+                               JourneyConfig(share=0.5, continuations=2, max_steps=2, max_tokens=12), seed=1)
+        reflect = [build_journey(factories.verified(i, completion=f"wrong {i}", reasoning="We add 2 and 3.\n2 + 3 = 6.",
+                                                    answer="The answer is \\boxed{6}.", extracted_answer="6",
+                                                    verdict="incorrect", pass_rate=0.5),
+                                 [], Teacher(backend, spec), check,
+                                 JourneyConfig(share=0.5, modes=("reflect",), locate=False, max_tokens=24), seed=1)
+                   for i in range(1)]
+    finally:
+        check.teardown()
+        backend.close()
+    assert isinstance(splice, SftExample) and splice.journey.startswith("splice")
+    assert splice.rollout_ids == [wrong.rollout_id, right.rollout_id]
+    assert not any(isinstance(o, Dead) for o in reflect), reflect
