@@ -251,7 +251,7 @@ def vllm_server(model_dir, tmp_path_factory):
     log = str(tmp_path_factory.mktemp("vllm-serve") / "server.log")
     server = support.Server(support.vllm_serve_cmd(model_dir, port, "smollm2"), port, log,
                             env={"VLLM_API_KEY": SECRET})
-    with support.running(server, timeout_s=240):
+    with support.running(server, timeout_s=600):
         yield server
 
 
@@ -260,7 +260,7 @@ def transformers_server(model_dir, tmp_path_factory):
     port = support.free_port()
     log = str(tmp_path_factory.mktemp("transformers-serve") / "server.log")
     server = support.Server(support.transformers_serve_cmd(model_dir, port), port, log)
-    with support.running(server, timeout_s=120):
+    with support.running(server, timeout_s=300):
         yield server
 
 
