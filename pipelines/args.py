@@ -119,6 +119,8 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--output", help="with --input: the verdicts file (JSONL)")
     verify.add_argument("--config", help="with --input: YAML config whose curate.verify is used")
     verify.add_argument("--workers", type=int, default=1, help="with --input: verifying threads")
+    verify.add_argument("--fields", help="with --input: the file's own names for the row fields, "
+                                         "e.g. prompt=question,response=code,reference_answer=gt")
     _common(verify)
     explain = sub.add_parser("explain", allow_abbrev=False,
                              help="print each filter's decision and numbers for every rollout",

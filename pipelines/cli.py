@@ -193,7 +193,8 @@ def _verify_rollouts(args) -> int:
         if not args.output:
             raise ValueError("verify --input needs --output VERDICTS.jsonl")
         config = load_config(args.config).curate.verify
-        summary = verify.run(args.input, args.output, config, workers=args.workers)
+        summary = verify.run(args.input, args.output, config, workers=args.workers,
+                             fields=verify.parse_fields(args.fields))
     except (ConfigError, FileNotFoundError, ValueError) as exc:
         return _error(str(exc))
     print(verify.format_summary(summary))

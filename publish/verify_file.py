@@ -84,8 +84,9 @@ class _Result(typing.NamedTuple):
 class _Pool:
     """Threads that verify chunks, each thread with its own Verifiers (the judge shared)."""
 
-    def __init__(self, config: VerifyConfig, workers: int):
+    def __init__(self, config: VerifyConfig, workers: int, fields: Optional[Dict[str, str]] = None):
         self.config = config
+        self.fields = fields or {}
         self._judge = LLMJudge(config.judge) if config.judge.enabled else None  # one model for all threads
         self._local = threading.local()
         self._all: List[Verifiers] = []
@@ -106,7 +107,7 @@ class _Pool:
             rollout = None
             if row is not None:
                 try:
-                    rollout = rollout_from_row(row)
+                    rollout = rollout_from_row(row, self.fields)
                 except (TypeError, ValueError) as exc:
                     error = f"invalid_row: {exc}"
             parsed.append((number, row, rollout, error))
@@ -179,8 +180,9 @@ def _finish(row: dict, problem_id: Optional[str], key: Optional[str], tallies: D
 
 
 def verify_file(input_path: str, output_path: str, config: VerifyConfig = VerifyConfig(), workers: int = 1,
-                chunk_rows: int = CHUNK_ROWS) -> dict:
-    """Verify every row of ``input_path`` into ``output_path``; a summary of the verdicts."""
+                chunk_rows: int = CHUNK_ROWS, fields: Optional[Dict[str, str]] = None) -> dict:
+    """Verify every row of ``input_path`` into ``output_path``; a summary of the verdicts.
+    ``fields``: the file's own names of row fields (``{"response": "code"}``)."""
     if not os.path.exists(input_path):
         raise FileNotFoundError(f"--input: {input_path} not found")
     if workers < 1:
@@ -191,7 +193,7 @@ def verify_file(input_path: str, output_path: str, config: VerifyConfig = Verify
     os.makedirs(out_dir, exist_ok=True)
     tallies: Dict[str, _Tally] = {}
     verdicts: collections.Counter = collections.Counter()
-    pool = _Pool(config, workers)
+    pool = _Pool(config, workers, fields)
     with tempfile.TemporaryFile("w+", encoding="utf-8", dir=out_dir) as first:
         try:
             for results in _ordered(pool, _chunks(read_rows(input_path), chunk_rows), 2 * workers):

@@ -15,6 +15,11 @@ from typing import Dict, List, Optional, Tuple
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
+#: Other thinking markers models write: Sky-T1 / OpenThoughts' ``<|begin_of_thought|>…
+#: <|end_of_thought|>`` (then ``<|begin_of_solution|>…<|end_of_solution|>``), read
+#: like ``<think>…</think>`` when looking for the answer.
+THOUGHT_MARKERS = ((THINK_OPEN, THINK_CLOSE), ("<|begin_of_thought|>", "<|end_of_thought|>"))
+_SOLUTION_MARKERS = ("<|begin_of_solution|>", "<|end_of_solution|>")
 
 #: "answer is", "final answer:", "**Answer:**", "answer =" (case-insensitive), and the
 #: Chinese "答案是" / "答案为" / "答案：" (with "最终" or "所以" in front or not).
@@ -97,14 +102,33 @@ def _matching_braces(text: str) -> dict:
     return pairs
 
 
+def answer_section(text: str) -> Tuple[Optional[str], str, bool]:
+    """(thinking, final part, closed) of a response, for answer extraction: with a
+    closed thinking block (``</think>`` or ``<|end_of_thought|>``, the last one) the
+    final part is what follows it, solution markers left out; an unclosed one (a
+    truncated completion) is all thinking (``closed`` False, final part empty); text
+    without markers is all final part (thinking None). Linear in the text."""
+    for _opener, closer in THOUGHT_MARKERS:
+        at = text.rfind(closer)
+        if at >= 0:
+            final = text[at + len(closer):]
+            for marker in _SOLUTION_MARKERS:
+                if marker in final:
+                    final = final.replace(marker, "\n")
+            return text[:at], final, True
+    for opener, _ in THOUGHT_MARKERS:
+        if opener in text:
+            return text, "", False
+    return None, text, True
+
+
 def final_boxed_answers(text: str) -> List[str]:
     """The distinct cleaned ``\\boxed{}`` answers of the final part of ``text`` (after
     ``</think>``; none for an unclosed ``<think>``), in order: a response that states
     several answers ("$\\boxed{2}$ and $\\boxed{3}$"). A box inside another box is
     part of that one's answer, not an answer of its own. Linear in the text."""
-    if THINK_CLOSE in text:
-        text = text.rpartition(THINK_CLOSE)[2]
-    elif THINK_OPEN in text:
+    _, text, closed = answer_section(text)
+    if not closed:
         return []
     out: Dict[str, None] = {}  # ordered and O(1) to test: thousands of boxes stay linear
     outer_end = -1
@@ -151,7 +175,8 @@ def extract_answer(
 ) -> Optional[str]:
     """The final answer stated in ``text``, cleaned (see ``clean_answer``), or None.
 
-    With ``</think>`` the text after the last one is searched first (all cues, and
+    With ``</think>`` (or ``<|end_of_thought|>``: :func:`answer_section`) the text
+    after the last one is searched first (all cues, and
     the last number if ``last_number_fallback``); if it states nothing, the thinking
     is searched for explicit cues only. An unclosed ``<think>`` (a truncated
     completion) is all thinking: explicit cues only. ``keep_expression`` keeps a
@@ -159,15 +184,13 @@ def extract_answer(
     """
     if not text:
         return None
-    if THINK_CLOSE in text:
-        thinking, _, final = text.rpartition(THINK_CLOSE)
-        found = _extract_from(final, last_number_fallback, keep_expression)
-        if found is not None:
-            return found
-        return _extract_from(thinking, False, keep_expression)
-    if THINK_OPEN in text:
+    thinking, final, closed = answer_section(text)
+    if not closed:
         return _extract_from(text, False, keep_expression)
-    return _extract_from(text, last_number_fallback, keep_expression)
+    found = _extract_from(final, last_number_fallback, keep_expression)
+    if found is not None or thinking is None:
+        return found
+    return _extract_from(thinking, False, keep_expression)
 
 
 def last_arithmetic_expression(text: str) -> Optional[str]:
@@ -175,9 +198,8 @@ def last_arithmetic_expression(text: str) -> Optional[str]:
     final part of ``text`` — after ``</think>``; None for an unclosed ``<think>``.
 
     The fallback for Countdown answers stated without a cue ("… so (25 - 5) * 4 = 80")."""
-    if THINK_CLOSE in text:
-        text = text.rpartition(THINK_CLOSE)[2]
-    elif THINK_OPEN in text:
+    _, text, closed = answer_section(text)
+    if not closed:
         return None
     found = _ARITHMETIC.findall(text)
     return found[-1].strip() if found else None

@@ -118,12 +118,23 @@ class LanguageIdentifier:
 
 # -- the target language of a prompt ---------------------------------------------------
 
+#: Fewest words langdetect is asked about: on shorter prompts its guesses misfire
+#: ("Design a simple maze game." → it, "Write a script for a couple's argument." → ro).
+MIN_DETECT_WORDS = 12
+#: Quoted passages (the text a task is about: "Translate 'Il fait beau' into English").
+_QUOTED = re.compile(r"\"[^\"\n]{1,400}\"|“[^”\n]{1,400}”|«[^»\n]{1,400}»|「[^」\n]{1,400}」")
+
+
 def detect_prompt_language(prompt: str, identifier: LanguageIdentifier) -> Optional[str]:
-    """The language a prompt is written in, or None when it can't be told.
+    """The language a prompt is written in, or None when it can't be told (the caller
+    then takes the source's configured language, else its fallback).
 
     The script decides between non-Latin languages (Kana → ja, Han → zh, Hangul
-    → ko, ...); Latin prompts are decided by function words, then by langdetect
-    when it is confident (≥ 0.95) on a prompt of at least five words.
+    → ko, ...). Latin prompts, with quoted passages left out (what a task is about,
+    not what it is written in), are decided by function words: two or more of one
+    language and fewer of any other, or one and none of any other; failing that by
+    langdetect only when it is confident (≥ 0.95) on a prompt of at least
+    ``MIN_DETECT_WORDS`` words (it misfires on short ones). Linear in the prompt.
     """
     prose = prose_text(prompt)
     counts = {s: len(re.findall(f"[{chars}]", prose)) for s, (chars, _) in SCRIPTS.items()}
@@ -133,12 +144,14 @@ def detect_prompt_language(prompt: str, identifier: LanguageIdentifier) -> Optio
         return None
     if script != "latin":
         return "ja" if counts["kana"] and script == "han" else SCRIPT_LANGUAGE[script]
-    words = [w.lower() for w in LATIN_WORD.findall(prose)]
+    unquoted = _QUOTED.sub(" ", prose)
+    words = [w.lower() for w in LATIN_WORD.findall(unquoted)]
     votes = sorted(((sum(w in fw for w in words), lang) for lang, fw in FUNCTION_WORDS.items()), reverse=True)
-    if votes[0][0] >= 2 and votes[0][0] > votes[1][0]:
-        return votes[0][1]
-    if len(words) >= 5:
-        found = identifier.detect(prose)
+    (top, language), (second, _) = votes[0], votes[1]
+    if (top >= 2 and top > second) or (top == 1 and second == 0):
+        return language
+    if len(words) >= MIN_DETECT_WORDS:
+        found = identifier.detect(unquoted)
         if found and found[1] >= 0.95:
             return found[0]
     return None

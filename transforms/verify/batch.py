@@ -12,13 +12,14 @@ Beam stage the judge is its own model step (:mod:`transforms.verify.judge_step`)
 from __future__ import annotations
 
 import typing
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple, cast
 
 from transforms.core import error_text
 from transforms.verify.config import VerifyConfig
 from transforms.verify.dispatch import normalize_gold, verify_rollout_fields
 from transforms.verify.judge import JudgeItem, LLMJudge, judged_fields
 from transforms.verify.mathcheck import MathVerifierProcess
+from transforms.verify.routes.math import Pending, math_verify_fields
 from transforms.verify.sandbox.runner import Sandbox
 from transforms.verify.verdicts import NEEDS_JUDGE
 
@@ -64,16 +65,38 @@ def judge_item(rollout) -> JudgeItem:
 
 def verify_rules(rollout, verifiers: Verifiers, config: VerifyConfig) -> Outcome:
     """The rules' Outcome of one rollout; a rollout they fail on is an error outcome."""
-    try:
-        return Outcome(verify_rollout_fields(rollout, verifiers.math, config, sandbox=verifiers.sandbox))
-    except Exception as exc:  # noqa: BLE001 - one broken record must not stop the others
-        return Outcome(None, error_text(exc))
+    return verify_rules_batch([rollout], verifiers, config)[0]
+
+
+def verify_rules_batch(rollouts: Sequence, verifiers: Verifiers, config: VerifyConfig) -> List[Outcome]:
+    """The rules' Outcome of each rollout, in order (a rollout they fail on is an error
+    outcome): the maths answers the rules leave to math-verify go to its child in one
+    round trip for the whole batch (:meth:`~transforms.verify.mathcheck.MathVerifierProcess.verify_many`)."""
+    outcomes: List[Optional[Outcome]] = []
+    pending: List[Tuple[int, Pending]] = []
+    for rollout in rollouts:
+        try:
+            checked = verify_rollout_fields(rollout, verifiers.math, config, sandbox=verifiers.sandbox, defer=True)
+        except Exception as exc:  # noqa: BLE001 - one broken record must not stop the others
+            outcomes.append(Outcome(None, error_text(exc)))
+            continue
+        if isinstance(checked, Pending):
+            pending.append((len(outcomes), checked))
+            outcomes.append(None)
+        else:
+            outcomes.append(Outcome(checked))
+    if pending:
+        math = verifiers.math
+        results = math.verify_many([(p.gold, p.pred, p.left_s) for _, p in pending])
+        for (i, checked), result in zip(pending, results):
+            outcomes[i] = Outcome(math_verify_fields(checked, result, math.version))
+    return cast(List[Outcome], outcomes)
 
 
 def verify_batch(rollouts: Sequence, verifiers: Verifiers, config: VerifyConfig) -> List[Outcome]:
     """One Outcome per rollout, in order: the rules, then one judge call (through
     ``verifiers.judge``) for the rollouts they left undecided."""
-    outcomes = [verify_rules(rollout, verifiers, config) for rollout in rollouts]
+    outcomes = verify_rules_batch(rollouts, verifiers, config)
     judge = verifiers.judge
     if judge is None:
         return outcomes

@@ -23,7 +23,7 @@ from transforms.verify.routes.choice import verify_choice
 from transforms.verify.routes.code import verify_code
 from transforms.verify.routes.countdown import verify_countdown
 from transforms.verify.routes.knowledge import verify_knowledge
-from transforms.verify.routes.math import verify_math
+from transforms.verify.routes.math import math_rules, verify_math
 from transforms.verify.sandbox.runner import Sandbox
 from transforms.verify.verdicts import verdict_fields
 
@@ -75,7 +75,7 @@ def is_code(rollout) -> bool:
 
 
 def verify_rollout_fields(rollout, verifier, config: VerifyConfig = VerifyConfig(), *,
-                          sandbox: Optional[Sandbox] = None) -> dict:
+                          sandbox: Optional[Sandbox] = None, defer: bool = False):
     """The verdict fields of a rollout (all VERDICT_FIELDS but ``pass_rate``), by the rules.
 
     ``verifier`` is a ``MathVerifierProcess`` (or anything with ``verify(gold, pred,
@@ -85,7 +85,10 @@ def verify_rollout_fields(rollout, verifier, config: VerifyConfig = VerifyConfig
     ``unverifiable`` with a ``needs_judge`` reason (the judge: the stage's model step,
     :mod:`transforms.verify.judge_step`, or :func:`transforms.verify.batch.verify_batch`
     outside Beam). Raises on broken records (bad
-    metadata JSON); the stage dead-letters those."""
+    metadata JSON); the stage dead-letters those. ``defer``: a maths answer the rules
+    leave to math-verify comes back as a :class:`~transforms.verify.routes.math.Pending`
+    comparison instead (a batch sends them to the child together:
+    :func:`transforms.verify.batch.verify_rules_batch`)."""
     text = rollout.answer or rollout.completion or ""
     meta = parse_metadata(rollout.metadata)
     if meta.get("verifier") == "countdown":
@@ -100,4 +103,6 @@ def verify_rollout_fields(rollout, verifier, config: VerifyConfig = VerifyConfig
         return verify_choice(text, gold, rollout.choices, config.last_number_fallback)
     if rollout.domain == "knowledge":
         return verify_knowledge(text, gold, config)
+    if defer:
+        return math_rules(text, normalize_gold(gold), verifier.version, config)
     return verify_math(text, normalize_gold(gold), verifier, config)

@@ -1,13 +1,15 @@
 """math-verify in a child process the parent can kill: bounded in time and memory.
 
-Beam-free on purpose: the child runs ``python -m transforms.verify.mathcheck`` and imports
-only this module, :mod:`transforms.verify.untrusted`, the standard library and
-math-verify (no Beam, no pipeline code),
-so it starts in about half a second and stays small.
+Beam-free on purpose: the child runs ``python -m transforms.verify.mathchild``
+(:mod:`transforms.verify.mathchild`, its side of the protocol) and imports only that
+module, the standard library and math-verify (no Beam, no pipeline code), so it
+starts in about half a second and stays small.
 
 Protocol: one JSON document per line. The parent writes ``[gold, pred, cpu_budget_s]``
 to the child's stdin; the child answers on its stdout with ``["ok", verdict, reason]``
 or ``["error", message]``, and says ``["ready"]`` once after importing math-verify.
+A batch is one round trip (:meth:`MathVerifierProcess.verify_many`): its requests are
+written together and the replies read in order, each within its own bound.
 Stray prints of libraries go to stderr (the child moves its stdout aside first).
 
 Bounds, none of them signal-based in the parent:
@@ -27,31 +29,30 @@ Safety: math-verify is only used with ``LatexExtractionConfig`` (an ANTLR LaTeX
 grammar); its ``ExprExtractionConfig`` path calls sympy's ``parse_expr`` (which
 ``eval``s) and is never used, and neither ``sympify`` nor ``parse_expr`` is called
 here. Parsed gold and predicted answers are cached in the child (a problem's gold is
-parsed once for all its samples) and verdicts in the parent.
+parsed once for all its samples) and verdicts in the parent, timeouts included.
 """
 from __future__ import annotations
 
-import collections
 import importlib.metadata
 import json
-import logging
 import math
 import os
-import resource
 import select
 import signal
 import subprocess
 import sys
 import time
-from typing import IO, Any, Optional, Tuple
+from typing import IO, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union, cast
 
+from transforms.verify.mathchild import _LRU, PARSE_CACHE_SIZE, Comparer, _error_text, limit_cpu, main, serve
 from transforms.verify.untrusted import UNREADABLE, read_json
+
+__all__ = ["Comparer", "MathVerifierProcess", "PARSE_CACHE_SIZE", "VerifierError", "VerifierUnavailable",
+           "limit_cpu", "main", "math_verify_version", "serve"]
 
 #: CPU seconds a child may spend on one request beyond the parent's wall-clock
 #: bound; the kernel ends it there even if the parent died and can't kill it.
 CPU_GRACE_S = 5.0
-#: Parsed answers the child keeps (gold and predicted, each).
-PARSE_CACHE_SIZE = 4096
 #: Verdicts the parent keeps per (gold, pred).
 VERDICT_CACHE_SIZE = 8192
 #: Back-off after a failed start: first wait, and the longest.
@@ -62,128 +63,6 @@ _PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
 
 def math_verify_version() -> str:
     return f"math-verify=={importlib.metadata.version('math-verify')}"
-
-
-def _error_text(exc: BaseException, limit: int = 300) -> str:
-    """``Type: message``, cut to ``limit`` characters (a message may quote a 100k answer)."""
-    text = f"{type(exc).__name__}: {exc}"
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-class _LRU:
-    """A small least-recently-used mapping (one per owner, never module-global)."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._items: collections.OrderedDict = collections.OrderedDict()
-
-    def get(self, key):
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        return None
-
-    def put(self, key, value) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        if len(self._items) > self.size:
-            self._items.popitem(last=False)
-
-
-# -- the child's side -------------------------------------------------------------
-
-
-class Comparer:
-    """Compares two bare LaTeX answers with math-verify, caching what it parsed.
-
-    Runs with math-verify's signal timeouts off: use it only inside the child
-    process (or in a test), never in a pipeline worker."""
-
-    def __init__(self, cache_size: int = PARSE_CACHE_SIZE):
-        from math_verify import LatexExtractionConfig
-
-        self._config = [LatexExtractionConfig()]
-        self._gold = _LRU(cache_size)
-        self._pred = _LRU(cache_size)
-
-    def _parse(self, text: str, cache: _LRU):
-        from math_verify import parse
-
-        parsed = cache.get(text)
-        if parsed is None:
-            parsed = parse(f"${text}$", extraction_config=self._config, parsing_timeout=None)
-            cache.put(text, parsed)
-        return parsed
-
-    def compare(self, gold: str, pred: str) -> Tuple[str, str]:
-        """(verdict, reason) of ``pred`` against ``gold``."""
-        from math_verify import verify
-
-        try:
-            gold_parsed = self._parse(gold, self._gold)
-        except MemoryError:
-            raise
-        except Exception as exc:
-            return "unverifiable", f"gold_unparseable: {_error_text(exc)}"
-        if not gold_parsed:
-            return "unverifiable", "gold_unparseable"
-        try:
-            pred_parsed = self._parse(pred, self._pred)
-        except MemoryError:
-            raise
-        except Exception as exc:
-            return "incorrect", f"answer_unparseable: {_error_text(exc)}"
-        if not pred_parsed:
-            return "incorrect", "answer_unparseable"
-        if verify(gold_parsed, pred_parsed, timeout_seconds=None):
-            return "correct", "math_verify_equal"
-        return "incorrect", "math_verify_not_equal"
-
-
-def limit_cpu(budget_s: float) -> None:
-    """Let this process use at most ``budget_s`` more CPU seconds (then SIGXCPU ends it)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    soft = int(math.ceil(usage.ru_utime + usage.ru_stime + budget_s))
-    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
-    if hard != resource.RLIM_INFINITY:
-        soft = min(soft, hard)
-    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-
-
-def serve(requests, reply_fd: int, memory_limit_mb: int) -> None:
-    """The child's loop: answer each request line until EOF (the parent went away)."""
-    if memory_limit_mb:
-        limit = memory_limit_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    logging.getLogger("math_verify").setLevel(logging.CRITICAL)
-    logging.getLogger("latex2sympy2_extended").setLevel(logging.CRITICAL)
-    comparer = Comparer()
-    comparer.compare("\\frac{1}{2}", "0.5")  # math-verify initializes lazily: not on the first real request
-
-    def reply(*parts) -> None:
-        data = (json.dumps(parts) + "\n").encode("utf-8")
-        while data:
-            data = data[os.write(reply_fd, data):]
-
-    reply("ready")
-    for line in requests:
-        gold, pred, cpu_budget_s = json.loads(line)
-        limit_cpu(cpu_budget_s)
-        try:
-            reply("ok", *comparer.compare(gold, pred))
-        except MemoryError:
-            reply("ok", "timeout", f"memory_limit_exceeded: {memory_limit_mb} MB")
-        except RecursionError as exc:
-            reply("ok", "incorrect", f"answer_too_deep: {_error_text(exc)}")
-        except Exception as exc:  # reported to the parent as this comparison's error
-            reply("error", _error_text(exc))
-
-
-def main() -> None:
-    """Entry point of the child: ``python -m transforms.verify.mathcheck MEMORY_LIMIT_MB``."""
-    reply_fd = os.dup(1)
-    os.dup2(2, 1)  # anything printed by a library goes to stderr, not into the replies
-    serve(sys.stdin.buffer, reply_fd, int(sys.argv[1]))
 
 
 # -- the parent's side ------------------------------------------------------------
@@ -210,6 +89,29 @@ class VerifierUnavailable(RuntimeError):
 
 class VerifierError(RuntimeError):
     """math-verify failed on one comparison (the child crashed or raised)."""
+
+
+#: Bytes of requests written at once: under a pipe's capacity (64 KiB on Linux), so
+#: a write never waits on a child busy with an earlier request.
+MAX_WRITE_BYTES = 48 << 10
+#: One comparison's result: (verdict, reason), or the error it met.
+Result = Union[Tuple[str, str], "VerifierUnavailable", "VerifierError"]
+
+
+def _request_line(gold: str, pred: str, timeout_s: float) -> bytes:
+    return (json.dumps([gold, pred, timeout_s + CPU_GRACE_S]) + "\n").encode("utf-8")
+
+
+def _group(todo: List[Tuple[Tuple[str, str], float]], start: int) -> List[Tuple[Tuple[str, str], float]]:
+    """The requests from ``start`` on that fit one write (at least one)."""
+    size, end = 0, start
+    while end < len(todo):
+        (gold, pred), _ = todo[end]
+        size += len(gold.encode("utf-8")) + len(pred.encode("utf-8")) + 64
+        if end > start and size > MAX_WRITE_BYTES:
+            break
+        end += 1
+    return todo[start:end]
 
 
 class MathVerifierProcess:
@@ -265,7 +167,7 @@ class MathVerifierProcess:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PROJECT_ROOT, env.get("PYTHONPATH")) if p)
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "transforms.verify.mathcheck", str(self.memory_limit_mb)],
+                [sys.executable, "-m", "transforms.verify.mathchild", str(self.memory_limit_mb)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True,
                 start_new_session=True,  # a Ctrl-C for the pipeline is not the child's
             )
@@ -284,33 +186,84 @@ class MathVerifierProcess:
 
     def verify(self, gold: str, pred: str, timeout_s: float) -> Tuple[str, str]:
         """(verdict, reason) for ``pred`` against ``gold``, within ``timeout_s`` seconds."""
-        cached = self._cache.get((gold, pred))
-        if cached is not None:
-            return cached
-        self.start()
-        request = (json.dumps([gold, pred, timeout_s + CPU_GRACE_S]) + "\n").encode("utf-8")
+        result = self.verify_many([(gold, pred, timeout_s)])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def verify_many(self, requests: Sequence[Tuple[str, str, float]]) -> List[Result]:
+        """One result per ``(gold, pred, timeout_s)``, in order: ``(verdict, reason)``,
+        or the ``VerifierUnavailable`` / ``VerifierError`` that comparison met.
+
+        One round trip for the batch: the requests not in the cache (each distinct
+        pair once) are written together, in groups that fit the pipe, and the
+        replies read one by one, each within its own ``timeout_s`` from the reply
+        before it. A comparison past its bound kills the child; it is ``timeout``
+        and the rest of the batch goes to a new child. Every verdict is cached,
+        timeouts included (the same pair is never tried twice by one worker)."""
+        results: List[Optional[Result]] = [None] * len(requests)
+        pending: Dict[Tuple[str, str], List[int]] = {}
+        for i, (gold, pred, _) in enumerate(requests):
+            cached = self._cache.get((gold, pred))
+            if cached is not None:
+                results[i] = cached
+            else:
+                pending.setdefault((gold, pred), []).append(i)
+        todo = [(key, requests[indices[0]][2]) for key, indices in pending.items()]
+        done = 0
+        while done < len(todo):
+            try:
+                self.start()
+            except VerifierUnavailable as exc:
+                for key, _ in todo[done:]:
+                    for i in pending[key]:
+                        results[i] = exc
+                break
+            group = _group(todo, done)
+            for key, result in zip((key for key, _ in group), self._round_trip(group)):
+                for i in pending[key]:
+                    results[i] = result
+                done += 1
+                if not isinstance(result, Exception):
+                    self._cache.put(key, result)
+                if self._process is None:  # killed (timeout) or dead: the rest go to a new child
+                    break
+        return cast(List[Result], results)
+
+    def _round_trip(self, group: List[Tuple[Tuple[str, str], float]]) -> Iterator[Result]:
+        """The results of one group of requests, written at once (the group fits the
+        pipe: the write never blocks on a busy child), read one by one; stops after
+        the child was killed or died."""
+        data = b"".join(_request_line(gold, pred, timeout_s) for (gold, pred), timeout_s in group)
         try:
             stdin, _ = self._pipes()
-            stdin.write(request)
+            stdin.write(data)
             stdin.flush()
-            reply = self._read_reply(time.monotonic() + timeout_s)
         except (OSError, ValueError) as exc:
-            code = self._discard()
-            if code in (-signal.SIGXCPU, -signal.SIGKILL):  # its CPU limit, or the OOM killer
-                return "timeout", f"math_verify_killed: signal {-code}"
-            raise VerifierError(f"math-verify child died (exit code {code}): {_error_text(exc)}") from exc
-        if reply is None:
-            self._discard()
-            return "timeout", f"math_verify_timeout: over {timeout_s:g}s"
-        if not _well_formed(reply):
-            self._discard()
-            raise VerifierError(f"math-verify child sent a malformed reply: {repr(reply)[:120]}")
-        if reply[0] == "error":
-            raise VerifierError(reply[1])
-        result = (reply[1], reply[2])
-        if result[0] in ("correct", "incorrect", "unverifiable"):
-            self._cache.put((gold, pred), result)
-        return result
+            yield self._died(exc)
+            return
+        for _, timeout_s in group:
+            try:
+                reply = self._read_reply(time.monotonic() + timeout_s)
+            except (OSError, ValueError) as exc:
+                yield self._died(exc)
+                return
+            if reply is None:
+                self._discard()
+                yield "timeout", f"math_verify_timeout: over {timeout_s:g}s"
+                return
+            if not _well_formed(reply):
+                self._discard()
+                yield VerifierError(f"math-verify child sent a malformed reply: {repr(reply)[:120]}")
+                return
+            yield VerifierError(reply[1]) if reply[0] == "error" else (reply[1], reply[2])
+
+    def _died(self, exc: BaseException) -> Result:
+        """The result of a comparison the child died on (it is discarded)."""
+        code = self._discard()
+        if code in (-signal.SIGXCPU, -signal.SIGKILL):  # its CPU limit, or the OOM killer
+            return "timeout", f"math_verify_killed: signal {-code}"
+        return VerifierError(f"math-verify child died (exit code {code}): {_error_text(exc)}")
 
     def _pipes(self) -> Tuple[IO[bytes], IO[bytes]]:
         """The running child's stdin and stdout (``_spawn`` pipes both)."""

@@ -4,21 +4,33 @@ from __future__ import annotations
 
 import ast
 import json
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from schemas.records import Rollout, from_dict
 from transforms.core import stable_hash
 from transforms.verify.verdicts import verdict_fields
 
+#: The fields a row may have (``verify --fields`` maps a file's own names onto them).
+ROW_FIELDS = ("prompt", "response", "completion", "problem_id", "domain", "reference_answer", "choices", "tests",
+              "metadata", "sample_index", "rollout_id")
 
-def rollout_from_row(row: dict) -> Rollout:
+
+def rollout_from_row(row: dict, fields: Optional[Dict[str, str]] = None) -> Rollout:
     """A Rollout from a row of a user's rollouts file: ``prompt``, ``response`` (or
-    ``completion``), optional ``problem_id`` (default: a hash of the prompt),
-    ``domain`` (math, code, knowledge; code when ``tests`` are given),
-    ``reference_answer``, ``choices``, ``tests`` (JSON text or value), ``metadata``."""
+    ``completion``; a list holding one response is that response), optional
+    ``problem_id`` (default: a hash of the prompt), ``domain`` (math, code,
+    knowledge; code when ``tests`` are given), ``reference_answer``, ``choices``,
+    ``tests`` (JSON text or value), ``metadata``. ``fields``: the row's own names
+    for these (``{"response": "code"}``: the response is in the row's ``code``)."""
+    if fields:
+        row = dict(row)
+        for name, source in fields.items():
+            row[name] = row.get(source)
     response = row.get("response")
     if response is None:
         response = row.get("completion")
+    if isinstance(response, list) and len(response) == 1:
+        response = response[0]
     if response is not None and not isinstance(response, str):
         raise ValueError(f"response: expected a string, got {type(response).__name__}")
     prompt = str(row.get("prompt") or "")

@@ -44,7 +44,7 @@ import apache_beam as beam
 
 from schemas.records import VerifiedRollout, project
 from transforms.core import Dead, Drop, RuleStep, StageOutputs, merge
-from transforms.verify.batch import Verifiers, needs_judge, verify_rules
+from transforms.verify.batch import Verifiers, needs_judge, verify_rules_batch
 from transforms.verify.config import VerifyConfig
 from transforms.verify.judge_step import judge_undecided
 from transforms.verify.majority import finish_problem
@@ -83,8 +83,8 @@ class VerifyRollouts:
 
     def __call__(self, rollouts: List) -> Iterator:
         verifiers = self._checkers()
-        for rollout in rollouts:
-            outcome = verify_rules(rollout, verifiers, self.config)
+        rollouts = list(rollouts)
+        for rollout, outcome in zip(rollouts, verify_rules_batch(rollouts, verifiers, self.config)):
             fields = outcome.fields
             if fields is None:
                 yield Dead(outcome.error or "no verdict", rollout)

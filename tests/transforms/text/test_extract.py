@@ -232,3 +232,17 @@ def test_outer_boxed_contents_leave_nested_boxes_inside():
         "\\boxed{1}", "2", "x^{\\boxed{3}}"]
     text = "\\boxed{" * 20_000 + "1" + "}" * 20_000
     assert sum(map(len, outer_boxed_contents(text))) < len(text)
+
+
+def test_sky_t1_markers_are_read_like_think_tags():
+    """#18: Sky-T1 / OpenThoughts' <|begin_of_thought|>…<|end_of_thought|> is the
+    thinking: the answer is taken from the solution after it; a truncated one (no end
+    marker) is all thinking, explicit cues only (no stray last number)."""
+    done = ("<|begin_of_thought|>\n\nMaybe \\boxed{7}? Check: 3 + 4 = 7, no wait, 12.\n\n<|end_of_thought|>\n\n"
+            "<|begin_of_solution|>\n\nSo $x = 3$ and the total is \\[\\boxed{12}\\]\n<|end_of_solution|>")
+    assert extract_answer(done) == "12"
+    assert final_boxed_answers(done) == ["12"]
+    truncated = "<|begin_of_thought|>\n\nLet me compute 3 + 4 = 7, then multiply by 2 to get 14"
+    assert extract_answer(truncated) is None
+    assert final_boxed_answers(truncated) == []
+    assert extract_answer(truncated + ", so the answer is 14.") == "14"

@@ -124,7 +124,7 @@ class SubvertedChild(MathVerifierProcess):
 ])
 def test_hostile_math_verify_replies_are_error_verdicts(reply):
     with SubvertedChild(reply) as child:
-        fields = verify_math("so \\boxed{\\pi/2}", "\\frac{\\pi}{2}", child, VerifyConfig())
+        fields = verify_math("so \\boxed{(-\\infty, \\pi/2)}", "(-\\infty, \\frac{\\pi}{2})", child, VerifyConfig())
     assert fields["verdict"] in ("error", "timeout"), fields
     assert len(fields["verdict_reason"]) <= 400
 

@@ -116,3 +116,20 @@ def test_comparer_never_calls_parse_expr(monkeypatch):
     assert comparer.compare("3", "1+2") == ("correct", "math_verify_equal")
     assert comparer.compare("2", "x**2 + 1")[0] == "incorrect"
     assert comparer.compare("2", "__import__('os').getcwd()")[0] == "incorrect"
+
+
+def test_a_batch_is_one_round_trip_and_timeouts_are_cached(verifier):
+    """#18: verify_many answers in order, each distinct pair once; a pair past its bound
+    is a timeout, the rest of the batch goes to the next child, and the timeout is
+    cached: asked again, no child is killed or started."""
+    verifier.start()
+    starts = verifier.starts
+    batch = [("\\frac{\\sqrt2}{2}", "\\sqrt{2}/2", 10.0), ("2", POWER_TOWER, 1.0), ("x^2", "x^3", 10.0),
+             ("\\frac{\\sqrt2}{2}", "\\sqrt{2}/2", 10.0), ("(1,2]", "(1, 2]", 10.0)]
+    results = verifier.verify_many(batch)
+    assert [r[0] for r in results] == ["correct", "timeout", "incorrect", "correct", "correct"], results
+    assert verifier.starts == starts + 1  # one restart, after the timeout
+    pid = verifier.pid
+    assert verifier.verify_many(batch) == results  # all cached, the timeout too: nothing killed or started
+    assert verifier.verify("2", POWER_TOWER, timeout_s=1.0)[0] == "timeout"
+    assert verifier.pid == pid and verifier.starts == starts + 1

@@ -33,3 +33,14 @@ def test_verdict_row_keeps_the_input_and_adds_the_verdict():
     assert row == {"prompt": "x", "extra": 1}  # a copy
     failed = verdict_row({"input_line": 3}, None, "invalid_json: x")
     assert (failed["verdict"], failed["verifier"], failed["reason"]) == ("error", "none", "invalid_json: x")
+
+
+def test_rollout_from_row_with_the_files_own_field_names():
+    """``verify --fields``: a file's own names (Sky-T1: question, code, gt), and a list
+    holding the one response."""
+    row = {"question": "What is 2+2?", "code": ["<|begin_of_thought|>…<|end_of_thought|> \\boxed{4}"], "gt": "4"}
+    rollout = rollout_from_row(row, {"prompt": "question", "response": "code", "reference_answer": "gt"})
+    assert (rollout.prompt, rollout.completion, rollout.reference_answer) == (
+        "What is 2+2?", row["code"][0], "4")
+    with pytest.raises(ValueError, match="response"):
+        rollout_from_row({"code": ["a", "b"]}, {"response": "code"})  # two responses: not one row's

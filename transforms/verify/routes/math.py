@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Optional, Tuple
+import typing
+from typing import Optional, Tuple, Union
 
 from transforms.text.extract import extract_answer, final_boxed_answers
 from transforms.verify.config import VerifyConfig
+from transforms.verify.matching.evaluate import expression_verdict
 from transforms.verify.matching.forms import normalize_forms
 from transforms.verify.matching.numbers import (
     MAX_CHEAP_CHARS,
@@ -56,7 +58,7 @@ def exact_verdict(gold: str, pred: str) -> Optional[Tuple[str, str]]:
     gold, pred = _without_variable(gold), _without_variable(pred)
     g, p = parse_plain_number(gold), parse_plain_number(pred)
     if g is None or p is None:
-        return None
+        return expression_verdict(gold, pred, top_level_items)
     (g_value, g_pct), (p_value, p_pct) = g, p
     candidates = {(g_value, p_value)}
     if g_pct:
@@ -65,8 +67,9 @@ def exact_verdict(gold: str, pred: str) -> Optional[Tuple[str, str]]:
         candidates.add((g_value, p_value / 100))
     if any(a == b for a, b in candidates):
         return "correct", "numeric_equal"
-    if {number_form(gold), number_form(pred)} == {"fraction", "decimal"}:
-        return None
+    if {number_form(gold), number_form(pred)} == {"fraction", "decimal"} and \
+            abs(g_value - p_value) <= abs(g_value) / 100:
+        return None  # a rounded decimal near the fraction: math-verify's call
     return "incorrect", "numeric_mismatch"
 
 
@@ -81,6 +84,15 @@ def _without_variable(answer: str) -> str:
     return answer
 
 
+class Pending(typing.NamedTuple):
+    """A maths answer the rules left to math-verify: the comparison to run in the child."""
+
+    extracted: str
+    gold: str
+    pred: str
+    left_s: float  # of ``timeout_s``, after the extraction and the rules
+
+
 def verify_math(text: str, gold_answer: str, verifier, config: VerifyConfig) -> dict:
     """The verdict fields of a maths response against ``gold_answer``, the reference
     as a bare answer (:func:`transforms.verify.dispatch.normalize_gold`). ``verifier``
@@ -89,13 +101,26 @@ def verify_math(text: str, gold_answer: str, verifier, config: VerifyConfig) -> 
     ``config.timeout_s`` bounds the whole check: the answer's extraction (linear in
     the text) and the rules spend it first, math-verify gets what is left (none left:
     ``timeout``)."""
+    checked = math_rules(text, gold_answer, verifier.version, config)
+    if not isinstance(checked, Pending):
+        return checked
+    try:
+        result = verifier.verify(checked.gold, checked.pred, checked.left_s)
+    except (VerifierUnavailable, VerifierError) as exc:
+        return math_verify_fields(checked, exc, verifier.version)
+    return math_verify_fields(checked, result, verifier.version)
+
+
+def math_rules(text: str, gold_answer: str, version: str, config: VerifyConfig) -> Union[dict, Pending]:
+    """The verdict fields when the rules decide, else the :class:`Pending` comparison
+    for math-verify (``version``: math-verify's, named on a ``no_answer``)."""
     started = time.monotonic()
     extracted = extract_answer(text, last_number_fallback=config.last_number_fallback)
     boxes = final_boxed_answers(text)
     if len(boxes) > 1 and len(top_level_items(gold_answer)) > 1:
         extracted = ", ".join(boxes)  # several answers asked for, stated in several boxes
     if extracted is None:
-        return verdict_fields(None, "no_answer", "math-verify", verifier.version, "no_answer_found")
+        return verdict_fields(None, "no_answer", "math-verify", version, "no_answer_found")
     too_big = oversized(gold_answer, extracted)
     if too_big and normalize_answer_text(gold_answer) != normalize_answer_text(extracted):
         return verdict_fields(extracted, "incorrect", "exact", EXACT_VERSION, too_big)
@@ -111,12 +136,17 @@ def verify_math(text: str, gold_answer: str, verifier, config: VerifyConfig) -> 
     pred_cmp = inequality_to_interval(pred) or pred
     if normalize_answer_text(gold_cmp) == normalize_answer_text(pred_cmp):
         return verdict_fields(extracted, "correct", "exact", EXACT_VERSION, "same_interval")
-    try:
-        verdict, reason = verifier.verify(gold_cmp, pred_cmp, left)
-    except VerifierUnavailable as exc:
-        return verdict_fields(extracted, "infra_unavailable", "math-verify", verifier.version, str(exc))
-    except VerifierError as exc:
-        return verdict_fields(extracted, "error", "math-verify", verifier.version, f"math_verify_error: {exc}")
+    return Pending(extracted, gold_cmp, pred_cmp, left)
+
+
+def math_verify_fields(pending: Pending, result, version: str) -> dict:
+    """The verdict fields of a :class:`Pending` comparison from math-verify's result:
+    ``(verdict, reason)``, or the ``VerifierUnavailable`` / ``VerifierError`` it met."""
+    if isinstance(result, VerifierUnavailable):
+        return verdict_fields(pending.extracted, "infra_unavailable", "math-verify", version, str(result))
+    if isinstance(result, VerifierError):
+        return verdict_fields(pending.extracted, "error", "math-verify", version, f"math_verify_error: {result}")
+    verdict, reason = result
     if verdict == "unverifiable":
         reason = f"{NEEDS_JUDGE}: {reason}"
-    return verdict_fields(extracted, verdict, "math-verify", verifier.version, reason)
+    return verdict_fields(pending.extracted, verdict, "math-verify", version, reason)

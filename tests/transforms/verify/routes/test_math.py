@@ -47,8 +47,9 @@ KNOWLEDGE = dict(rel_tol=1e-4, f1_correct=0.8, f1_incorrect=0.0, max_gold_words=
         ("6 - 5i", "6 - 4i", ("incorrect", "different_complex")),
         ("5", "x = 5", ("correct", "numeric_equal")),
         ("k=1", "k = 2", ("incorrect", "numeric_mismatch")),
-        ("y=-2x+5", "y=-2x+6", None),
-        ("\\frac{\\pi}{2}", "\\pi/2", None),
+        ("y=-2x+5", "y=-2x+6", ("incorrect", "different_expression")),  # compared by value (#18)
+        ("\\frac{\\pi}{2}", "\\pi/2", ("correct", "same_value")),
+        ("(-\\infty, \\frac{\\pi}{2})", "(-\\infty, \\pi/2)", None),  # beyond the reader: math-verify's call
         ("Monday", "monday", ("correct", "text_match")),
         ("\\text{Evelyn}", "Evelyn", ("correct", "text_match")),
         ("\\text{odd}", "even", ("incorrect", "text_mismatch")),
@@ -61,13 +62,13 @@ def test_exact_verdict(gold, pred, expected):
 
 
 def test_unavailable_verifier_gives_infra_unavailable():
-    rollout = make_rollout(reference_answer="\\frac{\\pi}{2}", answer="\\boxed{\\pi/2}")
+    rollout = make_rollout(reference_answer="(-\\infty, \\frac{\\pi}{2})", answer="\\boxed{(-\\infty, \\pi/2)}")
     fields = verify_rollout_fields(rollout, DownMathVerifier())
     assert fields["verdict"] == "infra_unavailable"
 
 
 def test_math_verify_route_records_version(verifier):
-    rollout = make_rollout(reference_answer="\\frac{\\pi}{2}", answer="\\boxed{\\pi/2}")
+    rollout = make_rollout(reference_answer="(-\\infty, \\frac{\\pi}{2})", answer="\\boxed{(-\\infty, \\pi/2)}")
     fields = verify_rollout_fields(rollout, verifier)
     assert (fields["verdict"], fields["verifier"]) == ("correct", "math-verify")
     assert fields["verifier_version"].startswith("math-verify==0.9")
