@@ -115,9 +115,11 @@ UNHASHED_SECTIONS = ("output", "cost", "progress", "card")
 #: config that left them alone (the demo's, the defaults) keeps its hash.
 HASHED_AS = {"max_dead_letter_share": 1.0}
 
-#: Sections added after configs were hashed, left out of the hash while at their
-#: defaults (off: they change no row), so that configs that don't use them keep their hash.
-HASHED_WHEN_SET = {("mix", "prune"), ("mix", "selection"), ("mix", "no_cot"), ("mix", "length_caps")}
+#: Sections added after configs were hashed (paths of attribute names), left out of the
+#: hash while at their defaults, so that configs that don't use them keep their hash.
+HASHED_WHEN_SET = {("mix", "prune"), ("mix", "selection"), ("mix", "no_cot"), ("mix", "length_caps"),
+                   ("mix", "knowledge_format", "no_think"), ("curate", "filters", "by_kind"),
+                   ("curate", "verify", "judge", "rubric"), ("sample", "imports")}
 
 #: The default of ``max_dead_letter_share``: a stage that loses more than half of its
 #: inputs to errors (a wrong preset, an unreachable server) fails the run.
@@ -160,10 +162,14 @@ def config_hash(config) -> str:
     for name in UNHASHED_SECTIONS:
         data.pop(name, None)
     data.update(HASHED_AS)
-    for section, name in HASHED_WHEN_SET:
-        value = getattr(getattr(config, section, None), name, None)
-        if value is not None and value == type(value)():
-            data[section].pop(name, None)
+    for path in HASHED_WHEN_SET:
+        value, parent = config, data
+        for depth, name in enumerate(path):
+            value = getattr(value, name, None)
+            if depth < len(path) - 1:
+                parent = parent.get(name) if isinstance(parent, dict) else None
+        if value is not None and value == type(value)() and isinstance(parent, dict):
+            parent.pop(path[-1], None)
     canonical = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
