@@ -14,6 +14,7 @@ from typing import Optional, Tuple
 from transforms.core import error_text
 from transforms.models import config as models
 from transforms.models.backends.base import Backend
+from transforms.sample.imports import ImportConfig
 
 R1_USER_TEMPLATE = "{prompt}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
 
@@ -35,6 +36,8 @@ class SampleConfig(models.ModelConfig):
     few_shot: Tuple[FewShot, ...] = ()
     #: knowledge problems are asked in non-thinking mode: this template, no few-shot turns
     knowledge_template: str = "{prompt}"
+    #: imported SFT answers: the teacher writes a chain of thought for non-trivial prompts (see imports.py)
+    imports: ImportConfig = ImportConfig()
 
     def __post_init__(self):
         super().__post_init__()  # the model settings
