@@ -163,7 +163,8 @@ def config_hash(config) -> str:
         data.pop(name, None)
     data.update(HASHED_AS)
     for path in HASHED_WHEN_SET:
-        value, parent = config, data
+        value: Any = config
+        parent: Any = data
         for depth, name in enumerate(path):
             value = getattr(value, name, None)
             if depth < len(path) - 1:

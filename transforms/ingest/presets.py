@@ -34,14 +34,14 @@ class BadRecord(ValueError):
 
 
 #: Candidate input fields per preset, tried in order; explicit ``fields:`` replace them.
-_COMMON = {"id": ("id", "unique_id"), "difficulty": ("difficulty", "level")}
+_COMMON: Dict[str, Tuple[str, ...]] = {"id": ("id", "unique_id"), "difficulty": ("difficulty", "level")}
 _PRESET_FIELDS: Dict[str, Dict[str, Tuple[str, ...]]] = {
     "gsm8k": {"prompt": ("question",), "solution": ("answer",), "id": ("id",)},
     "math": {**_COMMON, "prompt": ("problem",), "answer": ("answer",), "solution": ("solution",)},
     "answer": {**_COMMON, "prompt": ("question", "problem", "prompt"), "answer": ("answer",)},
     "mcq": {**_COMMON, "prompt": ("question",), "choices": ("choices",), "answer": ("answer", "label")},
 }
-_GENERATOR_FIELDS = {
+_GENERATOR_FIELDS: Dict[str, Tuple[str, ...]] = {
     "prompt": ("prompt",), "answer": ("answer",), "id": ("id",), "difficulty": ("difficulty",)
 }
 _MAPPED = tuple(f.name for f in dataclasses.fields(FieldMapping))
@@ -50,6 +50,7 @@ _MAPPED = tuple(f.name for f in dataclasses.fields(FieldMapping))
 def field_candidates(source: SourceConfig) -> Dict[str, Tuple[str, ...]]:
     """For each FieldMapping slot, the input fields to try (no preset means ``answer``;
     an SFT import reads its own fields, :mod:`transforms.ingest.sft`, and ids by these)."""
+    base: Dict[str, Tuple[str, ...]]
     if source.is_generator:
         base = _GENERATOR_FIELDS
     elif source.preset in sft.SFT_PRESETS:

@@ -14,8 +14,9 @@ kept only as configured:
 Trivial prompts (greetings, thanks, small talk of at most ``trivial_max_words``
 words, in English or Chinese: :mod:`transforms.text.trivial`) never get a CoT. An
 example without reasoning is the answer alone, or (``no_think: empty``, R1's format
-for answers without thinking) the answer after an empty ``<think>`` block. The sample stage asks the teacher about knowledge problems in
-non-thinking mode (``sample.knowledge_template``, no reasoning few-shots: see
+for answers without thinking) the answer after an empty ``<think>`` block. The
+sample stage asks the teacher about knowledge problems in non-thinking mode
+(``sample.knowledge_template``, no reasoning few-shots: see
 ``transforms.sample.transform.build_messages``).
 """
 from __future__ import annotations
@@ -29,8 +30,8 @@ from transforms.text.trivial import SMALL_TALK, SMALL_TALK_ZH, words
 COT_MODES = ("none", "short", "full")
 #: How a knowledge example without reasoning is written: the answer alone, or after an empty <think>.
 NO_THINK_FORMATS = ("", "empty")
-__all__ = ["COT_MODES", "NO_THINK_FORMATS", "KnowledgeConfig", "SMALL_TALK", "SMALL_TALK_ZH", "is_trivial", "knowledge_reasoning",
-           "words"]
+__all__ = ["COT_MODES", "NO_THINK_FORMATS", "KnowledgeConfig", "SMALL_TALK", "SMALL_TALK_ZH", "is_trivial",
+           "knowledge_reasoning", "words"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,10 +5,10 @@ import pytest
 
 from pipelines.config import ConfigError, load_config
 from tests.factories import verified
+from transforms.core import Drop
 from transforms.filters.config import FilterConfig
 from transforms.filters.kinds import KindFilters, KindOverrides, KnowledgeOverrides
 from transforms.filters.transform import ApplyFilters
-from transforms.core import Drop
 
 QUIET = dict(check_language=False)
 
