@@ -128,10 +128,11 @@ HASHED_AS_IN = {("sample", "concurrency"): 16, ("sample", "base_urls"): None,
                 ("sample", "requests_per_minute"): None, ("sample", "tokens_per_minute"): None,
                 ("sample", "health_check_s"): None}
 
-#: Sections added after configs were hashed, left out of the hash while at their
-#: defaults (off: they change no row), so that configs that don't use them keep their hash.
+#: Sections added after configs were hashed (paths of attribute names), left out of the
+#: hash while at their defaults, so that configs that don't use them keep their hash.
 HASHED_WHEN_SET = {("mix", "prune"), ("mix", "selection"), ("mix", "no_cot"), ("mix", "length_caps"),
-                   ("sample", "profile")}
+                   ("mix", "knowledge_format", "no_think"), ("curate", "filters", "by_kind"),
+                   ("curate", "verify", "judge", "rubric"), ("sample", "imports"), ("sample", "profile")}
 
 #: Top-level sections added later, left out of the hash while at their defaults (off).
 TOP_HASHED_WHEN_SET = ("problems",)
@@ -184,10 +185,15 @@ def config_hash(config) -> str:
                 data[section].pop(name)
             else:
                 data[section][name] = fixed
-    for section, name in HASHED_WHEN_SET:
-        value = getattr(getattr(config, section, None), name, None)
-        if value is not None and value == type(value)():
-            data[section].pop(name, None)
+    for path in HASHED_WHEN_SET:
+        value: Any = config
+        parent: Any = data
+        for depth, name in enumerate(path):
+            value = getattr(value, name, None)
+            if depth < len(path) - 1:
+                parent = parent.get(name) if isinstance(parent, dict) else None
+        if value is not None and value == type(value)() and isinstance(parent, dict):
+            parent.pop(path[-1], None)
     for section in TOP_HASHED_WHEN_SET:
         value = getattr(config, section, None)
         if value is not None and value == type(value)():

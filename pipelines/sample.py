@@ -93,9 +93,11 @@ def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
                                            dead=dead.get("sample", 0)),
     }
     rollouts = outputs["rollouts"]["rows"]
-    if rollouts != sampled * config.sample.n:
+    imported = launch.counter(result, "prompts_imported") or 0  # one rollout each (an imported answer)
+    if rollouts != (sampled - imported) * config.sample.n + imported:
         raise accounting.AccountingError(
-            f"sample: {sampled} problems sampled but {rollouts} rollouts (n={config.sample.n})")
+            f"sample: {sampled} problems sampled ({imported} imported, one rollout each) but {rollouts} "
+            f"rollouts (n={config.sample.n})")
     lines["sample"]["rollouts"] = rollouts
     reused = launch.counter(result, "rollouts_reused")
     manifest = launch.base_manifest("sample", config)

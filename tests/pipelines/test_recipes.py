@@ -4,9 +4,8 @@ read exactly as they are) into problems, and with those files put in place of it
 placeholder paths and the fake teacher, a dry run of ``run`` builds every stage. The
 GSM8K recipe also samples a handful of problems for real.
 
-Two gaps of the current code are pinned as strict xfails (see the README's Recipes
-section): code tests in HumanEval's and MBPP's layouts can't be run by the sandbox, and
-an Alpaca row's ``input`` can't be shown to the teacher next to its ``instruction``.
+A gap of the current code is pinned as a strict xfail (see the README's Recipes
+section): code tests in HumanEval's and MBPP's layouts can't be run by the sandbox.
 """
 import glob
 import json
@@ -122,9 +121,12 @@ def test_recipe_loads_with_settings_for_a_real_teacher(name):
         assert 4 <= sample.n <= 16 and 16384 <= sample.max_tokens <= 32768
         assert filters.keep_verdicts == ("correct",)  # only verified traces
         assert sample.timeout_s >= sample.max_tokens / 20  # a whole sample at ~20 tokens/s
-    else:  # general instructions: direct answers, nothing to verify against
-        assert kinds == {"knowledge"} and config.mix.knowledge_format.cot == "none"
-        assert not filters.require_reasoning and "unverifiable" in filters.keep_verdicts
+    else:  # general instructions: imported answers, a teacher's chain of thought, the rubric judge
+        knowledge = filters.for_kind("knowledge")
+        assert kinds == {"knowledge"} and config.mix.knowledge_format.cot == "full"
+        assert config.curate.verify.judge.enabled and config.curate.verify.judge.rubric.enabled
+        assert not knowledge.require_reasoning and knowledge.keep_verdicts == ("correct",)
+        assert sample.imports.cot == "teacher"
     code = {s.domain for s in config.sources} == {"code"}
     assert ("boxed" in sample.user_template) != code  # math asks for \boxed{}, code for a code block
     if code:
@@ -143,8 +145,9 @@ def test_recipe_maps_every_row_of_the_real_file(name, relative):
             assert problem.tests and problem.reference_answer
         elif source.kind == "reasoning":
             assert problem.reference_answer
-        else:
-            assert problem.prompt == row["instruction"].strip() and problem.reference_answer is None
+        else:  # the instruction, then its input (Alpaca)
+            assert problem.prompt.startswith(row["instruction"].strip()) and problem.reference_answer is None
+            assert problem.prompt.endswith(row["input"].strip())
     if name == "math":  # the answer field wins over the solution's \boxed{}
         assert [p.reference_answer for p in problems] == [str(r["answer"]).strip() for _, r in rows]
         assert {p.difficulty for p in problems} == {"1", "2", "3", "4", "5"}
@@ -199,7 +202,6 @@ def test_code_recipe_tests_can_be_run_by_the_sandbox(name, relative):
     parse_tests(to_problem(row, source, relative, line, 1, "test").tests)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="a prompt is one input field: Alpaca's `input` can't join its `instruction`")
 def test_general_recipe_shows_the_input_to_the_teacher():
     source = load_config(recipe_path("general")).sources[0]
     line, row = next((i, r) for i, r in read_rows("alpaca/alpaca_5000.jsonl") if r["input"].strip())

@@ -12,6 +12,7 @@ import dataclasses
 from typing import NamedTuple, Optional, Tuple
 
 from schemas.records import VERDICTS
+from transforms.filters.kinds import KINDS, NO_OVERRIDES, KindFilters
 from transforms.text.prose import normalize_language
 
 
@@ -55,6 +56,13 @@ class FilterConfig:
     min_share_units: int = 100  # ...judged from this many counted words on (shorter: the run limit alone)
     max_foreign_run_words: int = 4  # longest passage in another language (words; CJK characters)
     min_detect_probability: float = 0.8  # langdetect confidence needed to call a sentence foreign
+    # per kind: the settings reasoning and knowledge records change (transforms.filters.kinds)
+    by_kind: KindFilters = KindFilters()
+
+    def for_kind(self, kind: str) -> "FilterConfig":
+        """The settings of the records of ``kind``: these, with ``by_kind``'s overrides."""
+        changes = self.by_kind.of(kind).changes()
+        return dataclasses.replace(self, by_kind=NO_OVERRIDES, **changes)
 
     def __post_init__(self):
         if not self.keep_verdicts:
@@ -87,6 +95,12 @@ class FilterConfig:
             raise ValueError(f"target_language: expected a language code like 'en', got {self.target_language!r}")
         if not normalize_language(self.fallback_language):
             raise ValueError(f"fallback_language: expected a language code like 'en', got {self.fallback_language!r}")
+        if self.by_kind != NO_OVERRIDES:
+            for kind in KINDS:
+                try:
+                    self.for_kind(kind)
+                except ValueError as exc:
+                    raise ValueError(f"by_kind: {kind}: {exc}") from None
 
 
 def _check_fraction(name: str, value: float) -> None:

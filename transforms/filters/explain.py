@@ -24,8 +24,9 @@ def explain_record(record, config: FilterConfig, filters: Optional[List[Filter]]
 
     ``{"decision", "reason", "step", "detail", "filters": [{"filter", "step",
     "decision", "reason", "detail", <numbers>}, ...]}``; the top-level decision is
-    the pipeline's (the first filter that drops)."""
-    filters = filters if filters is not None else filters_for(config)
+    the pipeline's (the first filter that drops). Without ``filters``, those of the
+    record's kind (``config.for_kind``)."""
+    filters = filters if filters is not None else filters_for(config.for_kind(getattr(record, "kind", None) or ""))
     record = view(record)
     rows, first = [], None
     for f in filters:
@@ -88,8 +89,9 @@ def explain_file(config: FilterConfig, path: str) -> Iterator[dict]:
     a line that isn't a JSON object, or a row a check fails on, gives ``"error"``
     instead of the decisions. A rejections file is explained record by record from the
     payloads (each with ``rejected_at``: the stage, step and reason it was rejected with)."""
-    identifier = LanguageIdentifier().load() if config.check_language else None
-    filters = filters_for(config, identifier)
+    kinds = {kind: config.for_kind(kind) for kind in ("reasoning", "knowledge")}
+    identifier = LanguageIdentifier().load() if any(c.check_language for c in kinds.values()) else None
+    by_kind = {kind: filters_for(c, identifier) for kind, c in kinds.items()}
     for number, row, error in read_rows(path):
         if error is not None:
             yield {"line": number, "error": error}
@@ -101,7 +103,9 @@ def explain_file(config: FilterConfig, path: str) -> Iterator[dict]:
             if rejected_at is not None:
                 found.update(id=row.get("rollout_id") or row.get("example_id") or found["id"],
                              rejected_at=rejected_at)
-            found.update(explain_record(record_from_row(row), config, filters))
+            record = record_from_row(row)
+            kind = "knowledge" if getattr(record, "kind", None) == "knowledge" else "reasoning"
+            found.update(explain_record(record, config, by_kind[kind]))
         except Exception as exc:  # noqa: BLE001 - one bad row is reported, the rest still explained
             found["error"] = f"check_failed: {error_text(exc)}"
         yield found

@@ -1,7 +1,9 @@
 """``FilterRollouts``: the filter step of curate, through the shared ``RuleStep``.
 
-One rule object applies the configured filter list (``registry.rules_for``) to a
-record and drops it at its first failing filter: a Rejection (stage ``curate``,
+One rule object applies the configured filter list (``registry.rules_for``) of the
+record's kind (``FilterConfig.for_kind``: ``curate.filters`` with ``by_kind``'s
+overrides, :mod:`transforms.filters.kinds`) to a record and drops it at its first
+failing filter: a Rejection (stage ``curate``,
 the filter's step, reason and detail) and a ``<step>.dropped_<reason>`` counter in
 namespace ``curate`` (``curate.filter_language.dropped_language_mixing``). A record
 a check fails on is dead-lettered under step ``filter``. The language identifier
@@ -9,12 +11,13 @@ loads once per worker, in the rule's ``setup()``.
 """
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import apache_beam as beam
 
 from transforms.core.stage import Drop, RuleStep
 from transforms.filters.config import FilterConfig
+from transforms.filters.kinds import KINDS
 from transforms.filters.registry import Rule, first_failure, rules_for
 from transforms.text.language import LanguageIdentifier
 
@@ -29,16 +32,19 @@ class ApplyFilters:
 
     def __init__(self, config: FilterConfig):
         self.config = config
-        self.rules: Optional[List[Tuple[str, Rule]]] = None
+        self.rules: Optional[Dict[str, List[Tuple[str, Rule]]]] = None
 
     def setup(self) -> None:
-        identifier = LanguageIdentifier().load() if self.config.check_language else None
-        self.rules = rules_for(self.config, identifier)
+        configs = {kind: self.config.for_kind(kind) for kind in KINDS}
+        identifier = LanguageIdentifier().load() if any(c.check_language for c in configs.values()) else None
+        self.rules = {kind: rules_for(config, identifier) for kind, config in configs.items()}
 
     def __call__(self, record):
         if self.rules is None:
             self.setup()
-        failure = first_failure(record, self.rules)
+        assert self.rules is not None
+        kind = getattr(record, "kind", None)
+        failure = first_failure(record, self.rules["knowledge" if kind == "knowledge" else "reasoning"])
         if failure is None:
             return record
         step, reason, detail = failure

@@ -11,6 +11,8 @@ from transforms.ingest.generators import check_generator
 
 SOURCE_FORMATS = ("auto", "jsonl", "parquet", "datasets", "hf", "generator")
 PRESETS = ("gsm8k", "math", "answer", "mcq")
+#: Presets that import existing SFT data as knowledge examples (transforms.ingest.sft).
+SFT_PRESETS = ("alpaca", "sharegpt", "messages")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,8 +49,11 @@ class SourceConfig:
             raise ValueError("name: every source needs a name")
         if self.format not in SOURCE_FORMATS:
             raise ValueError(f"format: must be one of {', '.join(SOURCE_FORMATS)}, got {self.format!r}")
-        if self.preset is not None and self.preset not in PRESETS:
-            raise ValueError(f"preset: must be one of {', '.join(PRESETS)}, got {self.preset!r}")
+        if self.preset is not None and self.preset not in PRESETS + SFT_PRESETS:
+            raise ValueError(f"preset: must be one of {', '.join(PRESETS + SFT_PRESETS)}, got {self.preset!r}")
+        if self.preset in SFT_PRESETS and self.kind != "knowledge":
+            raise ValueError(f"preset: {self.preset} imports SFT data as knowledge examples: "
+                             f"set kind: knowledge on source {self.name!r}")
         if self.format == "generator" or self.generator:
             if not self.generator:
                 raise ValueError("generator: a generator source needs a generator name")

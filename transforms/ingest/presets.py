@@ -13,6 +13,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from schemas.records import SCHEMA_VERSION, Problem
 from transforms.core import stable_hash, truncate
+from transforms.ingest import sft
 from transforms.ingest.config import FieldMapping, SourceConfig
 from transforms.text.extract import boxed_contents
 
@@ -33,22 +34,29 @@ class BadRecord(ValueError):
 
 
 #: Candidate input fields per preset, tried in order; explicit ``fields:`` replace them.
-_COMMON = {"id": ("id", "unique_id"), "difficulty": ("difficulty", "level")}
+_COMMON: Dict[str, Tuple[str, ...]] = {"id": ("id", "unique_id"), "difficulty": ("difficulty", "level")}
 _PRESET_FIELDS: Dict[str, Dict[str, Tuple[str, ...]]] = {
     "gsm8k": {"prompt": ("question",), "solution": ("answer",), "id": ("id",)},
     "math": {**_COMMON, "prompt": ("problem",), "answer": ("answer",), "solution": ("solution",)},
     "answer": {**_COMMON, "prompt": ("question", "problem", "prompt"), "answer": ("answer",)},
     "mcq": {**_COMMON, "prompt": ("question",), "choices": ("choices",), "answer": ("answer", "label")},
 }
-_GENERATOR_FIELDS = {
+_GENERATOR_FIELDS: Dict[str, Tuple[str, ...]] = {
     "prompt": ("prompt",), "answer": ("answer",), "id": ("id",), "difficulty": ("difficulty",)
 }
 _MAPPED = tuple(f.name for f in dataclasses.fields(FieldMapping))
 
 
 def field_candidates(source: SourceConfig) -> Dict[str, Tuple[str, ...]]:
-    """For each FieldMapping slot, the input fields to try (no preset means ``answer``)."""
-    base = _GENERATOR_FIELDS if source.is_generator else _PRESET_FIELDS[source.preset or "answer"]
+    """For each FieldMapping slot, the input fields to try (no preset means ``answer``;
+    an SFT import reads its own fields, :mod:`transforms.ingest.sft`, and ids by these)."""
+    base: Dict[str, Tuple[str, ...]]
+    if source.is_generator:
+        base = _GENERATOR_FIELDS
+    elif source.preset in sft.SFT_PRESETS:
+        base = _COMMON
+    else:
+        base = _PRESET_FIELDS[source.preset or "answer"]
     out = {slot: base.get(slot, ()) for slot in _MAPPED}
     for slot in _MAPPED:
         explicit = getattr(source.fields, slot)
@@ -199,6 +207,8 @@ def to_problem(
     ``source_id`` is the record's id field when mapped and present, else
     ``"<basename(file)>:<line>"``; ``problem_id = stable_hash(source.name, source_id)``."""
     fields = field_candidates(source)
+    if source.preset in sft.SFT_PRESETS:
+        return _imported_problem(record, source, fields, file, line, seed, config_hash)
     question = _question(record, fields)
     if fields["choices"]:
         prompt, choices, gold = _multiple_choice(record, fields, source, question)
@@ -221,4 +231,24 @@ def to_problem(
         seed=seed,
         config_hash=config_hash,
         schema_version=SCHEMA_VERSION,
+    )
+
+
+def _imported_problem(record: dict, source: SourceConfig, fields: Dict[str, Tuple[str, ...]], file: str,
+                      line: int, seed: int, config_hash: str) -> Problem:
+    """A knowledge Problem from one SFT row (:mod:`transforms.ingest.sft`): the prompt, no
+    reference, the imported answer in the metadata."""
+    preset = source.preset or ""
+    try:
+        prompt, answer, extra = sft.import_row(record, preset, source.fields.prompt, source.fields.answer)
+    except sft.BadRow as exc:
+        raise BadRecord(exc.field, exc.reason, exc.detail) from None
+    read = dict(fields, prompt=sft.mapped_fields(preset, source.fields.prompt, source.fields.answer))
+    source_id = _optional_text(record, fields["id"]) or f"{_file_label(file)}:{line}"
+    return Problem(
+        problem_id=stable_hash(source.name, source_id), source=source.name, source_id=source_id,
+        domain=_optional_text(record, fields["domain"]) or source.domain, kind=source.kind, prompt=prompt,
+        reference_answer=None, choices=[], tests=None, difficulty=_optional_text(record, fields["difficulty"]),
+        language=source.language, metadata=sft.imported_metadata(preset, answer, extra, _metadata(record, read)),
+        seed=seed, config_hash=config_hash, schema_version=SCHEMA_VERSION,
     )

@@ -17,17 +17,18 @@ from transforms.mix.knowledge import KnowledgeConfig, knowledge_reasoning
 from transforms.text.length import estimate_tokens
 
 
-def assistant_content(reasoning: str, answer: str) -> str:
-    """The assistant turn: ``<think>`` reasoning, then the answer (R1's format)."""
+def assistant_content(reasoning: str, answer: str, empty_think: bool = False) -> str:
+    """The assistant turn: ``<think>`` reasoning, then the answer (R1's format); without
+    reasoning the answer alone, or after an empty ``<think>`` block (``empty_think``)."""
     reasoning = (reasoning or "").strip()
     answer = (answer or "").strip()
     if not reasoning:
-        return answer
+        return f"<think>\n\n</think>\n\n{answer}" if empty_think else answer
     return f"<think>\n{reasoning}\n</think>\n\n{answer}"
 
 
 def make_example(record, *, example_id: str, reasoning: str, answer: str, rollout_ids: Iterable[str],
-                 journey=None, **overrides) -> SftExample:
+                 journey=None, empty_think: bool = False, **overrides) -> SftExample:
     """An SftExample for ``record`` (a VerifiedRollout): its problem and provenance fields,
     the given reasoning and answer as the assistant turn, and ``overrides``."""
     reasoning = (reasoning or "").strip()
@@ -40,7 +41,8 @@ def make_example(record, *, example_id: str, reasoning: str, answer: str, rollou
         example_id=example_id,
         journey=journey,
         problem=record.prompt,
-        messages=[Message("user", record.prompt), Message("assistant", assistant_content(reasoning, answer))],
+        messages=[Message("user", record.prompt),
+                  Message("assistant", assistant_content(reasoning, answer, empty_think))],
         reasoning=reasoning,
         answer=answer,
         rollout_ids=list(rollout_ids),
@@ -65,6 +67,7 @@ def to_example(record, knowledge: KnowledgeConfig = KnowledgeConfig(), pruner=No
     reasoning = _thinking(record, knowledge)
     return make_example(record, example_id=example_id(record.kind, record.rollout_id),
                         reasoning=reasoning, answer=record.answer, rollout_ids=[record.rollout_id],
+                        empty_think=record.kind == "knowledge" and knowledge.no_think == "empty",
                         reasoning_tokens_before=before, reasoning_tokens_after=estimate_tokens(reasoning))
 
 

@@ -12,26 +12,26 @@ kept only as configured:
 * ``cot: full`` — the reasoning as sampled.
 
 Trivial prompts (greetings, thanks, small talk of at most ``trivial_max_words``
-words) never get a CoT. The sample stage asks the teacher about knowledge problems in
-non-thinking mode (``sample.knowledge_template``, no reasoning few-shots: see
+words, in English or Chinese: :mod:`transforms.text.trivial`) never get a CoT. An
+example without reasoning is the answer alone, or (``no_think: empty``, R1's format
+for answers without thinking) the answer after an empty ``<think>`` block. The
+sample stage asks the teacher about knowledge problems in non-thinking mode
+(``sample.knowledge_template``, no reasoning few-shots: see
 ``transforms.sample.transform.build_messages``).
 """
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Tuple
 
+from transforms.text import trivial
+from transforms.text.trivial import SMALL_TALK, SMALL_TALK_ZH, words
+
 COT_MODES = ("none", "short", "full")
-
-#: Openings of prompts that need no reasoning at all (matched on whole words).
-SMALL_TALK = (
-    "hello", "hi", "hey", "good morning", "good afternoon", "good evening", "good night",
-    "thanks", "thank you", "bye", "goodbye", "how are you", "who are you", "what's up",
-    "nice to meet you",
-)
-
-#: How the teacher is asked a knowledge question: the question itself, no "reason step by step".
+#: How a knowledge example without reasoning is written: the answer alone, or after an empty <think>.
+NO_THINK_FORMATS = ("", "empty")
+__all__ = ["COT_MODES", "NO_THINK_FORMATS", "KnowledgeConfig", "SMALL_TALK", "SMALL_TALK_ZH", "is_trivial",
+           "knowledge_reasoning", "words"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +42,8 @@ class KnowledgeConfig:
     max_cot_words: int = 64  # "short": the longest reasoning kept
     trivial_max_words: int = 6  # small talk up to this many words is trivial
     small_talk: Tuple[str, ...] = SMALL_TALK
+    #: an example with no reasoning: "" the answer alone, "empty" an empty <think> block first (R1's format)
+    no_think: str = ""
 
     def __post_init__(self):
         if self.cot not in COT_MODES:
@@ -50,23 +52,15 @@ class KnowledgeConfig:
             raise ValueError("max_cot_words: must be >= 0")
         if self.trivial_max_words < 0:
             raise ValueError("trivial_max_words: must be >= 0")
-
-
-_WORD = re.compile(r"[\w']+")
-
-
-def words(text: str) -> list:
-    """Lower-case words of ``text`` (punctuation dropped)."""
-    return _WORD.findall((text or "").lower())
+        if self.no_think not in NO_THINK_FORMATS:
+            raise ValueError(f"no_think: must be '' (the answer alone) or 'empty' (an empty <think> block), "
+                             f"got {self.no_think!r}")
 
 
 def is_trivial(prompt: str, config: KnowledgeConfig = KnowledgeConfig()) -> bool:
-    """True for small talk: a short prompt that opens with a small-talk phrase ("Hello!")."""
-    tokens = words(prompt)
-    if not tokens or len(tokens) > config.trivial_max_words:
-        return False
-    text = " ".join(tokens)
-    return any(text == phrase or text.startswith(phrase + " ") for phrase in config.small_talk)
+    """True for small talk in English or Chinese ("Hello!", "你好！"): see
+    :mod:`transforms.text.trivial`."""
+    return trivial.is_trivial(prompt, max_words=config.trivial_max_words, small_talk=config.small_talk)
 
 
 def knowledge_reasoning(prompt: str, reasoning: str, config: KnowledgeConfig = KnowledgeConfig()) -> str:

@@ -14,6 +14,7 @@ from typing import Optional, Tuple
 from transforms.core import error_text
 from transforms.models import config as models
 from transforms.models.backends.base import Backend
+from transforms.sample.imports import ImportConfig
 
 #: Sampling profiles (``sample.profile``): the settings a profile gives every key the
 #: config leaves out (keys set in the config win). ``r1``: DeepSeek-R1's recommended
@@ -47,6 +48,8 @@ class SampleConfig(models.ModelConfig):
     #: a sampling profile (PROFILES) whose settings fill the keys the config leaves out
     #: (applied when the config is read: :func:`apply_profile`); "" none
     profile: str = ""
+    #: imported SFT answers: the teacher writes a chain of thought for non-trivial prompts (see imports.py)
+    imports: ImportConfig = ImportConfig()
 
     def __post_init__(self):
         super().__post_init__()  # the model settings

@@ -2,7 +2,9 @@
 
 :class:`SampleModelHandler` is a :class:`~transforms.models.handler.BackendModelHandler`
 (the chat handler's loading, batching and model sharing, from ``SampleConfig.model_config()``)
-with the one thing sampling adds: it renders a problem first, then asks only for the sample
+with the one thing sampling adds: it renders a problem first (an imported SFT answer:
+the request for its chain of thought, or no request at all, see
+:mod:`transforms.sample.imports`), then asks only for the sample
 indexes whose rollout ids are not persisted yet (resume, see
 :mod:`transforms.sample.journal`), so the seeds of a request are known only once its
 prompt is rendered. Every new sample is drawn with its own seed, so a sample depends
@@ -24,6 +26,15 @@ from transforms.models.backends.base import Backend, GenerationRequest, Generati
 from transforms.models.handler import BackendModelHandler, generate_isolated, streams
 from transforms.sample.config import SampleConfig
 from transforms.sample.ids import expected_ids, model_key, rollout_id, sample_seed, sampling_params
+from transforms.sample.imports import (
+    IMPORT_BACKEND,
+    cot_messages,
+    direct_rollout,
+    import_fields,
+    imported_answer,
+    thinking_of,
+    wants_cot,
+)
 from transforms.sample.journal import JournalStream, as_task, persist_chunk, streams_to
 from transforms.sample.prompts import build_messages, split_completion
 
@@ -40,6 +51,8 @@ class Prepared(typing.NamedTuple):
     seeds: Tuple[int, ...]  # their seeds
     reused: Tuple[Rollout, ...]  # persisted rollouts whose ids are still expected
     error: Optional[str]
+    imported: Optional[str] = None  # an imported SFT answer (transforms.sample.imports)
+    direct: bool = False  # the imported answer is the rollout as it came: no model call
 
 
 class Generated(typing.NamedTuple):
@@ -52,6 +65,8 @@ class Generated(typing.NamedTuple):
     error: Optional[str]
     indices: Tuple[int, ...] = ()
     reused: Tuple[Rollout, ...] = ()
+    imported: Optional[str] = None
+    direct: bool = False
     #: rollouts made (and journaled) as their samples arrived, by sample index
     arrived: Optional[Dict[int, Rollout]] = None
 
@@ -59,6 +74,9 @@ class Generated(typing.NamedTuple):
 def prepare(backend: Backend, task, config: SampleConfig, seed: int) -> Prepared:
     """Render a problem's prompt, find which samples are already done, seed the rest."""
     problem, done = as_task(task)
+    answer = imported_answer(problem)
+    if answer is not None:
+        return prepare_import(backend, problem, done, answer, config, seed)
     try:
         prompt_text = backend.render(build_messages(problem.prompt, config, problem.kind))
     except Exception as exc:  # noqa: BLE001 - a bad problem must become a dead letter
@@ -74,14 +92,36 @@ def prepare(backend: Backend, task, config: SampleConfig, seed: int) -> Prepared
     return Prepared(problem, prompt_text, tuple(indices), seeds, tuple(reused), None)
 
 
+def prepare_import(backend: Backend, problem: Problem, done, answer: str, config: SampleConfig,
+                   seed: int) -> Prepared:
+    """An imported answer's one sample: kept as it came (``direct``, no model call), or the
+    teacher asked for its chain of thought (unless that rollout is persisted already)."""
+    if not wants_cot(problem, config.imports):
+        return Prepared(problem, f"{IMPORT_BACKEND}\x00{answer}", (), (), (), None, answer, direct=True)
+    try:
+        prompt_text = backend.render(cot_messages(problem, answer, config.imports, config.system_prompt))
+    except Exception as exc:  # noqa: BLE001 - a bad problem must become a dead letter
+        return Prepared(problem, "", (), (), (), f"render: {error_text(exc)}", answer)
+    rid = rollout_id(problem.problem_id, prompt_text, model_key(config), sampling_params(config, seed), 0)
+    reused = tuple(r for r in done if r.rollout_id == rid)[:1]
+    indices = () if reused else (0,)
+    seeds = tuple(sample_seed(seed, problem.problem_id, i) for i in indices)
+    return Prepared(problem, prompt_text, indices, seeds, reused, None, answer)
+
+
 NOTHING_NEW = GenerationResult([], 0, 0.0)
 
 
 def new_rollout(problem: Problem, prompt_text: str, index: int, sample: Sample, sample_seed_: int,
                 prompt_tokens: int, latency_s: float, config: SampleConfig, seed: int,
-                config_hash: str) -> Rollout:
-    """The Rollout of one new sample (sample ``index`` of ``problem``)."""
-    reasoning, answer = split_completion(sample.text, problem.kind)
+                config_hash: str, imported: Optional[str] = None) -> Rollout:
+    """The Rollout of one new sample (sample ``index`` of ``problem``); for an imported
+    SFT answer (``imported``), the teacher's sample is the chain of thought behind it."""
+    completion = sample.text
+    if imported is not None:
+        completion, reasoning, answer = import_fields(imported, thinking_of(sample.text))
+    else:
+        reasoning, answer = split_completion(sample.text, problem.kind)
     return project(
         Rollout,
         problem,
@@ -95,7 +135,7 @@ def new_rollout(problem: Problem, prompt_text: str, index: int, sample: Sample, 
         temperature=config.temperature,
         top_p=config.top_p,
         max_tokens=config.max_tokens,
-        completion=sample.text,
+        completion=completion,
         reasoning=reasoning,
         answer=answer,
         finish_reason=sample.finish_reason,
@@ -123,7 +163,7 @@ def generate_for_problems(
     def on_sample(i: int, j: int, sample: Sample, prompt_tokens: int, latency_s: float) -> None:
         p = ready[i]
         rollout = new_rollout(p.problem, p.prompt_text, p.indices[j], sample, p.seeds[j], prompt_tokens,
-                              latency_s, config, seed, config_hash)
+                              latency_s, config, seed, config_hash, p.imported)
         if on_rollout is not None:
             on_rollout(rollout)
         arrived[i][p.indices[j]] = rollout
@@ -146,7 +186,8 @@ def generate_for_problems(
         if result is not None and len(result.samples) != len(p.indices):
             error = f"backend returned {len(result.samples)} samples for {len(p.indices)} seeds"
             result = None
-        generated.append(Generated(p.problem, p.prompt_text, p.seeds, result, error, p.indices, p.reused, got))
+        generated.append(Generated(p.problem, p.prompt_text, p.seeds, result, error, p.indices, p.reused,
+                                   p.imported, p.direct, got))
     return generated
 
 
@@ -159,10 +200,14 @@ def make_rollouts(generated: Generated, config: SampleConfig, seed: int, config_
     indices = generated.indices or tuple(range(len(result.samples)))
     arrived = generated.arrived or {}
     rollouts = [r._replace(config_hash=config_hash) for r in generated.reused]
+    if generated.direct and generated.imported is not None:
+        rid = rollout_id(problem.problem_id, generated.prompt_text, IMPORT_BACKEND, {}, 0)
+        rollouts.append(direct_rollout(problem, generated.imported, rid, sample_seed(seed, problem.problem_id, 0),
+                                       seed, config_hash))
     for index, sample, s_seed in zip(indices, result.samples, generated.seeds):
         rollouts.append(arrived.get(index) or new_rollout(
             problem, generated.prompt_text, index, sample, s_seed, result.prompt_tokens, result.latency_s,
-            config, seed, config_hash))
+            config, seed, config_hash, generated.imported))
     return sorted(rollouts, key=lambda r: r.sample_index)
 
 

@@ -26,6 +26,7 @@ from transforms.core.progress import tap
 from transforms.models.step import ModelStep
 from transforms.sample.config import SampleConfig, check_backend
 from transforms.sample.handler import METRICS_NAMESPACE, Outcome, SampleModelHandler
+from transforms.sample.imports import imported_answer
 from transforms.sample.journal import SampleTask, as_task, tasks_from_join
 
 STAGE = "sample"
@@ -47,7 +48,8 @@ def failed_batch_dead_letters(failed, config_hash: str) -> List[DeadLetter]:
 class EmitRollouts:
     """Rule: an Outcome → its Rollouts, or one DeadLetter for its problem.
 
-    Counts, in namespace ``sample``: ``prompts_done``, ``prompts_failed``,
+    Counts, in namespace ``sample``: ``prompts_done``, ``prompts_failed``, ``prompts_imported``
+    (problems whose one rollout is an imported SFT answer: :mod:`transforms.sample.imports`),
     ``rollouts_done``, ``rollouts_reused``, ``prompt_tokens`` and ``completion_tokens``
     (the tokens of this run's model calls; the launcher reads ``rollouts_reused`` for the
     manifest's resume entry and the tokens for its ``tokens`` and ``cost``)."""
@@ -56,6 +58,7 @@ class EmitRollouts:
         self.config_hash = config_hash
         self._prompts = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "prompts_done")
         self._failed = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "prompts_failed")
+        self._imported = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "prompts_imported")
         self._rollouts = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "rollouts_done")
         self._reused = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "rollouts_reused")
         self._tokens = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "completion_tokens")
@@ -66,6 +69,8 @@ class EmitRollouts:
             self._failed.inc()
             return generation_dead_letter(outcome.problem, outcome.error, self.config_hash)
         self._prompts.inc()
+        if imported_answer(outcome.problem) is not None:
+            self._imported.inc()
         self._rollouts.inc(len(outcome.rollouts))
         self._reused.inc(outcome.reused)
         self._tokens.inc(outcome.generated_tokens)

@@ -2,8 +2,10 @@
 batch of rollouts verified with the judge's call for those the rules left undecided.
 
 The judge is asked (when ``judge.enabled`` and the domain is in ``judge.domains``)
-about what the rules leave ``unverifiable`` with a ``needs_judge`` reason
-(:func:`needs_judge`), about the item :func:`judge_item` makes of the rollout. In the
+about what the rules leave ``unverifiable`` with a ``needs_judge`` reason, and (with
+``judge.rubric.enabled``) about every knowledge answer without a reference, which it
+scores by a rubric (:func:`needs_judge`), about the item :func:`judge_item` makes of
+the rollout. In the
 Beam stage the judge is its own model step (:mod:`transforms.verify.judge_step`); the
 ``verify --input`` command calls :func:`verify_batch`, which asks a plain
 :class:`~transforms.verify.judge.LLMJudge`. Both read the answers with
@@ -17,11 +19,14 @@ from typing import List, Optional, Sequence, Tuple, cast
 from transforms.core import error_text
 from transforms.verify.config import VerifyConfig
 from transforms.verify.dispatch import normalize_gold, verify_rollout_fields
-from transforms.verify.judge import JudgeItem, LLMJudge, judged_fields
+from transforms.verify.judge import JudgeItem, LLMJudge, item_version, judged_fields
 from transforms.verify.mathcheck import MathVerifierProcess
 from transforms.verify.routes.math import Pending, math_verify_fields
 from transforms.verify.sandbox.runner import Sandbox
 from transforms.verify.verdicts import NEEDS_JUDGE
+
+#: The rules' reason for an answer without a reference (the rubric judge's knowledge answers).
+NO_REFERENCE = "no_reference_answer"
 
 
 class Verifiers:
@@ -50,17 +55,25 @@ class Outcome(typing.NamedTuple):
     error: Optional[str] = None
 
 
-def needs_judge(domain: Optional[str], verdict: str, reason: str, config: VerifyConfig) -> bool:
-    """The rules left this rollout (of ``domain``) undecided, and the judge is on for its domain."""
-    return (config.judge.enabled and verdict == "unverifiable" and reason.startswith(NEEDS_JUDGE)
-            and (domain or "math") in config.judge.domains)
+def needs_judge(domain: Optional[str], verdict: str, reason: str, config: VerifyConfig,
+                kind: Optional[str] = None) -> bool:
+    """The rules left this rollout (of ``domain``) undecided and the judge is on for its
+    domain, or it is a knowledge answer (``kind``) without a reference and the judge's
+    rubric is on."""
+    if not config.judge.enabled or verdict != "unverifiable":
+        return False
+    if kind == "knowledge" and reason == NO_REFERENCE and config.judge.rubric.enabled:
+        return True
+    return reason.startswith(NEEDS_JUDGE) and (domain or "math") in config.judge.domains
 
 
 def judge_item(rollout) -> JudgeItem:
     """What the judge is shown of a rollout (or verified rollout): the problem, the
-    reference as a bare answer, and the answer (the whole completion when none)."""
-    return JudgeItem(rollout.prompt or "", normalize_gold(rollout.reference_answer),
-                     rollout.answer or rollout.completion or "")
+    reference as a bare answer ("" without one: the rubric), and the answer (the whole
+    completion when none)."""
+    gold = rollout.reference_answer
+    reference = normalize_gold(gold) if gold is not None and str(gold).strip() else ""
+    return JudgeItem(rollout.prompt or "", reference, rollout.answer or rollout.completion or "")
 
 
 def verify_rules(rollout, verifiers: Verifiers, config: VerifyConfig) -> Outcome:
@@ -101,9 +114,11 @@ def verify_batch(rollouts: Sequence, verifiers: Verifiers, config: VerifyConfig)
     if judge is None:
         return outcomes
     pending = [(i, o.fields) for i, (r, o) in enumerate(zip(rollouts, outcomes)) if o.fields is not None
-               and needs_judge(r.domain, o.fields["verdict"], o.fields["verdict_reason"], config)]
+               and needs_judge(r.domain, o.fields["verdict"], o.fields["verdict_reason"], config, r.kind)]
     if pending:
-        judgements = judge.judge([judge_item(rollouts[i]) for i, _ in pending])
-        for (i, fields), judgement in zip(pending, judgements):
-            outcomes[i] = Outcome(judged_fields(fields["extracted_answer"], judgement, judge.version))
+        items = [judge_item(rollouts[i]) for i, _ in pending]
+        judgements = judge.judge(items)
+        for (i, fields), item, judgement in zip(pending, items, judgements):
+            outcomes[i] = Outcome(judged_fields(fields["extracted_answer"], judgement,
+                                                item_version(item, config.judge)))
     return outcomes

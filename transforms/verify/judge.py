@@ -3,7 +3,10 @@ it (requests) and the one way to read its answers, and a plain driver.
 
 R1-style grading: the judge model gets the problem, the reference answer and the
 response, and answers with a JSON object ``{"rationale": ..., "verdict":
-"correct" | "incorrect"}``. Its rationale is kept as the verdict's reason.
+"correct" | "incorrect"}``. Its rationale is kept as the verdict's reason. An item
+without a reference (a knowledge answer to an open-ended request) is scored with a
+rubric instead (:mod:`transforms.verify.rubric`: correctness, helpfulness and
+harmlessness, a threshold keeps or rejects, the score kept in the reason).
 
 :class:`JudgeConfig` keeps its fields and YAML shape (``curate.verify.judge``) and
 derives the judge's :class:`~transforms.models.config.ModelConfig`
@@ -34,6 +37,7 @@ from transforms.core import derive_seed, error_text
 from transforms.models.backends.base import Backend
 from transforms.models.config import ModelConfig, make_backend
 from transforms.models.handler import ChatRequest, Generation, generate_chat
+from transforms.verify.rubric import RubricConfig, rubric_decision, rubric_messages, rubric_version
 from transforms.verify.verdicts import verdict_fields
 
 JUDGE_PROMPT_VERSION = "judge-prompt==1"
@@ -75,6 +79,7 @@ class JudgeConfig:
     batch_size: int = 8  # undecided rollouts judged per model call
     max_response_chars: int = 4000  # the response's tail shown to the judge
     torch_threads: int = 1
+    rubric: RubricConfig = RubricConfig()  # knowledge answers without a reference: scored by a rubric
 
     def __post_init__(self):
         if self.batch_size < 1:
@@ -110,11 +115,24 @@ class Judgement(typing.NamedTuple):
     raw: str  # the judge's whole output
 
 
+def is_rubric(item: JudgeItem) -> bool:
+    """An item without a reference: scored by the rubric."""
+    return not (item.reference or "").strip()
+
+
+def item_version(item: JudgeItem, config: JudgeConfig) -> str:
+    """The ``verifier_version`` of the verdict on ``item``: the reference judge's or the rubric's."""
+    return rubric_version(judge_version(config), config.rubric) if is_rubric(item) else judge_version(config)
+
+
 def judge_messages(item: JudgeItem, config: JudgeConfig = JudgeConfig()) -> List[dict]:
-    """The chat turns that ask the judge about one response (its tail, if long)."""
+    """The chat turns that ask the judge about one response (its tail, if long): the
+    reference prompt, or the rubric's when the item has no reference."""
     response = item.response.strip()
     if len(response) > config.max_response_chars:
         response = "…" + response[-config.max_response_chars:]
+    if is_rubric(item):
+        return rubric_messages(item.problem, response)
     user = JUDGE_TEMPLATE.format(problem=item.problem.strip(), reference=item.reference.strip(), response=response)
     return [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": user}]
 
@@ -149,16 +167,16 @@ def parse_judgement(text: str) -> Optional[Tuple[str, str]]:
     return (words[-1].lower(), "") if words else None
 
 
-def judgement_of(generation: Generation) -> Judgement:
-    """The Judgement of one model answer. A request that failed, or was never asked
-    because the model could not be loaded (an error made by :func:`unavailable`), is
-    ``infra_unavailable``, with why."""
+def judgement_of(generation: Generation, rubric: Optional[RubricConfig] = None) -> Judgement:
+    """The Judgement of one model answer (read as the rubric's scores when ``rubric`` is
+    given). A request that failed, or was never asked because the model could not be
+    loaded (an error made by :func:`unavailable`), is ``infra_unavailable``, with why."""
     if generation.error is not None or generation.result is None or not generation.result.samples:
         error = generation.error or "no sample"
         reason = error if error.startswith(JUDGE_UNAVAILABLE) else f"judge failed: {error}"
         return Judgement("infra_unavailable", reason, "")
     raw = generation.result.samples[0].text
-    parsed = parse_judgement(raw)
+    parsed = parse_judgement(raw) if rubric is None else rubric_decision(raw, rubric)
     if parsed is None:
         return Judgement("unverifiable", "judge_unparseable", raw)
     return Judgement(parsed[0], parsed[1], raw)
@@ -217,5 +235,6 @@ class LLMJudge:
             out: List[Judgement] = []
             for start in range(0, len(requests), self.config.batch_size):
                 chunk = requests[start:start + self.config.batch_size]
-                out += [judgement_of(g) for g in generate_chat(backend, chunk)]
+                out += [judgement_of(g, self.config.rubric if is_rubric(item) else None)
+                        for g, item in zip(generate_chat(backend, chunk), items[start:start + len(chunk)])]
             return out

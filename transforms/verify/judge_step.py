@@ -11,7 +11,8 @@
   ``JudgeConfig.model_config()``, keyed by the rollout, ``batch_size`` requests per call;
 * ``JudgeVerdicts`` (:class:`JudgeVerdicts`, a :class:`~transforms.core.RuleStep`,
   step ``verify_judge``): the answer parsed into the verdict fields (verifier
-  ``llm-judge``, reason ``judge: <rationale>``), counted as ``verdict_<verdict>``;
+  ``llm-judge``, reason ``judge: <rationale>``; for an item without a reference the
+  rubric's score, :mod:`transforms.verify.rubric`), counted as ``verdict_<verdict>``;
 * ``JudgeFailed`` (:func:`failed_judge_batch`, the same step): every rollout of a batch
   the model step failed on is dead-lettered (as the Rollout it came in as).
 
@@ -30,7 +31,15 @@ from transforms.core import Dead, RuleStep, StageOutputs, error_text, truncate
 from transforms.models.handler import ChatModelHandler, ChatRequest, Generation, count_usage, generate_chat
 from transforms.models.step import ModelStep
 from transforms.verify.batch import judge_item
-from transforms.verify.judge import JudgeConfig, judge_request, judge_version, judged_fields, judgement_of, unavailable
+from transforms.verify.judge import (
+    JudgeConfig,
+    is_rubric,
+    item_version,
+    judge_request,
+    judged_fields,
+    judgement_of,
+    unavailable,
+)
 
 STAGE = "curate"
 #: The step of the judge's verdicts and of the dead letters of its failed batches.
@@ -79,13 +88,15 @@ class JudgeVerdicts:
     counts ``verdict_<verdict>`` (namespace ``curate``)."""
 
     def __init__(self, config: JudgeConfig):
-        self.version = judge_version(config)
+        self.config = config
 
     def __call__(self, answered):
         verified, generation = answered
-        judgement = judgement_of(generation)
+        item = judge_item(verified)
+        judgement = judgement_of(generation, self.config.rubric if is_rubric(item) else None)
         beam.metrics.Metrics.counter(STAGE, f"verdict_{judgement.verdict}").inc()
-        return verified._replace(**judged_fields(verified.extracted_answer, judgement, self.version))
+        return verified._replace(**judged_fields(verified.extracted_answer, judgement,
+                                                 item_version(item, self.config)))
 
 
 def failed_judge_batch(failed) -> List[Dead]:

@@ -20,7 +20,8 @@ Steps (stage ``curate``), each decision a :class:`~transforms.core.RuleStep`:
   (:mod:`transforms.verify.dispatch`: maths, multiple choice, knowledge, code,
   countdown); a rollout the rules fail on (broken metadata …) is dead-lettered;
   counters ``verdict_<verdict>``;
-* with the judge on, the rollouts the rules left undecided
+* with the judge on, the rollouts the rules left undecided, and the knowledge
+  answers without a reference (scored by the judge's rubric: :mod:`transforms.verify.rubric`)
   (:func:`~transforms.verify.batch.needs_judge`, split off by ``NeedsJudge``) go
   through the judge's own model step and rule (:mod:`transforms.verify.judge_step`:
   ``JudgeRequests`` → ``Judge`` (a ``ModelStep``) → ``JudgeVerdicts``, step
@@ -89,7 +90,8 @@ class VerifyRollouts:
             if fields is None:
                 yield Dead(outcome.error or "no verdict", rollout)
                 continue
-            if not needs_judge(rollout.domain, fields["verdict"], fields["verdict_reason"], self.config):
+            if not needs_judge(rollout.domain, fields["verdict"], fields["verdict_reason"], self.config,
+                               rollout.kind):
                 beam.metrics.Metrics.counter(STAGE, f"verdict_{fields['verdict']}").inc()
             yield project(VerifiedRollout, rollout, pass_rate=0.0, **fields)
 
@@ -116,7 +118,8 @@ class _ToJudge(beam.PartitionFn):
         self.config = config
 
     def partition_for(self, element, num_partitions: int, *args, **kwargs) -> int:
-        return int(needs_judge(element.domain, element.verdict, element.verdict_reason, self.config))
+        return int(needs_judge(element.domain, element.verdict, element.verdict_reason, self.config,
+                               element.kind))
 
 
 class VerifyAnswers(beam.PTransform):
