@@ -117,7 +117,8 @@ HASHED_AS = {"max_dead_letter_share": 1.0}
 
 #: Sections added after configs were hashed, left out of the hash while at their
 #: defaults (off: they change no row), so that configs that don't use them keep their hash.
-HASHED_WHEN_SET = {("mix", "prune"), ("mix", "selection"), ("mix", "no_cot"), ("mix", "length_caps")}
+HASHED_WHEN_SET = {("sample", "adaptive"), ("mix", "prune"), ("mix", "selection"), ("mix", "no_cot"),
+                   ("mix", "length_caps")}
 
 #: The default of ``max_dead_letter_share``: a stage that loses more than half of its
 #: inputs to errors (a wrong preset, an unreachable server) fails the run.

@@ -14,6 +14,7 @@ from typing import Optional, Tuple
 from transforms.core import error_text
 from transforms.models import config as models
 from transforms.models.backends.base import Backend
+from transforms.sample.adaptive import AdaptiveConfig
 
 R1_USER_TEMPLATE = "{prompt}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
 
@@ -35,11 +36,14 @@ class SampleConfig(models.ModelConfig):
     few_shot: Tuple[FewShot, ...] = ()
     #: knowledge problems are asked in non-thinking mode: this template, no few-shot turns
     knowledge_template: str = "{prompt}"
+    #: sample in rounds, verifying between them (off): ``n`` is then the most per problem
+    adaptive: AdaptiveConfig = AdaptiveConfig()
 
     def __post_init__(self):
         super().__post_init__()  # the model settings
         if self.n < 1:
             raise ValueError("n: must be >= 1")
+        self.adaptive.check(self.n)
         for name in ("user_template", "knowledge_template"):
             template = getattr(self, name)
             if "{prompt}" not in template:

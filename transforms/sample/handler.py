@@ -52,7 +52,7 @@ class Generated(typing.NamedTuple):
 
 def prepare(backend: Backend, task, config: SampleConfig, seed: int) -> Prepared:
     """Render a problem's prompt, find which samples are already done, seed the rest."""
-    problem, done = as_task(task)
+    problem, done, wanted = as_task(task)
     try:
         prompt_text = backend.render(build_messages(problem.prompt, config, problem.kind))
     except Exception as exc:  # noqa: BLE001 - a bad problem must become a dead letter
@@ -60,6 +60,8 @@ def prepare(backend: Backend, task, config: SampleConfig, seed: int) -> Prepared
     persisted = {r.rollout_id: r for r in done}
     indices, reused = [], []
     for index, rid in enumerate(expected_ids(problem, prompt_text, config, seed)):
+        if wanted and index not in wanted:
+            continue
         if rid in persisted:
             reused.append(persisted[rid])
         else:
