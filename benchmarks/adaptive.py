@@ -41,8 +41,8 @@ from transforms.sample.transform import GenerateRollouts  # noqa: E402
 from transforms.verify.checker import AnswerChecker  # noqa: E402
 
 
-def recorded(folder: str) -> Tuple[List[Rollout], int]:
-    """The recorded rollouts of the problems that have every index 0..n-1 (n: the most)."""
+def recorded(folder: str, n: int) -> Tuple[List[Rollout], int]:
+    """The recorded rollouts 0..n-1 of the problems that have every one of them."""
     paths = sorted(glob.glob(os.path.join(folder, "rollouts-*.parquet"))) or sorted(
         glob.glob(os.path.join(folder, "journal", "chunk-*.parquet")))
     rows = {}
@@ -52,8 +52,7 @@ def recorded(folder: str) -> Tuple[List[Rollout], int]:
     by_problem: Dict[str, Dict[int, Rollout]] = collections.defaultdict(dict)
     for r in rows.values():
         by_problem[r.problem_id][r.sample_index] = r
-    n = max((len(v) for v in by_problem.values()), default=0)
-    complete = [v for v in by_problem.values() if sorted(v) == list(range(n))]
+    complete = [v for v in by_problem.values() if all(i in v for i in range(n))]
     return [v[i] for v in complete for i in range(n)], n
 
 
@@ -84,13 +83,14 @@ def accepted(rollouts: List[Rollout], verdicts: Dict[Tuple[str, int], str], k: i
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--recording", required=True, help="a sample stage output folder (or its journal)")
+    parser.add_argument("--n", type=int, default=8, help="fixed n, and adaptive's most per problem")
     parser.add_argument("--k", type=int, default=2)
     parser.add_argument("--first", type=int, default=2)
     parser.add_argument("--step", type=int, default=2)
     parser.add_argument("--give-up-after", type=int, default=0)
     parser.add_argument("--tokens-per-s", type=float, default=400.0, help="the replay teacher's decoding speed")
     args = parser.parse_args(argv)
-    rows, n = recorded(args.recording)
+    rows, n = recorded(args.recording, args.n)
     problems = list({r.problem_id: project(Problem, r) for r in rows}.values())
     seed = rows[0].seed
     checker = AnswerChecker()

@@ -30,7 +30,7 @@ from transforms.models.step import ModelStep
 from transforms.sample import adaptive
 from transforms.sample.adaptive import RoundState
 from transforms.sample.config import SampleConfig, check_backend
-from transforms.sample.handler import METRICS_NAMESPACE, Outcome, SampleModelHandler
+from transforms.sample.handler import METRICS_NAMESPACE, SampleModelHandler
 from transforms.sample.journal import SampleTask
 from transforms.sample.transform import GENERATE, STAGE, generation_dead_letter, sample_tasks
 

@@ -104,3 +104,11 @@ def test_config_loads_checked_and_keeps_the_hash_when_off(tmp_path):
         path.write_text(f"sample:\n  adaptive:\n    {bad}\n")
         with pytest.raises(ConfigError, match=match):
             load_config(str(path))
+
+
+def test_the_manifest_entry_counts_why_problems_stopped():
+    from pipelines.sample import adaptive_summary
+
+    counters = {"sample.adaptive_closed_enough": 6, "sample.adaptive_closed_max": 2, "sample.adaptive_correct": 14}
+    assert adaptive_summary(counters, 8, 40) == {
+        "closed": {"enough": 6, "max": 2, "gave_up": 0, "budget": 0}, "correct": 14, "rollouts_per_problem": 5.0}
