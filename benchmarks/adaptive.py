@@ -10,7 +10,7 @@ problem (the same ``k`` for both). Ratios are adaptive against fixed n, in one p
 
 Record first (the tiny model's own rollouts; keep them out of the repository):
 
-    reasoning-corpus sample --config RECORD.yaml --output /tmp/adaptive-rec/out
+    reasoning-corpus sample --config benchmarks/adaptive_record.yaml --output /tmp/adaptive-rec/out
     python benchmarks/adaptive.py --recording /tmp/adaptive-rec/out --k 2 --first 2 --step 2
 
 (``docs/performance.md`` has the recording config and the figures.)
