@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 import apache_beam as beam
+import pytest
 from apache_beam.testing.test_pipeline import TestPipeline as BeamPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -56,6 +57,7 @@ def _run(config, problems, checker):
     return pipeline, out
 
 
+@pytest.mark.slow  # two whole pipelines (~40 s on 2 cores)
 def test_rounds_stop_at_k_top_up_to_n_and_keep_the_fixed_n_rows():
     checker = AnswerChecker()
     problems = _problems()
