@@ -132,7 +132,8 @@ HASHED_AS_IN = {("sample", "concurrency"): 16, ("sample", "base_urls"): None,
 #: hash while at their defaults, so that configs that don't use them keep their hash.
 HASHED_WHEN_SET = {("mix", "prune"), ("mix", "selection"), ("mix", "no_cot"), ("mix", "length_caps"),
                    ("mix", "knowledge_format", "no_think"), ("curate", "filters", "by_kind"),
-                   ("curate", "verify", "judge", "rubric"), ("sample", "imports"), ("sample", "profile")}
+                   ("curate", "verify", "judge", "rubric"), ("sample", "imports"), ("sample", "profile"),
+                   ("sample", "adaptive")}
 
 #: Top-level sections added later, left out of the hash while at their defaults (off).
 TOP_HASHED_WHEN_SET = ("problems",)

@@ -23,8 +23,11 @@ from schemas.records import DeadLetter, Problem, Rejection, Rollout
 from transforms.core import io as rio
 from transforms.ingest.planning import check_sources
 from transforms.ingest.transform import ReadProblems
+from transforms.sample.adaptive import CLOSE_REASONS
 from transforms.sample.journal import compact_journal, list_journal
+from transforms.sample.rounds import AdaptiveRollouts
 from transforms.sample.transform import GenerateRollouts
+from transforms.verify.checker import AnswerChecker
 
 OUTPUTS = {"problems": Problem, "rollouts": Rollout, "rejections": Rejection, "dead_letters": DeadLetter}
 #: The folder (under the stage's output) holding the persisted rollout chunks.
@@ -47,16 +50,44 @@ def build(pipeline, config: RunConfig, out_dir: str, journal_files: Sequence[str
     if config.problems.enabled:  # curated before sampling: nothing is sampled for a rejected problem
         parts.append(problems.kept | "CurateProblems" >> CurateProblems(config.problems))
         to_sample = parts[-1].kept
-    rollouts = to_sample | "Sample" >> GenerateRollouts(
-        config.sample, config.seed, config.config_hash,
-        completed=read_journal(pipeline, list(journal_files)),
-        journal_dir=rio.join(out_dir, JOURNAL), progress=progress_dir)
+    completed = read_journal(pipeline, list(journal_files))
+    if config.sample.adaptive.enabled:  # rounds, the curate verifier between them
+        rollouts = to_sample | "Sample" >> AdaptiveRollouts(
+            config.sample, config.seed, config.config_hash, AnswerChecker(config.curate.verify),
+            completed=completed, journal_dir=rio.join(out_dir, JOURNAL), progress=progress_dir)
+    else:
+        rollouts = to_sample | "Sample" >> GenerateRollouts(
+            config.sample, config.seed, config.config_hash, completed=completed,
+            journal_dir=rio.join(out_dir, JOURNAL), progress=progress_dir)
     rejected, dead = launch.merge_stage_outputs(pipeline, "Sample", parts + [rollouts])
     launch.write_outputs(
         {"problems": problems.kept, "rollouts": rollouts.kept, "rejections": rejected,
          "dead_letters": dead},
         out_dir, OUTPUTS, max_rows=config.output.max_rows_per_shard, compression=config.output.compression,
         env_names=launch.secret_envs(config))
+
+
+def check_rollout_counts(config: RunConfig, outputs: dict, sampled: int, rollouts: int, imported: int = 0) -> None:
+    """Fixed n: n rollouts per sampled problem (one per imported answer); adaptive: 1 to n
+    each (read from the files)."""
+    n = config.sample.n
+    if not config.sample.adaptive.enabled:
+        if rollouts != (sampled - imported) * n + imported:
+            raise accounting.AccountingError(
+                f"sample: {sampled} problems sampled ({imported} imported, one rollout each) but {rollouts} "
+                f"rollouts (n={n})")
+        return
+    per_problem = rio.column_counts(accounting.paths(outputs, "rollouts"), ["problem_id"])
+    over = sorted(pid for pid, count in per_problem.items() if count > n)
+    if over:
+        raise accounting.AccountingError(f"sample: {len(over)} problems have more than n={n} rollouts ({over[0]})")
+
+
+def adaptive_summary(counters: dict, sampled: int, rollouts: int) -> dict:
+    """The manifest's ``adaptive`` entry: why problems stopped, rollouts per problem."""
+    closed = {reason: counters.get(f"sample.adaptive_closed_{reason}", 0) for reason in CLOSE_REASONS}
+    return {"closed": closed, "correct": counters.get("sample.adaptive_correct", 0),
+            "rollouts_per_problem": round(rollouts / sampled, 3) if sampled else None}
 
 
 def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
@@ -94,16 +125,15 @@ def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
     }
     rollouts = outputs["rollouts"]["rows"]
     imported = launch.counter(result, "prompts_imported") or 0  # one rollout each (an imported answer)
-    if rollouts != (sampled - imported) * config.sample.n + imported:
-        raise accounting.AccountingError(
-            f"sample: {sampled} problems sampled ({imported} imported, one rollout each) but {rollouts} "
-            f"rollouts (n={config.sample.n})")
+    check_rollout_counts(config, outputs, sampled, rollouts, imported)
     lines["sample"]["rollouts"] = rollouts
     reused = launch.counter(result, "rollouts_reused")
     manifest = launch.base_manifest("sample", config)
     if config.problems.enabled:
         manifest["problems"] = {"benchmarks": benchmarks}
     counters = launch.counters(result)
+    if config.sample.adaptive.enabled:
+        manifest["adaptive"] = adaptive_summary(counters, sampled, rollouts)
     manifest.update(outputs=relativize(outputs, out_dir), funnel=funnel, accounting=lines,
                     counters=counters,
                     resume={"journal_chunks_read": len(journal_files), "rollouts_reused": reused,

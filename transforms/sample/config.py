@@ -14,6 +14,7 @@ from typing import Optional, Tuple
 from transforms.core import error_text
 from transforms.models import config as models
 from transforms.models.backends.base import Backend
+from transforms.sample.adaptive import AdaptiveConfig
 from transforms.sample.imports import ImportConfig
 
 #: Sampling profiles (``sample.profile``): the settings a profile gives every key the
@@ -50,6 +51,8 @@ class SampleConfig(models.ModelConfig):
     profile: str = ""
     #: imported SFT answers: the teacher writes a chain of thought for non-trivial prompts (see imports.py)
     imports: ImportConfig = ImportConfig()
+    #: sample in rounds, verifying between them (off): ``n`` is then the most per problem
+    adaptive: AdaptiveConfig = AdaptiveConfig()
 
     def __post_init__(self):
         super().__post_init__()  # the model settings
@@ -57,6 +60,7 @@ class SampleConfig(models.ModelConfig):
             raise ValueError(f"profile: must be one of {', '.join(PROFILES)}, got {self.profile!r}")
         if self.n < 1:
             raise ValueError("n: must be >= 1")
+        self.adaptive.check(self.n)
         for name in ("user_template", "knowledge_template"):
             template = getattr(self, name)
             if "{prompt}" not in template:

@@ -73,7 +73,7 @@ class Generated(typing.NamedTuple):
 
 def prepare(backend: Backend, task, config: SampleConfig, seed: int) -> Prepared:
     """Render a problem's prompt, find which samples are already done, seed the rest."""
-    problem, done = as_task(task)
+    problem, done, wanted = as_task(task)
     answer = imported_answer(problem)
     if answer is not None:
         return prepare_import(backend, problem, done, answer, config, seed)
@@ -84,6 +84,8 @@ def prepare(backend: Backend, task, config: SampleConfig, seed: int) -> Prepared
     persisted = {r.rollout_id: r for r in done}
     indices, reused = [], []
     for index, rid in enumerate(expected_ids(problem, prompt_text, config, seed)):
+        if wanted and index not in wanted:
+            continue
         if rid in persisted:
             reused.append(persisted[rid])
         else:

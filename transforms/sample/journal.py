@@ -22,7 +22,7 @@ import json
 import logging
 import os
 import typing
-from typing import Iterable, List, Optional, Sequence
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 from apache_beam.io.filesystems import FileSystems
 
@@ -43,6 +43,8 @@ class SampleTask(typing.NamedTuple):
 
     problem: Problem
     done: List[Rollout]
+    #: the sample indexes asked for (empty: 0..n-1; adaptive rounds ask a range of them)
+    indices: Tuple[int, ...] = ()
 
 
 def as_task(item) -> SampleTask:

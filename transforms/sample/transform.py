@@ -91,6 +91,19 @@ def failed_batch_progress(failed) -> Dict[str, int]:
     return {"prompts": len(batch), "prompts_failed": len(batch)}
 
 
+def sample_tasks(problems, completed=None):
+    """Each problem joined to its rollouts persisted by earlier runs: SampleTasks."""
+    if completed is None:
+        return problems | "Tasks" >> beam.Map(SampleTask, [])
+    keyed = problems | "KeyProblems" >> beam.Map(lambda p: (p.problem_id, p))
+    done = completed | "KeyDone" >> beam.Map(lambda r: (r.problem_id, r))
+    return (
+        {"problems": keyed, "done": done}
+        | "JoinDone" >> beam.CoGroupByKey()
+        | "Tasks" >> beam.FlatMap(tasks_from_join)
+    )
+
+
 class GenerateRollouts(beam.PTransform):
     """PCollection[Problem] → StageOutputs(kept=Rollouts, rejected=empty, dead=DeadLetters).
 
@@ -115,20 +128,9 @@ class GenerateRollouts(beam.PTransform):
         self._journal_dir = journal_dir
         self._progress = progress
 
-    def _tasks(self, problems):
-        if self._completed is None:
-            return problems | "Tasks" >> beam.Map(SampleTask, [])
-        keyed = problems | "KeyProblems" >> beam.Map(lambda p: (p.problem_id, p))
-        done = self._completed | "KeyDone" >> beam.Map(lambda r: (r.problem_id, r))
-        return (
-            {"problems": keyed, "done": done}
-            | "JoinDone" >> beam.CoGroupByKey()
-            | "Tasks" >> beam.FlatMap(tasks_from_join)
-        )
-
     def expand(self, problems):
         handler = SampleModelHandler(self._config, self._seed, self._config_hash, self._journal_dir)
-        model = self._tasks(problems) | "Generate" >> ModelStep("Generate", handler)
+        model = sample_tasks(problems, self._completed) | "Generate" >> ModelStep("Generate", handler)
         tap(model.results, "Progress", self._progress, "sample", outcome_progress)
         tap(model.failed, "FailedProgress", self._progress, "sample_failed", failed_batch_progress)
         emitted = model.results | "Emit" >> RuleStep(
