@@ -19,6 +19,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 from pipelines.config_source import ConfigError, Origins, apply_settings, read_yaml, suggest
 from publish.card_meta import CardConfig
+from transforms.core.verification import verify_method
 from transforms.decontam.config import DecontamConfig
 from transforms.dedup.config import DedupConfig
 from transforms.filters.config import FilterConfig
@@ -117,7 +118,10 @@ HASHED_AS = {"max_dead_letter_share": 1.0}
 
 #: Sections added after configs were hashed, left out of the hash while at their
 #: defaults (off: they change no row), so that configs that don't use them keep their hash.
-HASHED_WHEN_SET = {("mix", "prune"), ("mix", "selection"), ("mix", "no_cot"), ("mix", "length_caps")}
+HASHED_WHEN_SET = {("mix", "prune"), ("mix", "selection"), ("mix", "no_cot"), ("mix", "length_caps"),
+                   ("sample", "templates")}
+#: Source settings added after configs were hashed, left out of a source's hash while unset (None).
+SOURCE_HASHED_WHEN_SET = ("verify", "template")
 
 #: The default of ``max_dead_letter_share``: a stage that loses more than half of its
 #: inputs to errors (a wrong preset, an unreachable server) fails the run.
@@ -143,6 +147,12 @@ class RunConfig:
     def __post_init__(self):
         if not 0.0 <= self.max_dead_letter_share <= 1.0:
             raise ValueError("max_dead_letter_share: must be in [0, 1]")
+        for source in self.sources:
+            if verify_method(source.verify_method).needs_judge and not self.curate.verify.judge.enabled:
+                raise ValueError(f"sources: source {source.name!r} is verified by the judge (verify: "
+                                 f"{source.verify_method}), which needs curate.verify.judge.enabled: true")
+            if source.template is not None:
+                self.sample.templates.resolve(source.template, source.name)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -160,6 +170,10 @@ def config_hash(config) -> str:
     for name in UNHASHED_SECTIONS:
         data.pop(name, None)
     data.update(HASHED_AS)
+    for source in data.get("sources", ()):
+        for name in SOURCE_HASHED_WHEN_SET:
+            if source.get(name) is None:
+                source.pop(name, None)
     for section, name in HASHED_WHEN_SET:
         value = getattr(getattr(config, section, None), name, None)
         if value is not None and value == type(value)():

@@ -43,7 +43,8 @@ def build(pipeline, config: RunConfig, out_dir: str, journal_files: Sequence[str
     rollouts = problems.kept | "Sample" >> GenerateRollouts(
         config.sample, config.seed, config.config_hash,
         completed=read_journal(pipeline, list(journal_files)),
-        journal_dir=rio.join(out_dir, JOURNAL), progress=progress_dir)
+        journal_dir=rio.join(out_dir, JOURNAL), progress=progress_dir,
+        templates={s.name: config.sample.template_for(s.template) for s in config.sources if s.template})
     rejected, dead = launch.merge_stage_outputs(pipeline, "Sample", [problems, rollouts])
     launch.write_outputs(
         {"problems": problems.kept, "rollouts": rollouts.kept, "rejections": rejected,

@@ -12,7 +12,7 @@ the batch's new rollouts are persisted before they are returned.
 from __future__ import annotations
 
 import typing
-from typing import Any, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from schemas.records import SCHEMA_VERSION, Problem, Rollout, project
 from transforms.core import error_text
@@ -50,11 +50,15 @@ class Generated(typing.NamedTuple):
     reused: Tuple[Rollout, ...] = ()
 
 
-def prepare(backend: Backend, task, config: SampleConfig, seed: int) -> Prepared:
-    """Render a problem's prompt, find which samples are already done, seed the rest."""
+def prepare(backend: Backend, task, config: SampleConfig, seed: int,
+            templates: Optional[Dict[str, str]] = None) -> Prepared:
+    """Render a problem's prompt, find which samples are already done, seed the rest.
+
+    ``templates``: the user template of each source that sets one (by source name)."""
     problem, done = as_task(task)
     try:
-        prompt_text = backend.render(build_messages(problem.prompt, config, problem.kind))
+        prompt_text = backend.render(build_messages(problem.prompt, config, problem.kind, problem.domain,
+                                                    problem.choices, (templates or {}).get(problem.source)))
     except Exception as exc:  # noqa: BLE001 - a bad problem must become a dead letter
         return Prepared(problem, "", (), (), (), f"render: {error_text(exc)}")
     persisted = {r.rollout_id: r for r in done}
@@ -72,12 +76,13 @@ NOTHING_NEW = GenerationResult([], 0, 0.0)
 
 
 def generate_for_problems(
-    backend: Backend, problems: Sequence, config: SampleConfig, seed: int
+    backend: Backend, problems: Sequence, config: SampleConfig, seed: int,
+    templates: Optional[Dict[str, str]] = None,
 ) -> List[Generated]:
     """Generate the missing samples of every problem (or SampleTask); one
     Generated per problem, in order. A problem whose samples are all done
     asks nothing of the model."""
-    prepared = [prepare(backend, problem, config, seed) for problem in problems]
+    prepared = [prepare(backend, problem, config, seed, templates) for problem in problems]
     ready = [p for p in prepared if p.error is None and p.indices]
     outcomes = iter(generate_isolated(backend, [GenerationRequest(p.prompt_text, p.seeds) for p in ready]))
     generated = []
@@ -168,15 +173,16 @@ class SampleModelHandler(BackendModelHandler[Any, Outcome]):
     are returned (see the module doc)."""
 
     def __init__(self, config: SampleConfig, seed: int, config_hash: str = "",
-                 journal_dir: Optional[str] = None):
+                 journal_dir: Optional[str] = None, templates: Optional[Dict[str, str]] = None):
         super().__init__(config.model_config(), namespace=METRICS_NAMESPACE)
         self._config = config
+        self._templates = dict(templates or {})
         self._seed = seed
         self._config_hash = config_hash
         self._journal_dir = journal_dir
 
     def run_inference(self, batch: Sequence, model: Backend, inference_args=None) -> Iterable[Outcome]:
-        generated = generate_for_problems(model, batch, self._config, self._seed)
+        generated = generate_for_problems(model, batch, self._config, self._seed, self._templates)
         outcomes = [to_outcome(g, self._config, self._seed, self._config_hash) for g in generated]
         if self._journal_dir:
             reused = {r.rollout_id for g in generated for r in g.reused}

@@ -20,7 +20,7 @@ from transforms.verify.dispatch import normalize_gold, verify_rollout_fields
 from transforms.verify.judge import JudgeItem, LLMJudge, judged_fields
 from transforms.verify.mathcheck import MathVerifierProcess
 from transforms.verify.sandbox.runner import Sandbox
-from transforms.verify.verdicts import NEEDS_JUDGE
+from transforms.verify.verdicts import JUDGE_METHOD_REASON, NEEDS_JUDGE
 
 
 class Verifiers:
@@ -50,15 +50,17 @@ class Outcome(typing.NamedTuple):
 
 
 def needs_judge(domain: Optional[str], verdict: str, reason: str, config: VerifyConfig) -> bool:
-    """The rules left this rollout (of ``domain``) undecided, and the judge is on for its domain."""
+    """The rules left this rollout (of ``domain``) undecided, and the judge is on for its
+    domain, or its source is verified by the judge (``verify: judge``, any domain)."""
     return (config.judge.enabled and verdict == "unverifiable" and reason.startswith(NEEDS_JUDGE)
-            and (domain or "math") in config.judge.domains)
+            and ((domain or "math") in config.judge.domains or reason == JUDGE_METHOD_REASON))
 
 
 def judge_item(rollout) -> JudgeItem:
     """What the judge is shown of a rollout (or verified rollout): the problem, the
     reference as a bare answer, and the answer (the whole completion when none)."""
-    return JudgeItem(rollout.prompt or "", normalize_gold(rollout.reference_answer),
+    reference = rollout.reference_answer
+    return JudgeItem(rollout.prompt or "", normalize_gold(reference) if reference else "",
                      rollout.answer or rollout.completion or "")
 
 
