@@ -44,7 +44,7 @@ class VerifyMethod:
 #: Every method, by name (read-only).
 METHODS: Mapping[str, VerifyMethod] = types.MappingProxyType({m.name: m for m in (
     VerifyMethod("gold", "required", description="the reference answer (maths, multiple choice, short answers)"),
-    VerifyMethod("tests", "unused", needs_tests=True, description="the code's tests, run in the sandbox"),
+    VerifyMethod("tests", "optional", needs_tests=True, description="the code's tests, run in the sandbox"),
     VerifyMethod("majority", "withheld", description="a majority vote over the problem's samples"),
     VerifyMethod("judge", "optional", needs_judge=True,
                  description="the LLM judge (with the reference when the record has one)"),

@@ -30,6 +30,8 @@ import pickletools
 import zlib
 from typing import Any, Callable, Dict, Optional, Tuple
 
+#: Largest decompressed LiveCodeBench test-case field read.
+MAX_TESTS_BYTES = 64 << 20
 #: Fields each code preset reads (besides the prompt): kept out of the metadata.
 CODE_FIELDS: Dict[str, Tuple[str, ...]] = {
     "humaneval": ("test", "entry_point"),
@@ -119,11 +121,15 @@ def decode_lcb_tests(text: str) -> Any:
     text = text.strip()
     if text[:1] in ("[", "{"):
         return json.loads(text)
-    raw = zlib.decompress(base64.b64decode(text, validate=True))
-    strings = [arg for op, arg, _ in pickletools.genops(io.BytesIO(raw))
-               if op.name in ("SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE")]
+    inflate = zlib.decompressobj()
+    raw = inflate.decompress(base64.b64decode(text, validate=True), MAX_TESTS_BYTES)
+    if inflate.unconsumed_tail:
+        raise ValueError(f"test cases over {MAX_TESTS_BYTES >> 20} MB decompressed")
+    ops = list(pickletools.genops(io.BytesIO(raw)))
+    strings = [arg for op, arg, _ in ops
+               if op.name in ("SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE") and isinstance(arg, str)]
     if any(op.name in ("GLOBAL", "STACK_GLOBAL", "REDUCE", "INST", "OBJ", "NEWOBJ", "NEWOBJ_EX", "BUILD")
-           for op, _, _ in pickletools.genops(io.BytesIO(raw))) or len(strings) != 1:
+           for op, _, _ in ops) or len(strings) != 1:
         raise ValueError("not a pickled JSON string")
     return json.loads(strings[0])
 

@@ -45,7 +45,8 @@ class SourceConfig:
     language: Optional[str] = None
     limit: Optional[int] = None  # at most this many problems from the source
     #: what verifies the source's problems (transforms/core/verification.py): gold | tests |
-    #: majority | judge | none; default: the preset's (code presets: tests, else gold)
+    #: majority | judge | none; default: tests for code (a code preset, domain code or a
+    #: tests field), else gold
     verify: Optional[str] = None
     #: the user template of this source's problems: a domain's name (math, code, choice,
     #: general: sample.templates) or a template with {prompt}; default: by the problem's domain
@@ -77,10 +78,12 @@ class SourceConfig:
 
     @property
     def verify_method(self) -> str:
-        """The method that verifies this source: ``verify``, else the preset's default."""
+        """The method that verifies this source: ``verify``, else ``tests`` for code (a code
+        preset, ``domain: code`` or a ``fields.tests`` mapping), else ``gold``."""
         if self.verify:
             return self.verify
-        return "tests" if self.preset in CODE_PRESETS else "gold"
+        code = self.preset in CODE_PRESETS or self.domain == "code" or bool(self.fields.tests)
+        return "tests" if code else "gold"
 
     @property
     def problem_domain(self) -> str:

@@ -9,7 +9,7 @@ from pipelines.config import ConfigError, load_config
 from tests.code_support import DATA
 from tests.factories import verified
 from transforms.core.verification import METHODS
-from transforms.ingest.config import SourceConfig
+from transforms.ingest.config import FieldMapping, SourceConfig
 from transforms.ingest.presets import BadRecord, to_problem
 from transforms.verify.config import VerifyConfig
 from transforms.verify.dispatch import ROUTES, verify_rollout_fields
@@ -29,6 +29,15 @@ def test_defaults_by_preset_and_an_unknown_method_is_a_config_error():
     assert SourceConfig(name="a", path="p", preset="math").verify_method == "gold"
     assert SourceConfig(name="a", path="p", preset="mbpp").verify_method == "tests"
     assert SourceConfig(name="a", path="p", preset="math", verify="majority").verify_method == "majority"
+    assert SourceConfig(name="a", path="p", domain="code").verify_method == "tests"
+
+
+def test_a_code_record_with_stdin_tests_and_no_answer_is_a_problem():
+    # the example: a prompt and stdin/stdout tests, no answer field
+    record = {"prompt": "Read n and print n + 1.", "tests": {"inputs": ["1\n"], "outputs": ["2\n"]}}
+    problem = _problem(record, domain="code", fields=FieldMapping(tests="tests"))
+    assert problem.reference_answer is None and json.loads(problem.tests) == record["tests"]
+    assert json.loads(problem.metadata) == {"verify": "tests"}
     with pytest.raises(ValueError, match="verify: must be one of gold, judge, majority, none, tests"):
         SourceConfig(name="a", path="p", verify="vote")
 

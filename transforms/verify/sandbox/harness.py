@@ -20,9 +20,9 @@ Trusted, standard library only. In order, before any untrusted code runs:
    ``{"i": n, "passed": true}`` or ``{"i": n, "error": "..."}`` per test, every
    failure (``SystemExit`` included) caught. ``__strict_eq__`` (what the parent
    rewrote each ``assert a == b`` of the tests into) compares plain values
-   (numbers, strings, bytes, None and containers of them) with ``==`` and anything
-   else only with a value of its own type, so an object that claims to equal
-   everything doesn't pass an assert.
+   (numbers, strings, bytes, None and containers of them; subclasses of those made
+   the builtin first) with ``==`` and anything else only with a value of its own
+   type, so an object that claims to equal everything doesn't pass an assert.
 
 In ``stdin`` and ``call`` mode nothing here decides a verdict: the parent compares the
 outputs with the expected ones, which never enter the sandbox. In ``suite`` mode the
@@ -119,10 +119,28 @@ def plain(value, depth: int = 0) -> bool:
     return False
 
 
+def plainify(value, depth: int = 0):
+    """A value with every subclass of a builtin (``collections.Counter``, a named
+    tuple, a ``str`` subclass) made that builtin, recursively; anything else as is."""
+    if depth > 50 or type(value) in _SCALARS:
+        return value
+    for base in (bool, int, float, complex, str, bytes):
+        if isinstance(value, base):
+            return base(value)
+    if isinstance(value, dict):
+        return {plainify(k, depth + 1): plainify(v, depth + 1) for k, v in dict.items(value)}
+    for base in _CONTAINERS:
+        if isinstance(value, base):
+            return base(plainify(item, depth + 1) for item in base.__iter__(value))
+    return value
+
+
 def strict_eq(left, right) -> bool:
-    """``left == right`` for plain values; other values only against their own type."""
-    if plain(left) and plain(right):
-        return bool(left == right)
+    """``left == right`` once both are made plain (:func:`plainify`); values that are
+    not plain then only against their own type."""
+    plain_left, plain_right = plainify(left), plainify(right)
+    if plain(plain_left) and plain(plain_right):
+        return bool(plain_left == plain_right)
     return type(left) is type(right) and bool(left == right)
 
 

@@ -49,6 +49,11 @@ def test_a_suite_passes_only_with_every_test_passed_once(sandbox):
     # an object equal to everything does not pass an assert ==; exiting early does not either
     always = "class A:\n    def __eq__(self, other):\n        return True\ndef f(x):\n    return A()\n"
     assert run_tests(always, suite, sandbox) == ("incorrect", "test 1/2: AssertionError")
+    sneaky = "class D(dict):\n    def __eq__(self, other):\n        return True\ndef f(x):\n    return D()\n"
+    assert run_tests(sneaky, suite, sandbox) == ("incorrect", "test 1/2: AssertionError")
+    counter = parse_tests({"asserts": ["assert f([1, 1]) == {1: 2}"]})  # a dict subclass of the right value
+    assert run_tests("import collections\ndef f(x):\n    return collections.Counter(x)\n", counter,
+                     sandbox)[0] == "correct"
     exits = "import os\nos._exit(0)\n"
     assert run_tests(exits, suite, sandbox) == ("incorrect", "test 1/2: no result")
     raises = "def f(x):\n    raise SystemExit(0)\n"
