@@ -102,7 +102,8 @@ def run_calls(code, fn_name: str, calls: list, result_fd: int) -> None:
 
 
 _SCALARS = (bool, int, float, complex, str, bytes, type(None))
-_CONTAINERS = (list, tuple, set, frozenset)
+_SCALAR_BASES: tuple = (bool, int, float, complex, str, bytes)
+_CONTAINERS: tuple = (list, tuple, set, frozenset)
 
 
 def plain(value, depth: int = 0) -> bool:
@@ -124,14 +125,14 @@ def plainify(value, depth: int = 0):
     tuple, a ``str`` subclass) made that builtin, recursively; anything else as is."""
     if depth > 50 or type(value) in _SCALARS:
         return value
-    for base in (bool, int, float, complex, str, bytes):
-        if isinstance(value, base):
-            return base(value)
+    for scalar in _SCALAR_BASES:
+        if isinstance(value, scalar):
+            return scalar(value)
     if isinstance(value, dict):
         return {plainify(k, depth + 1): plainify(v, depth + 1) for k, v in dict.items(value)}
-    for base in _CONTAINERS:
-        if isinstance(value, base):
-            return base(plainify(item, depth + 1) for item in base.__iter__(value))
+    for container in _CONTAINERS:
+        if isinstance(value, container):
+            return container(plainify(item, depth + 1) for item in container.__iter__(value))
     return value
 
 
