@@ -20,6 +20,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 from pipelines.config_source import ConfigError, Origins, apply_settings, read_yaml, suggest
 from pipelines.problems import ProblemsConfig
 from publish.card_meta import CardConfig
+from transforms.core.verification import verify_method
 from transforms.decontam.config import DecontamConfig
 from transforms.dedup.config import DedupConfig
 from transforms.filters.config import FilterConfig
@@ -133,10 +134,13 @@ HASHED_AS_IN = {("sample", "concurrency"): 16, ("sample", "base_urls"): None,
 HASHED_WHEN_SET = {("mix", "prune"), ("mix", "selection"), ("mix", "no_cot"), ("mix", "length_caps"),
                    ("mix", "knowledge_format", "no_think"), ("curate", "filters", "by_kind"),
                    ("curate", "verify", "judge", "rubric"), ("sample", "imports"), ("sample", "profile"),
-                   ("sample", "adaptive")}
+                   ("sample", "adaptive"),
+                   ("sample", "templates")}
 
 #: Top-level sections added later, left out of the hash while at their defaults (off).
 TOP_HASHED_WHEN_SET = ("problems",)
+#: Source settings added after configs were hashed, left out of a source's hash while unset (None).
+SOURCE_HASHED_WHEN_SET = ("verify", "template")
 
 #: The default of ``max_dead_letter_share``: a stage that loses more than half of its
 #: inputs to errors (a wrong preset, an unreachable server) fails the run.
@@ -163,6 +167,12 @@ class RunConfig:
     def __post_init__(self):
         if not 0.0 <= self.max_dead_letter_share <= 1.0:
             raise ValueError("max_dead_letter_share: must be in [0, 1]")
+        for source in self.sources:
+            if verify_method(source.verify_method).needs_judge and not self.curate.verify.judge.enabled:
+                raise ValueError(f"sources: source {source.name!r} is verified by the judge (verify: "
+                                 f"{source.verify_method}), which needs curate.verify.judge.enabled: true")
+            if source.template is not None:
+                self.sample.templates.resolve(source.template, source.name)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -180,6 +190,10 @@ def config_hash(config) -> str:
     for name in UNHASHED_SECTIONS:
         data.pop(name, None)
     data.update(HASHED_AS)
+    for source in data.get("sources", ()):
+        for name in SOURCE_HASHED_WHEN_SET:
+            if source.get(name) is None:
+                source.pop(name, None)
     for (section, name), fixed in HASHED_AS_IN.items():
         if isinstance(data.get(section), dict) and name in data[section]:
             if fixed is None:

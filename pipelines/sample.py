@@ -58,7 +58,8 @@ def build(pipeline, config: RunConfig, out_dir: str, journal_files: Sequence[str
     else:
         rollouts = to_sample | "Sample" >> GenerateRollouts(
             config.sample, config.seed, config.config_hash, completed=completed,
-            journal_dir=rio.join(out_dir, JOURNAL), progress=progress_dir)
+            journal_dir=rio.join(out_dir, JOURNAL), progress=progress_dir,
+            templates={s.name: config.sample.template_for(s.template) for s in config.sources if s.template})
     rejected, dead = launch.merge_stage_outputs(pipeline, "Sample", parts + [rollouts])
     launch.write_outputs(
         {"problems": problems.kept, "rollouts": rollouts.kept, "rejections": rejected,

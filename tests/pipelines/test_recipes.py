@@ -4,8 +4,8 @@ read exactly as they are) into problems, and with those files put in place of it
 placeholder paths and the fake teacher, a dry run of ``run`` builds every stage. The
 GSM8K recipe also samples a handful of problems for real.
 
-A gap of the current code is pinned as a strict xfail (see the README's Recipes
-section): code tests in HumanEval's and MBPP's layouts can't be run by the sandbox.
+The code recipes' tests are read by the sandbox (the runs themselves:
+``tests/transforms/verify/sandbox/test_references.py``).
 """
 import glob
 import json
@@ -127,10 +127,11 @@ def test_recipe_loads_with_settings_for_a_real_teacher(name):
         assert config.curate.verify.judge.enabled and config.curate.verify.judge.rubric.enabled
         assert not knowledge.require_reasoning and knowledge.keep_verdicts == ("correct",)
         assert sample.imports.cot == "teacher"
-    code = {s.domain for s in config.sources} == {"code"}
-    assert ("boxed" in sample.user_template) != code  # math asks for \boxed{}, code for a code block
+    code = {s.problem_domain for s in config.sources} == {"code"}
+    assert "boxed" in sample.user_template  # math asks for \boxed{}, code for a code block
     if code:
-        assert "```python" in sample.user_template and filters.max_distinct_boxed == 0
+        assert "```python" in sample.templates.code and "boxed" not in sample.templates.code
+        assert filters.max_distinct_boxed == 0 and {s.verify_method for s in config.sources} == {"tests"}
 
 
 @pytest.mark.parametrize("name,relative", LAYOUTS, ids=[f"{n}-{f.split('/')[-2]}" for n, f in LAYOUTS])
@@ -140,9 +141,9 @@ def test_recipe_maps_every_row_of_the_real_file(name, relative):
     problems = [to_problem(row, source, relative, line, 1, "test") for line, row in rows]
     assert len({p.problem_id for p in problems}) == len(rows)
     for (_, row), problem in zip(rows, problems):
-        assert problem.prompt.strip() and problem.kind == source.kind and problem.domain == source.domain
-        if source.domain == "code":
-            assert problem.tests and problem.reference_answer
+        assert problem.prompt.strip() and problem.kind == source.kind and problem.domain == source.problem_domain
+        if source.problem_domain == "code":  # verified by its tests, no reference answer needed
+            assert parse_tests(problem.tests).kind == "suite" and problem.reference_answer is None
         elif source.kind == "reasoning":
             assert problem.reference_answer
         else:  # the instruction, then its input (Alpaca)
@@ -192,14 +193,13 @@ def test_gsm8k_recipe_samples_problems_with_gold_answers(tmp_path, capsys):
 # -- gaps of the current code, pinned (the README's Recipes section lists them) ---------
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="the code sandbox reads APPS/TACO and LiveCodeBench tests only, "
-                                       "not HumanEval's check(candidate) source or MBPP's assert list")
 @pytest.mark.parametrize("name,relative", [("humaneval", "humaneval/HumanEval.jsonl"),
                                            ("mbpp", "mbpp/sanitized-mbpp.jsonl")])
 def test_code_recipe_tests_can_be_run_by_the_sandbox(name, relative):
     source = load_config(recipe_path(name)).sources[0]
     line, row = read_rows(relative)[0]
-    parse_tests(to_problem(row, source, relative, line, 1, "test").tests)
+    suite = parse_tests(to_problem(row, source, relative, line, 1, "test").tests)
+    assert suite.kind == "suite" and suite.cases
 
 
 def test_general_recipe_shows_the_input_to_the_teacher():

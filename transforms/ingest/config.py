@@ -7,10 +7,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional, Tuple
 
+from transforms.core.verification import verify_method
 from transforms.ingest.generators import check_generator
 
 SOURCE_FORMATS = ("auto", "jsonl", "parquet", "datasets", "hf", "generator")
-PRESETS = ("gsm8k", "math", "answer", "mcq")
+#: Presets of code problems: domain ``code``, verified by their tests.
+CODE_PRESETS = ("humaneval", "mbpp", "apps", "taco", "livecodebench", "codecontests")
+PRESETS = ("gsm8k", "math", "answer", "mcq") + CODE_PRESETS
 #: Presets that import existing SFT data as knowledge examples (transforms.ingest.sft).
 SFT_PRESETS = ("alpaca", "sharegpt", "messages")
 
@@ -43,6 +46,13 @@ class SourceConfig:
     kind: str = "reasoning"
     language: Optional[str] = None
     limit: Optional[int] = None  # at most this many problems from the source
+    #: what verifies the source's problems (transforms/core/verification.py): gold | tests |
+    #: majority | judge | none; default: tests for code (a code preset, domain code or a
+    #: tests field), else gold
+    verify: Optional[str] = None
+    #: the user template of this source's problems: a domain's name (math, code, choice,
+    #: general: sample.templates) or a template with {prompt}; default: by the problem's domain
+    template: Optional[str] = None
 
     def __post_init__(self):
         if not self.name:
@@ -66,6 +76,25 @@ class SourceConfig:
             raise ValueError(f"kind: must be reasoning or knowledge, got {self.kind!r}")
         if self.limit is not None and self.limit < 0:
             raise ValueError("limit: must be >= 0")
+        if self.verify is not None:
+            verify_method(self.verify)
+        if self.template is not None and not self.template.strip():
+            raise ValueError("template: must name a domain's template or contain {prompt}")
+
+    @property
+    def verify_method(self) -> str:
+        """The method that verifies this source: ``verify``, else ``tests`` for code (a code
+        preset, ``domain: code`` or a ``fields.tests`` mapping), else ``gold``."""
+        if self.verify:
+            return self.verify
+        code = self.preset in CODE_PRESETS or self.domain == "code" or bool(self.fields.tests)
+        return "tests" if code else "gold"
+
+    @property
+    def problem_domain(self) -> str:
+        """The domain of the source's problems: ``code`` for a code preset left at the
+        default domain, else ``domain``."""
+        return "code" if self.preset in CODE_PRESETS and self.domain == "math" else self.domain
 
     @property
     def is_generator(self) -> bool:

@@ -13,7 +13,9 @@ from typing import Any, Dict, Optional, Tuple
 
 from schemas.records import SCHEMA_VERSION, Problem
 from transforms.core import stable_hash, truncate
+from transforms.core.verification import METADATA_KEY, WITHHELD_KEY, verify_method
 from transforms.ingest import sft
+from transforms.ingest.code_presets import CODE_FIELDS, CODE_PRESET_FIELDS, code_problem
 from transforms.ingest.config import FieldMapping, SourceConfig
 from transforms.text.extract import boxed_contents
 
@@ -40,6 +42,7 @@ _PRESET_FIELDS: Dict[str, Dict[str, Tuple[str, ...]]] = {
     "math": {**_COMMON, "prompt": ("problem",), "answer": ("answer",), "solution": ("solution",)},
     "answer": {**_COMMON, "prompt": ("question", "problem", "prompt"), "answer": ("answer",)},
     "mcq": {**_COMMON, "prompt": ("question",), "choices": ("choices",), "answer": ("answer", "label")},
+    **CODE_PRESET_FIELDS,
 }
 _GENERATOR_FIELDS: Dict[str, Tuple[str, ...]] = {
     "prompt": ("prompt",), "answer": ("answer",), "id": ("id",), "difficulty": ("difficulty",)
@@ -98,11 +101,11 @@ def gold_from_solution(text: str) -> Optional[str]:
     return boxed[-1] if boxed else None
 
 
-def _gold_answer(record: dict, fields: Dict[str, Tuple[str, ...]], source: SourceConfig) -> Optional[str]:
+def _gold_answer(record: dict, fields: Dict[str, Tuple[str, ...]], required: bool) -> Optional[str]:
     """The gold answer: the answer field, else the solution's final answer.
 
-    Missing from a record is an error for reasoning sources (nothing to verify
-    against) and None for knowledge sources."""
+    Missing from a record is an error when ``required`` (a reasoning source verified
+    against it) and None otherwise."""
     name, value = _lookup(record, fields["answer"])
     if value is not None:
         return _scalar_text(name, value)
@@ -114,7 +117,7 @@ def _gold_answer(record: dict, fields: Dict[str, Tuple[str, ...]], source: Sourc
         if gold is None:
             raise BadRecord(sol_name, "bad_value", "no '#### ' final answer or \\boxed{} in it")
         return gold
-    if source.kind == "knowledge":
+    if not required:
         return None
     wanted = "|".join(fields["answer"] + fields["solution"])
     raise BadRecord(wanted, "missing_field", "no gold answer")
@@ -136,7 +139,7 @@ def _choice_letter(field: str, value: Any, count: int) -> str:
     raise BadRecord(field, "wrong_type", f"expected an option index or letter, got {type(value).__name__}")
 
 
-def _multiple_choice(record: dict, fields: Dict[str, Tuple[str, ...]], source: SourceConfig, question: str):
+def _multiple_choice(record: dict, fields: Dict[str, Tuple[str, ...]], question: str, required: bool):
     """(prompt listing the options, choices, gold letter or None) of a multiple-choice record."""
     name, choices = _lookup(record, fields["choices"])
     if choices is None:
@@ -150,7 +153,7 @@ def _multiple_choice(record: dict, fields: Dict[str, Tuple[str, ...]], source: S
     answer_name, answer = _lookup(record, fields["answer"])
     if answer is not None:
         gold = _choice_letter(answer_name, answer, len(options))
-    elif source.kind == "knowledge":
+    elif not required:
         gold = None
     else:
         raise BadRecord(answer_name, "missing_field", "no gold answer")
@@ -178,17 +181,19 @@ def _tests_text(record: dict, candidates: Tuple[str, ...]) -> Optional[str]:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def _metadata(record: dict, fields: Dict[str, Tuple[str, ...]]) -> Optional[str]:
+def _metadata(record: dict, fields: Dict[str, Tuple[str, ...]], preset: Optional[str] = None,
+              stamped: Optional[dict] = None) -> Optional[str]:
     """JSON of the input fields no mapping slot names; a ``metadata`` dict is merged in.
 
     Long strings are truncated so the metadata stays small."""
-    mapped = {name for names in fields.values() for name in names}
+    mapped = {name for names in fields.values() for name in names} | set(CODE_FIELDS.get(preset or "", ()))
     extra = {k: v for k, v in record.items() if k not in mapped and v is not None}
     nested = extra.pop("metadata", None)
     if isinstance(nested, dict):
         extra.update(nested)
     elif nested is not None:
         extra["metadata"] = nested
+    extra.update(stamped or {})
     if not extra:
         return None
     small = {k: truncate(v, MAX_METADATA_VALUE_CHARS) if isinstance(v, str) else v for k, v in extra.items()}
@@ -209,25 +214,36 @@ def to_problem(
     fields = field_candidates(source)
     if source.preset in sft.SFT_PRESETS:
         return _imported_problem(record, source, fields, file, line, seed, config_hash)
+    method = verify_method(source.verify_method)
     question = _question(record, fields)
+    stamped: Dict[str, Any] = {} if method.name == "gold" else {METADATA_KEY: method.name}
+    tests = _tests_text(record, fields["tests"])
+    if source.preset in CODE_FIELDS and not source.fields.tests:
+        question, tests = code_problem(source.preset, record, question, BadRecord)
+    if method.needs_tests and not tests:
+        raise BadRecord("|".join(fields["tests"]) or "tests", "missing_field", "no tests")
+    required = method.reference == "required" and source.kind == "reasoning"
     if fields["choices"]:
-        prompt, choices, gold = _multiple_choice(record, fields, source, question)
+        prompt, choices, gold = _multiple_choice(record, fields, question, required)
     else:
-        prompt, choices, gold = question, [], _gold_answer(record, fields, source)
+        prompt, choices = question, []
+        gold = None if method.reference == "unused" else _gold_answer(record, fields, required)
+    if method.reference == "withheld" and gold is not None:
+        stamped[WITHHELD_KEY], gold = gold, None
     source_id = _optional_text(record, fields["id"]) or f"{_file_label(file)}:{line}"
     return Problem(
         problem_id=stable_hash(source.name, source_id),
         source=source.name,
         source_id=source_id,
-        domain=_optional_text(record, fields["domain"]) or source.domain,
+        domain=_optional_text(record, fields["domain"]) or source.problem_domain,
         kind=source.kind,
         prompt=prompt,
         reference_answer=gold,
         choices=choices,
-        tests=_tests_text(record, fields["tests"]),
+        tests=tests,
         difficulty=_optional_text(record, fields["difficulty"]),
         language=source.language,
-        metadata=_metadata(record, fields),
+        metadata=_metadata(record, fields, source.preset, stamped),
         seed=seed,
         config_hash=config_hash,
         schema_version=SCHEMA_VERSION,

@@ -27,6 +27,52 @@ PROFILES = {
 }
 
 R1_USER_TEMPLATE = "{prompt}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
+CODE_TEMPLATE = ("{prompt}\n\nThink it through, then give your complete solution, with its imports, in one "
+                 "```python code block at the end of your answer.")
+CHOICE_TEMPLATE = ("{prompt}\nPlease reason step by step, and put the letter of your final answer within "
+                   "\\boxed{{}}.")
+#: The names a source's ``template`` may give, besides a template of its own.
+TEMPLATE_NAMES = ("math", "code", "choice", "general")
+
+
+def check_template(name: str, template: str) -> None:
+    """ValueError naming ``name`` unless ``template`` substitutes exactly ``{prompt}``."""
+    if "{prompt}" not in template:
+        raise ValueError(f"{name}: must contain {{prompt}}")
+    try:
+        template.format(prompt="")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(
+            f"{name}: only {{prompt}} may be substituted (write literal braces as "
+            f"{{{{ }}}}): {error_text(exc)}"
+        ) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class DomainTemplates:
+    """The user templates of the domains besides maths (``sample.user_template``):
+    code (one fenced block in a named language), multiple choice (the letter) and
+    general (the prompt as it is). A problem takes its source's ``template`` if set,
+    else its domain's: ``code`` problems ``code``, problems with choices ``choice``,
+    knowledge problems ``sample.knowledge_template``, the rest ``user_template``."""
+
+    code: str = CODE_TEMPLATE
+    choice: str = CHOICE_TEMPLATE
+    general: str = "{prompt}"
+
+    def __post_init__(self):
+        for name in ("code", "choice", "general"):
+            check_template(name, getattr(self, name))
+
+    def resolve(self, template: str, source: str = "") -> str:
+        """The template a source's ``template`` names (math means ``user_template``,
+        returned as None by :meth:`SampleConfig.template_for`), or its own text."""
+        if template in ("code", "choice", "general"):
+            return getattr(self, template)
+        if template == "math":
+            return template
+        check_template(f"sources: source {source!r}: template" if source else "template", template)
+        return template
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +99,8 @@ class SampleConfig(models.ModelConfig):
     imports: ImportConfig = ImportConfig()
     #: sample in rounds, verifying between them (off): ``n`` is then the most per problem
     adaptive: AdaptiveConfig = AdaptiveConfig()
+    #: the other domains' templates (code, multiple choice, general)
+    templates: DomainTemplates = DomainTemplates()
 
     def __post_init__(self):
         super().__post_init__()  # the model settings
@@ -62,16 +110,12 @@ class SampleConfig(models.ModelConfig):
             raise ValueError("n: must be >= 1")
         self.adaptive.check(self.n)
         for name in ("user_template", "knowledge_template"):
-            template = getattr(self, name)
-            if "{prompt}" not in template:
-                raise ValueError(f"{name}: must contain {{prompt}}")
-            try:
-                template.format(prompt="")
-            except (KeyError, IndexError, ValueError) as exc:
-                raise ValueError(
-                    f"{name}: only {{prompt}} may be substituted (write literal braces as "
-                    f"{{{{ }}}}): {error_text(exc)}"
-                ) from None
+            check_template(name, getattr(self, name))
+
+    def template_for(self, template: str) -> str:
+        """The text of a source's ``template`` (a domain's name or its own template)."""
+        resolved = self.templates.resolve(template)
+        return self.user_template if resolved == "math" else resolved
 
     def model_config(self) -> models.ModelConfig:
         """The teacher: every model, decoding, batching and backend setting of this config."""

@@ -71,14 +71,18 @@ class Generated(typing.NamedTuple):
     arrived: Optional[Dict[int, Rollout]] = None
 
 
-def prepare(backend: Backend, task, config: SampleConfig, seed: int) -> Prepared:
-    """Render a problem's prompt, find which samples are already done, seed the rest."""
+def prepare(backend: Backend, task, config: SampleConfig, seed: int,
+            templates: Optional[Dict[str, str]] = None) -> Prepared:
+    """Render a problem's prompt, find which samples are already done, seed the rest.
+
+    ``templates``: the user template of each source that sets one (by source name)."""
     problem, done, wanted = as_task(task)
     answer = imported_answer(problem)
     if answer is not None:
         return prepare_import(backend, problem, done, answer, config, seed)
     try:
-        prompt_text = backend.render(build_messages(problem.prompt, config, problem.kind))
+        prompt_text = backend.render(build_messages(problem.prompt, config, problem.kind, problem.domain,
+                                                    problem.choices, (templates or {}).get(problem.source)))
     except Exception as exc:  # noqa: BLE001 - a bad problem must become a dead letter
         return Prepared(problem, "", (), (), (), f"render: {error_text(exc)}")
     persisted = {r.rollout_id: r for r in done}
@@ -153,12 +157,14 @@ def new_rollout(problem: Problem, prompt_text: str, index: int, sample: Sample, 
 def generate_for_problems(
     backend: Backend, problems: Sequence, config: SampleConfig, seed: int,
     on_rollout: Optional[Callable[[Rollout], None]] = None, config_hash: str = "",
+    templates: Optional[Dict[str, str]] = None,
 ) -> List[Generated]:
     """Generate the missing samples of every problem (or SampleTask); one
     Generated per problem, in order. A problem whose samples are all done
     asks nothing of the model. ``on_rollout``: gets each new rollout as its
-    sample arrives (the journal), before any other sample of the batch need arrive."""
-    prepared = [prepare(backend, problem, config, seed) for problem in problems]
+    sample arrives (the journal), before any other sample of the batch need arrive.
+    ``templates``: the user template of each source that sets one (by source name)."""
+    prepared = [prepare(backend, problem, config, seed, templates) for problem in problems]
     ready = [p for p in prepared if p.error is None and p.indices]
     arrived: List[Dict[int, Rollout]] = [{} for _ in ready]
 
@@ -245,9 +251,10 @@ class SampleModelHandler(BackendModelHandler[Any, Outcome]):
     are returned (see the module doc)."""
 
     def __init__(self, config: SampleConfig, seed: int, config_hash: str = "",
-                 journal_dir: Optional[str] = None):
+                 journal_dir: Optional[str] = None, templates: Optional[Dict[str, str]] = None):
         super().__init__(config.model_config(), namespace=METRICS_NAMESPACE, samples_per_request=config.n)
         self._config = config
+        self._templates = dict(templates or {})
         self._seed = seed
         self._config_hash = config_hash
         self._journal_dir = journal_dir
@@ -258,11 +265,11 @@ class SampleModelHandler(BackendModelHandler[Any, Outcome]):
             stream = JournalStream(self._journal_dir, "|".join(as_task(t).problem.problem_id for t in batch))
             try:
                 generated = generate_for_problems(model, batch, self._config, self._seed, stream.write,
-                                                  self._config_hash)
+                                                  self._config_hash, self._templates)
             finally:
                 stream.close()
             return [to_outcome(g, self._config, self._seed, self._config_hash) for g in generated]
-        generated = generate_for_problems(model, batch, self._config, self._seed)
+        generated = generate_for_problems(model, batch, self._config, self._seed, templates=self._templates)
         outcomes = [to_outcome(g, self._config, self._seed, self._config_hash) for g in generated]
         if self._journal_dir:
             reused = {r.rollout_id for g in generated for r in g.reused}

@@ -7,28 +7,44 @@ non-thinking mode, the knowledge template and no few-shot turns).
 """
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from transforms.sample.config import SampleConfig
 from transforms.text.extract import THINK_CLOSE, split_reasoning
 
 
-def build_messages(problem_prompt: str, config: SampleConfig, kind: str = "reasoning") -> List[dict]:
+def user_template(config: SampleConfig, kind: str = "reasoning", domain: str = "math",
+                  choices: Sequence[str] = (), template: Optional[str] = None) -> str:
+    """The user template of a problem: its source's ``template`` (already resolved to
+    its text) if given, else by kind and domain: knowledge ``knowledge_template``,
+    code ``templates.code``, multiple choice ``templates.choice``, else ``user_template``."""
+    if template is not None:
+        return template
+    if kind == "knowledge":
+        return config.knowledge_template
+    if domain == "code":
+        return config.templates.code
+    if choices:
+        return config.templates.choice
+    return config.user_template
+
+
+def build_messages(problem_prompt: str, config: SampleConfig, kind: str = "reasoning", domain: str = "math",
+                   choices: Sequence[str] = (), template: Optional[str] = None) -> List[dict]:
     """The chat turns sent for one problem.
 
     An optional system turn, then each few-shot pair verbatim (user, assistant),
-    then the problem through ``config.user_template``. Knowledge problems are asked
-    in non-thinking mode: no few-shot turns, ``config.knowledge_template``."""
+    then the problem through its template (:func:`user_template`). Knowledge problems
+    are asked in non-thinking mode: no few-shot turns."""
     messages = []
     if config.system_prompt:
         messages.append({"role": "system", "content": config.system_prompt})
-    if kind == "knowledge":
-        messages.append({"role": "user", "content": config.knowledge_template.format(prompt=problem_prompt)})
-        return messages
-    for shot in config.few_shot:
-        messages.append({"role": "user", "content": shot.user})
-        messages.append({"role": "assistant", "content": shot.assistant})
-    messages.append({"role": "user", "content": config.user_template.format(prompt=problem_prompt)})
+    text = user_template(config, kind, domain, choices, template).format(prompt=problem_prompt)
+    if kind != "knowledge":
+        for shot in config.few_shot:
+            messages.append({"role": "user", "content": shot.user})
+            messages.append({"role": "assistant", "content": shot.assistant})
+    messages.append({"role": "user", "content": text})
     return messages
 
 

@@ -118,8 +118,10 @@ class GenerateRollouts(beam.PTransform):
     (``--sample_resource_hint``, ``--model_resource_hint``: see :mod:`pipelines.options`)."""
 
     def __init__(self, config: SampleConfig, seed: int, config_hash: str, completed=None,
-                 journal_dir: Optional[str] = None, progress: Optional[str] = None):
+                 journal_dir: Optional[str] = None, progress: Optional[str] = None,
+                 templates: Optional[Dict[str, str]] = None):
         super().__init__()
+        self._templates = dict(templates or {})  # source name → its user template
         check_backend(config)
         self._config = config
         self._seed = seed
@@ -129,7 +131,8 @@ class GenerateRollouts(beam.PTransform):
         self._progress = progress
 
     def expand(self, problems):
-        handler = SampleModelHandler(self._config, self._seed, self._config_hash, self._journal_dir)
+        handler = SampleModelHandler(self._config, self._seed, self._config_hash, self._journal_dir,
+                                     self._templates)
         model = sample_tasks(problems, self._completed) | "Generate" >> ModelStep("Generate", handler)
         tap(model.results, "Progress", self._progress, "sample", outcome_progress)
         tap(model.failed, "FailedProgress", self._progress, "sample_failed", failed_batch_progress)

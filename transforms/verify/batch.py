@@ -23,7 +23,7 @@ from transforms.verify.judge import JudgeItem, LLMJudge, item_version, judged_fi
 from transforms.verify.mathcheck import MathVerifierProcess
 from transforms.verify.routes.math import Pending, math_verify_fields
 from transforms.verify.sandbox.runner import Sandbox
-from transforms.verify.verdicts import NEEDS_JUDGE
+from transforms.verify.verdicts import JUDGE_METHOD_REASON, NEEDS_JUDGE
 
 #: The rules' reason for an answer without a reference (the rubric judge's knowledge answers).
 NO_REFERENCE = "no_reference_answer"
@@ -58,13 +58,14 @@ class Outcome(typing.NamedTuple):
 def needs_judge(domain: Optional[str], verdict: str, reason: str, config: VerifyConfig,
                 kind: Optional[str] = None) -> bool:
     """The rules left this rollout (of ``domain``) undecided and the judge is on for its
-    domain, or it is a knowledge answer (``kind``) without a reference and the judge's
-    rubric is on."""
+    domain, or its source is verified by the judge (``verify: judge``, any domain), or it
+    is a knowledge answer (``kind``) without a reference and the judge's rubric is on."""
     if not config.judge.enabled or verdict != "unverifiable":
         return False
     if kind == "knowledge" and reason == NO_REFERENCE and config.judge.rubric.enabled:
         return True
-    return reason.startswith(NEEDS_JUDGE) and (domain or "math") in config.judge.domains
+    return reason.startswith(NEEDS_JUDGE) and ((domain or "math") in config.judge.domains
+                                               or reason == JUDGE_METHOD_REASON)
 
 
 def judge_item(rollout) -> JudgeItem:

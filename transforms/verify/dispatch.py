@@ -3,6 +3,11 @@
 Routing, per rollout (:func:`verify_rollout_fields`):
 
 * ``metadata`` ``{"verifier": "countdown", ...}`` → :mod:`transforms.verify.routes.countdown`;
+* ``metadata`` ``{"verify": METHOD}`` (the source's ``verify:``, stamped by ingest for
+  every method but ``gold``: :mod:`transforms.core.verification`) → that method's route
+  in :data:`ROUTES`: ``tests`` the sandbox, ``majority`` the vote (the answer is
+  extracted here, the vote is taken per problem: :mod:`transforms.verify.majority`),
+  ``judge`` the judge's model step, ``none`` ``unverifiable`` (``not_verified``);
 * ``domain == "code"`` or ``tests`` → the last code block of the response, run
   against the tests in the sandbox (:mod:`transforms.verify.routes.code`);
 * no reference answer → ``unverifiable`` (a majority vote over the problem's samples
@@ -15,8 +20,10 @@ from __future__ import annotations
 
 import ast
 import json
-from typing import Optional
+import types
+from typing import Callable, Mapping, Optional
 
+from transforms.core.verification import METADATA_KEY
 from transforms.text.extract import boxed_contents, clean_answer, extract_answer, math_span_list
 from transforms.verify.config import VerifyConfig
 from transforms.verify.routes.choice import verify_choice
@@ -25,7 +32,7 @@ from transforms.verify.routes.countdown import verify_countdown
 from transforms.verify.routes.knowledge import verify_knowledge
 from transforms.verify.routes.math import math_rules, verify_math
 from transforms.verify.sandbox.runner import Sandbox
-from transforms.verify.verdicts import verdict_fields
+from transforms.verify.verdicts import JUDGE_METHOD_REASON, verdict_fields
 
 
 def normalize_gold(reference_answer: str) -> str:
@@ -69,9 +76,47 @@ def parse_metadata(metadata: Optional[str]) -> dict:
     return value
 
 
+def verify_method_of(rollout) -> Optional[str]:
+    """The verification method stamped on a rollout's problem (None: ``gold``, or a
+    problem ingested before methods existed). Never raises on bad metadata."""
+    try:
+        method = parse_metadata(rollout.metadata).get(METADATA_KEY)
+    except ValueError:
+        return None
+    return method if isinstance(method, str) else None
+
+
 def is_code(rollout) -> bool:
-    """A code rollout: domain ``code``, or tests to run."""
-    return rollout.domain == "code" or bool(rollout.tests)
+    """A code rollout: verified by its tests, domain ``code``, or tests to run."""
+    method = verify_method_of(rollout)
+    if method is not None and method != "tests":
+        return False
+    return method == "tests" or rollout.domain == "code" or bool(rollout.tests)
+
+
+def _route_tests(rollout, text, verifier, config, sandbox) -> dict:
+    return verify_code(rollout, text, sandbox)
+
+
+def _route_majority(rollout, text, verifier, config, sandbox) -> dict:
+    extracted = extract_answer(text, last_number_fallback=config.last_number_fallback)
+    return verdict_fields(extracted, "unverifiable", "none", "", "no_reference_answer")
+
+
+def _route_judge(rollout, text, verifier, config, sandbox) -> dict:
+    extracted = extract_answer(text, last_number_fallback=False)
+    return verdict_fields(extracted, "unverifiable", "none", "", JUDGE_METHOD_REASON)
+
+
+def _route_none(rollout, text, verifier, config, sandbox) -> dict:
+    return verdict_fields(None, "unverifiable", "none", "", "not_verified")
+
+
+#: The route of each stamped verification method (``gold`` and unstamped problems take
+#: the rules below): ``(rollout, text, verifier, config, sandbox) -> verdict fields``.
+ROUTES: Mapping[str, Callable[..., dict]] = types.MappingProxyType({
+    "tests": _route_tests, "majority": _route_majority, "judge": _route_judge, "none": _route_none,
+})
 
 
 def verify_rollout_fields(rollout, verifier, config: VerifyConfig = VerifyConfig(), *,
@@ -93,6 +138,9 @@ def verify_rollout_fields(rollout, verifier, config: VerifyConfig = VerifyConfig
     meta = parse_metadata(rollout.metadata)
     if meta.get("verifier") == "countdown":
         return verify_countdown(text, meta, config.last_number_fallback)
+    method = meta.get(METADATA_KEY)
+    if isinstance(method, str) and method in ROUTES:
+        return ROUTES[method](rollout, text, verifier, config, sandbox)
     if is_code(rollout):
         return verify_code(rollout, text, sandbox)
     gold = rollout.reference_answer

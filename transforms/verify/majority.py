@@ -9,16 +9,18 @@ import collections
 from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from transforms.verify.config import VerifyConfig
-from transforms.verify.dispatch import is_code
+from transforms.verify.dispatch import is_code, verify_method_of
 from transforms.verify.matching.keys import answer_key
 
 MAJORITY_VERSION = "majority-vote==1"
 
 
 def majority_applies(records: Sequence, config: VerifyConfig) -> bool:
-    """The vote is on, and every record is a non-code answer without a reference."""
-    return config.majority_vote and all(r.verdict_reason == "no_reference_answer" and not is_code(r)
-                                        for r in records)
+    """Every record is a non-code answer without a reference, and the vote is on: for
+    a problem whose source says ``verify: majority``, or for all (``majority_vote``)."""
+    if not records or not all(r.verdict_reason == "no_reference_answer" and not is_code(r) for r in records):
+        return False
+    return config.majority_vote or all(verify_method_of(r) == "majority" for r in records)
 
 
 def vote(counts: collections.Counter, n: int, config: VerifyConfig) -> Tuple[Optional[str], str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 EXACT_VERSION = "exact==3"
 #: Reason prefix of verdicts the rules could not decide (the judge may).
 NEEDS_JUDGE = "needs_judge"
+#: The reason of a rollout whose source is verified by the judge (``verify: judge``).
+JUDGE_METHOD_REASON = f"{NEEDS_JUDGE}: verify: judge"
 
 
 def verdict_fields(extracted, verdict, verifier, version, reason) -> dict:

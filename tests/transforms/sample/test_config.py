@@ -69,7 +69,7 @@ def test_model_config_carries_every_model_setting_and_nothing_else():
         assert getattr(model, field.name) == getattr(config, field.name), field.name
     sample_only = {f.name for f in dataclasses.fields(SampleConfig)} - {f.name for f in dataclasses.fields(ModelConfig)}
     assert sample_only == {"n", "system_prompt", "user_template", "few_shot", "knowledge_template", "profile", "imports",
-                           "adaptive"}
+                           "adaptive", "templates"}
 
 
 def test_model_defaults_are_the_sample_defaults():

@@ -99,7 +99,7 @@ def test_pipeline_generates_n_rollouts_and_dead_letters_failures():
 
 
 def test_pipeline_dead_letters_a_batch_that_fails_unexpectedly(monkeypatch):
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise MemoryError("out of memory")
 
     monkeypatch.setattr(sample_handler, "generate_for_problems", broken)

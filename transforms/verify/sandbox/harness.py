@@ -3,7 +3,8 @@
 Trusted, standard library only. In order, before any untrusted code runs:
 
 1. read the task (a JSON document on an inherited file descriptor): the solution's
-   source, the mode (``stdin`` or ``call``), the calls, the limits and the user id;
+   source, the mode (``stdin``, ``call`` or ``suite``), the calls or the test
+   sources, the limits and the user id;
 2. set the resource limits (soft = hard, so the solution can't raise them) and
    a lower CPU priority;
 3. drop to the given unprivileged user when started as root (the parent runs
@@ -12,10 +13,21 @@ Trusted, standard library only. In order, before any untrusted code runs:
    itself failed, and reports infra_unavailable);
 5. run the solution: as ``__main__`` reading stdin (``stdin`` mode), or import it and
    call the named function on each argument list (``call`` mode), writing one JSON
-   line per call ``{"i": n, "value": ...}`` or ``{"i": n, "error": "..."}``.
+   line per call ``{"i": n, "value": ...}`` or ``{"i": n, "error": "..."}``; or
+   (``suite`` mode: assert-style and ``check(candidate)``-style tests, whose expected
+   values are in the test code) run the setup source (the tests' imports), then the
+   solution, then each test source in the solution's namespace, writing
+   ``{"i": n, "passed": true}`` or ``{"i": n, "error": "..."}`` per test, every
+   failure (``SystemExit`` included) caught. ``__strict_eq__`` (what the parent
+   rewrote each ``assert a == b`` of the tests into) compares plain values
+   (numbers, strings, bytes, None and containers of them; subclasses of those made
+   the builtin first) with ``==`` and anything else only with a value of its own
+   type, so an object that claims to equal everything doesn't pass an assert.
 
-Nothing here decides a verdict: the parent compares the outputs with the expected
-ones, which never enter the sandbox.
+In ``stdin`` and ``call`` mode nothing here decides a verdict: the parent compares the
+outputs with the expected ones, which never enter the sandbox. In ``suite`` mode the
+tests' own asserts decide, inside the sandbox, in the solution's process: a solution
+written to forge the result channel could fake a pass (see suites.py).
 """
 import json
 import os
@@ -89,6 +101,67 @@ def run_calls(code, fn_name: str, calls: list, result_fd: int) -> None:
         write(result_fd, line.encode("utf-8") + b"\n")
 
 
+_SCALARS = (bool, int, float, complex, str, bytes, type(None))
+_SCALAR_BASES: tuple = (bool, int, float, complex, str, bytes)
+_CONTAINERS: tuple = (list, tuple, set, frozenset)
+
+
+def plain(value, depth: int = 0) -> bool:
+    """A number, string, bytes, None, or a list/tuple/set/dict of them (exact types)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    if depth > 50:
+        return False
+    if kind in _CONTAINERS:
+        return all(plain(item, depth + 1) for item in value)
+    if kind is dict:
+        return all(plain(k, depth + 1) and plain(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def plainify(value, depth: int = 0):
+    """A value with every subclass of a builtin (``collections.Counter``, a named
+    tuple, a ``str`` subclass) made that builtin, recursively; anything else as is."""
+    if depth > 50 or type(value) in _SCALARS:
+        return value
+    for scalar in _SCALAR_BASES:
+        if isinstance(value, scalar):
+            return scalar(value)
+    if isinstance(value, dict):
+        return {plainify(k, depth + 1): plainify(v, depth + 1) for k, v in dict.items(value)}
+    for container in _CONTAINERS:
+        if isinstance(value, container):
+            return container(plainify(item, depth + 1) for item in container.__iter__(value))
+    return value
+
+
+def strict_eq(left, right) -> bool:
+    """``left == right`` once both are made plain (:func:`plainify`); values that are
+    not plain then only against their own type."""
+    plain_left, plain_right = plainify(left), plainify(right)
+    if plain(plain_left) and plain(plain_right):
+        return bool(plain_left == plain_right)
+    return type(left) is type(right) and bool(left == right)
+
+
+def run_suite(code, setup: str, tests: list, result_fd: int) -> None:
+    dumps, write, equal = json.dumps, write_all, strict_eq  # bound before the solution runs
+    compiled = [compile(test, f"test_{i}.py", "exec") for i, test in enumerate(tests)]
+    namespace = new_module("__main__").__dict__
+    if setup:
+        exec(compile(setup, "setup.py", "exec"), namespace)
+    exec(code, namespace)
+    for i, test in enumerate(compiled):
+        namespace["__strict_eq__"] = equal
+        try:
+            exec(test, namespace)
+            line = dumps({"i": i, "passed": True})
+        except BaseException as exc:  # noqa: B036 - a failed assert, an error, an exit: this test failed
+            line = dumps({"i": i, "error": type(exc).__name__})
+        write(result_fd, line.encode("utf-8") + b"\n")
+
+
 def main() -> None:
     task_fd, result_fd = int(sys.argv[1]), int(sys.argv[2])
     with os.fdopen(task_fd, "rb") as fh:
@@ -99,6 +172,8 @@ def main() -> None:
     code = compile(task["source"], "solution.py", "exec")
     if task["mode"] == "call":
         run_calls(code, task["fn_name"], task["calls"], result_fd)
+    elif task["mode"] == "suite":
+        run_suite(code, task["setup"], task["tests"], result_fd)
     else:
         os.close(result_fd)
         run_script(code)

@@ -105,9 +105,12 @@ class Sandbox:
                 f"{result.detail or output_tail(result.stderr)}")
 
     def run(self, source: str, *, stdin: str = "", fn_name: Optional[str] = None,
-            calls: Optional[list] = None, timeout_s: Optional[float] = None) -> RunResult:
-        """Run ``source`` with ``stdin`` (stdin mode), or call ``fn_name`` on each of
-        ``calls`` (call mode); at most ``timeout_s`` (default: the config's) seconds."""
+            calls: Optional[list] = None, timeout_s: Optional[float] = None,
+            tests: Optional[List[str]] = None, setup: str = "") -> RunResult:
+        """Run ``source`` with ``stdin`` (stdin mode), call ``fn_name`` on each of
+        ``calls`` (call mode), or run ``setup``, the source and each of the test
+        sources ``tests`` in one namespace (suite mode); at most ``timeout_s``
+        (default: the config's) seconds."""
         timeout_s = timeout_s or self.config.timeout_s
         try:
             cgroup = RunCgroup(self.cgroup_parent, self.config.memory_mb, self.config.max_processes) \
@@ -115,10 +118,12 @@ class Sandbox:
         except OSError as exc:
             return RunResult(STATUS_SANDBOX, None, b"", b"", [], 0.0, f"could not make the run's cgroup: {exc}")
         task = {
-            "mode": "call" if fn_name else "stdin",
+            "mode": "suite" if tests is not None else "call" if fn_name else "stdin",
             "source": source,
             "fn_name": fn_name,
             "calls": calls or [],
+            "tests": tests or [],
+            "setup": setup,
             "limits": process_limits(self.config, timeout_s, cgroup is not None),
             "nice": self.config.nice,
             "uid": UID_BASE + threading.get_native_id() if os.geteuid() == 0 else 0,

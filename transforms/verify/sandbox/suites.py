@@ -9,7 +9,18 @@ Tests come in the common formats:
 * APPS/TACO: ``{"inputs": [...], "outputs": [...]}`` (stdin/stdout), with
   ``"fn_name"`` for call-based tests (``inputs`` are argument lists);
 * LiveCodeBench-like: a list of ``{"input", "output", "testtype"}`` (or
-  ``{"tests": [...], "fn_name": ...}``), ``testtype`` ``stdin`` or ``functional``.
+  ``{"tests": [...], "fn_name": ...}``), ``testtype`` ``stdin`` or ``functional``;
+* assert-style (MBPP): ``{"asserts": ["assert f(1) == 2", ...], "setup": "import math"}``,
+  the setup (``test_imports``) run before the solution;
+* ``check()``-style (HumanEval): ``{"check": "def check(candidate): ...",
+  "entry_point": "f", "prefix": "<the prompt>"}``, the prefix (a signature with
+  imports, or helpers) put before the solution, so a response with the whole function
+  or only its body both run, as HumanEval's own harness runs ``prompt + completion``.
+
+The last two run in the sandbox's ``suite`` mode: their expected values are in the
+test code, so the asserts decide inside the sandbox (:mod:`transforms.verify.sandbox.asserts`
+makes ``==`` strict); the parent counts a test passed only from its ``passed`` line,
+after a clean exit, each test exactly once.
 """
 from __future__ import annotations
 
@@ -19,6 +30,7 @@ import time
 import typing
 from typing import Any, List, Optional, Tuple
 
+from transforms.verify.sandbox.asserts import assert_suite, check_suite
 from transforms.verify.sandbox.compare import outputs_match, values_match
 from transforms.verify.sandbox.config import (
     STATUS_OUTPUT,
@@ -34,11 +46,15 @@ __all__ = ["CodeTests", "extract_code", "outputs_match", "parse_tests", "run_tes
 
 class CodeTests(typing.NamedTuple):
     """Normalized tests: ``stdin`` cases are (input text, expected output text);
-    ``call`` cases are (argument list or dict, expected value)."""
+    ``call`` cases are (argument list or dict, expected value); ``suite`` cases are
+    (test source, None), with ``setup`` run before the solution and ``prefix`` put
+    in front of it."""
 
-    kind: str  # stdin | call
+    kind: str  # stdin | call | suite
     cases: List[Tuple[Any, Any]]
     fn_name: Optional[str] = None
+    setup: str = ""
+    prefix: str = ""
 
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.S)
@@ -66,6 +82,8 @@ def parse_tests(spec) -> CodeTests:
             spec = json.loads(spec)
         except RecursionError as exc:
             raise ValueError("tests: nested too deeply") from exc
+    if isinstance(spec, dict) and ("asserts" in spec or "check" in spec):
+        return _suite(spec)
     fn_name = None
     if isinstance(spec, dict) and "tests" in spec:
         fn_name, spec = spec.get("fn_name"), spec["tests"]
@@ -86,6 +104,31 @@ def parse_tests(spec) -> CodeTests:
                              str(fn_name))
         return CodeTests("stdin", [(_text(t["input"]), _text(t["output"])) for t in spec])
     raise ValueError("tests: unknown format (expected inputs/outputs or a list of input/output tests)")
+
+
+def _suite(spec: dict) -> CodeTests:
+    """An assert-style or check()-style suite (see the module's doc)."""
+    setup, prefix = spec.get("setup") or "", spec.get("prefix") or ""
+    if isinstance(setup, list):
+        setup = "\n".join(str(line) for line in setup)
+    if not isinstance(setup, str) or not isinstance(prefix, str):
+        raise ValueError("tests: 'setup' and 'prefix' must be source text")
+    if "check" in spec:
+        check, entry = spec.get("check"), spec.get("entry_point")
+        if not isinstance(check, str) or not isinstance(entry, str) or not check.strip():
+            raise ValueError("tests: a check() suite needs 'check' source and an 'entry_point' name")
+        tests = check_suite(check, entry)
+    else:
+        asserts = spec.get("asserts")
+        if not isinstance(asserts, list) or not all(isinstance(a, str) for a in asserts):
+            raise ValueError("tests: 'asserts' must be a list of assert statements")
+        tests = assert_suite(asserts)
+    return CodeTests("suite", [(test, None) for test in tests], setup=setup, prefix=prefix)
+
+
+def program(source: str, suite: CodeTests) -> str:
+    """The program run for a solution: the suite's prefix, then the solution."""
+    return f"{suite.prefix}\n{source}" if suite.prefix else source
 
 
 def _text(value) -> str:
@@ -125,6 +168,8 @@ def run_tests(source: str, suite: CodeTests, sandbox: Sandbox) -> Tuple[str, str
     if problem:
         return "infra_unavailable", problem
     tolerance = sandbox.config.float_tolerance
+    if suite.kind == "suite":
+        return _run_suite(program(source, suite), suite, cases, sandbox)
     if suite.kind == "call":
         result = sandbox.run(source, fn_name=suite.fn_name, calls=[args for args, _ in cases])
         failure = _run_failure(result)
@@ -152,6 +197,29 @@ def run_tests(source: str, suite: CodeTests, sandbox: Sandbox) -> Tuple[str, str
             return failure
         if not outputs_match(result.stdout.decode("utf-8", "replace"), expected, tolerance):
             return "incorrect", f"test {i + 1}/{len(cases)}: wrong_answer"
+    return "correct", f"passed {len(cases)}/{len(cases)} tests"
+
+
+def _run_suite(source: str, suite: CodeTests, cases: list, sandbox: Sandbox) -> Tuple[str, str]:
+    """(verdict, reason) of an assert-style or check()-style suite: one run, every
+    test reporting ``passed`` exactly once, and a clean exit."""
+    timeout = min(sandbox.config.timeout_s, sandbox.config.rollout_timeout_s)
+    result = sandbox.run(source, tests=[test for test, _ in cases], setup=suite.setup, timeout_s=timeout)
+    failure = _run_failure(result)
+    if failure:
+        return failure
+    lines: dict = {}
+    for line in result.results:
+        if isinstance(line, dict) and type(line.get("i")) is int:
+            lines.setdefault(line["i"], []).append(line)
+    for i in range(len(cases)):
+        got = lines.get(i, [])
+        if len(got) != 1:
+            return "incorrect", f"test {i + 1}/{len(cases)}: " + ("no result" if not got else "forged results")
+        if got[0].get("passed") is not True:
+            return "incorrect", f"test {i + 1}/{len(cases)}: {str(got[0].get('error', 'failed'))[:80]}"
+    if set(lines) - set(range(len(cases))):
+        return "incorrect", "forged results"
     return "correct", f"passed {len(cases)}/{len(cases)} tests"
 
 
