@@ -119,6 +119,10 @@ HASHED_AS = {"max_dead_letter_share": 1.0}
 #: defaults (off: they change no row), so that configs that don't use them keep their hash.
 HASHED_WHEN_SET = {("mix", "prune"), ("mix", "selection"), ("mix", "no_cot"), ("mix", "length_caps")}
 
+#: Source fields added after configs were hashed, left out of a source's hash while unset
+#: (None), so that configs that don't use them keep their hash.
+SOURCE_FIELDS_HASHED_WHEN_SET = ("rule",)
+
 #: The default of ``max_dead_letter_share``: a stage that loses more than half of its
 #: inputs to errors (a wrong preset, an unreachable server) fails the run.
 DEFAULT_MAX_DEAD_LETTER_SHARE = 0.5
@@ -164,6 +168,10 @@ def config_hash(config) -> str:
         value = getattr(getattr(config, section, None), name, None)
         if value is not None and value == type(value)():
             data[section].pop(name, None)
+    for source in data.get("sources", ()):
+        for name in SOURCE_FIELDS_HASHED_WHEN_SET:
+            if source.get(name) is None:
+                source.pop(name, None)
     canonical = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 

@@ -3,6 +3,7 @@
 Routing, per rollout (:func:`verify_rollout_fields`):
 
 * ``metadata`` ``{"verifier": "countdown", ...}`` → :mod:`transforms.verify.routes.countdown`;
+* ``metadata`` ``{"verifier": "knights_knaves", ...}`` → :mod:`transforms.verify.routes.logic`;
 * ``domain == "code"`` or ``tests`` → the last code block of the response, run
   against the tests in the sandbox (:mod:`transforms.verify.routes.code`);
 * no reference answer → ``unverifiable`` (a majority vote over the problem's samples
@@ -23,6 +24,7 @@ from transforms.verify.routes.choice import verify_choice
 from transforms.verify.routes.code import verify_code
 from transforms.verify.routes.countdown import verify_countdown
 from transforms.verify.routes.knowledge import verify_knowledge
+from transforms.verify.routes.logic import verify_knights
 from transforms.verify.routes.math import verify_math
 from transforms.verify.sandbox.runner import Sandbox
 from transforms.verify.verdicts import verdict_fields
@@ -90,6 +92,8 @@ def verify_rollout_fields(rollout, verifier, config: VerifyConfig = VerifyConfig
     meta = parse_metadata(rollout.metadata)
     if meta.get("verifier") == "countdown":
         return verify_countdown(text, meta, config.last_number_fallback)
+    if meta.get("verifier") == "knights_knaves":
+        return verify_knights(text, meta)
     if is_code(rollout):
         return verify_code(rollout, text, sandbox)
     gold = rollout.reference_answer
