@@ -7,8 +7,10 @@ own rejections, dead letters and pipeline counts go into its ``mix/`` folder.
 
 The launcher hands the journey step what the mix stage must not import: the teacher
 (the sample stage's model and chat turns, :class:`~transforms.mix.journey_teacher.JourneyTeacher`)
-and the answer checker (the curate verifier, :class:`~transforms.verify.checker.AnswerChecker`).
-Journeys take, among the wrong attempts curate wrote (all of them), those their own
+and the answer checker (the curate verifier, :class:`~transforms.verify.checker.AnswerChecker`),
+and curate's filters, decontamination and dedup rules, which every journey passes before
+it counts as built (:class:`~transforms.mix.gate.GateJourneys`). Journeys take, among the
+wrong attempts curate wrote (all of them), those their own
 ``wrong_verdicts`` name.
 
 Everything the launcher counts comes from columns of the outputs, the curate manifest
@@ -33,8 +35,13 @@ from publish.selection import per_kind, selection_report
 from schemas.records import DeadLetter, Rejection, SftExample, VerifiedRollout
 from transforms.core import io as rio
 from transforms.core.progress import tap
+from transforms.decontam.benchmarks import benchmark_inputs
+from transforms.decontam.matching import MatchBenchmarks
+from transforms.dedup.exact import normalize_text
+from transforms.dedup.responses import DedupResponseGroup
 from transforms.filters.transform import ApplyFilters
 from transforms.mix.attempts import takes_attempt
+from transforms.mix.gate import GateJourneys, JourneyFilters, part_filter_config, whole_filter_config
 from transforms.mix.journey import BuildJourneys
 from transforms.mix.journey_teacher import JourneyTeacher
 from transforms.mix.prune import Pruner
@@ -70,6 +77,21 @@ def pruner(config: RunConfig) -> Optional[Pruner]:
     return Pruner(config.mix.prune, AnswerChecker(config.curate.verify), ApplyFilters(config.curate.filters))
 
 
+def journey_gate(config: RunConfig) -> GateJourneys:
+    """The bar journeys meet before they count as built: curate's filters (per-part and
+    whole-journey settings, see :mod:`transforms.mix.gate`), benchmark decontamination
+    and exact and response dedup, each as curate's config turns it on."""
+    curate = config.curate
+    filters = JourneyFilters(ApplyFilters(part_filter_config(curate.filters)),
+                             ApplyFilters(whole_filter_config(curate.filters)), config.mix.journey.transitions)
+    for benchmark in curate.decontam.benchmarks:
+        benchmark_inputs(benchmark)  # a missing benchmark file: an error here, before the run
+    decontam = MatchBenchmarks(curate.decontam, "mix") if curate.decontam.benchmarks else None
+    normalize = normalize_text if curate.dedup.exact else None
+    responses = DedupResponseGroup(curate.dedup) if curate.dedup.responses else None
+    return GateJourneys(filters, decontam, normalize, responses, config.mix.journey.transitions)
+
+
 def _write_count(pcoll, count: str, write: str, path: str, key: str) -> None:
     """The pipeline's count of ``pcoll``, written as ``{key: n}`` to ``path``."""
     _ = (pcoll
@@ -92,12 +114,14 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
                  | "TakeWrongAttempts" >> beam.Filter(takes_attempt, journey).with_output_types(VerifiedRollout))
         _write_count(wrong, "CountJourneyInputs", "WriteJourneyInputs", rio.join(out_dir, JOURNEY_INPUTS),
                      "journey_inputs")
-        journeys = {"correct": curated, "wrong": wrong} | "Journeys" >> BuildJourneys(
+        built = {"correct": curated, "wrong": wrong} | "Journeys" >> BuildJourneys(
             journey, journey_teacher(config), AnswerChecker(config.curate.verify), config.seed, progress_dir)
+        # a journey counts as built once it passed curate's filters, decontamination and dedup
+        journeys = {"journeys": built.kept, "direct": curated} | "JourneyGate" >> journey_gate(config)
         _write_count(journeys.kept, "CountJourneys", "WriteJourneyCount", rio.join(out_dir, JOURNEYS_BUILT),
                      "journeys_built")
         inputs["journeys"] = journeys.kept
-        side.append(journeys)
+        side += [built, journeys]
     mixed = inputs | "Mix" >> MixExamples(config.mix, config.seed, pruner(config))
     rejected, dead = launch.merge_stage_outputs(pipeline, "Mix", side + [mixed])
     launch.write_outputs({DATA: mixed.kept, MIX_REJECTIONS: rejected, MIX_DEAD_LETTERS: dead},
