@@ -18,6 +18,7 @@ Everything the launcher counts comes from columns of the outputs, the curate man
 journeys took, the journey examples built); no rejection payload is read back."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from typing import Dict, List, Optional
@@ -27,7 +28,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from pipelines import launch, meters, progress, usage
 from pipelines.config import RunConfig
-from publish import accounting, stats
+from publish import accounting, domains, stats
 from publish import card as report
 from publish.layout import DATA, MIX_DEAD_LETTERS, MIX_DIR, MIX_REJECTIONS, stage_folders
 from publish.manifest import clear_stage, load_stage_manifest, relativize
@@ -172,6 +173,14 @@ def _journey_line(journey_in: int, built: int, funnel: dict) -> dict:
     return accounting.check_balance("journey", journey_in, built=built, rejected=rejected, dead=dead)
 
 
+def _rejection_files(outputs: dict, upstream_manifests: List[dict]) -> List[str]:
+    """Every stage's rejection files: this stage's and those its upstream manifests list."""
+    files = accounting.paths(outputs, MIX_REJECTIONS)
+    for m in upstream_manifests:
+        files += [f["path"] for f in m.get("outputs", {}).get("rejections", {}).get("files", [])]
+    return files
+
+
 def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         sample_dir: Optional[str] = None) -> dict:
     started = time.monotonic()
@@ -226,6 +235,8 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         selected=per_kind(buckets, "selected", targets),
         shortfall={k: n for k, n in per_kind(buckets, "shortfall", targets).items() if n},
         buckets=buckets,
+        by_domain=domains.domain_report(buckets, _rejection_files(outputs, upstream_manifests),
+                                        [dataclasses.asdict(s) for s in config.sources]),
         counts={
             "by_kind": rio.column_counts(data_files, ["kind"]),
             "by_domain": rio.column_counts(data_files, ["domain"]),
