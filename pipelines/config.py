@@ -140,7 +140,7 @@ HASHED_WHEN_SET = {("mix", "prune"), ("mix", "selection"), ("mix", "no_cot"), ("
 #: Top-level sections added later, left out of the hash while at their defaults (off).
 TOP_HASHED_WHEN_SET = ("problems",)
 #: Source settings added after configs were hashed, left out of a source's hash while unset (None).
-SOURCE_HASHED_WHEN_SET = ("verify", "template")
+SOURCE_HASHED_WHEN_SET = ("verify", "template", "rule")
 
 #: The default of ``max_dead_letter_share``: a stage that loses more than half of its
 #: inputs to errors (a wrong preset, an unreachable server) fails the run.

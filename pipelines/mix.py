@@ -7,8 +7,10 @@ own rejections, dead letters and pipeline counts go into its ``mix/`` folder.
 
 The launcher hands the journey step what the mix stage must not import: the teacher
 (the sample stage's model and chat turns, :class:`~transforms.mix.journey_teacher.JourneyTeacher`)
-and the answer checker (the curate verifier, :class:`~transforms.verify.checker.AnswerChecker`).
-Journeys take, among the wrong attempts curate wrote (all of them), those their own
+and the answer checker (the curate verifier, :class:`~transforms.verify.checker.AnswerChecker`),
+and curate's filters, decontamination and dedup rules, which every journey passes before
+it counts as built (:class:`~transforms.mix.gate.GateJourneys`). Journeys take, among the
+wrong attempts curate wrote (all of them), those their own
 ``wrong_verdicts`` name.
 
 Everything the launcher counts comes from columns of the outputs, the curate manifest
@@ -16,6 +18,7 @@ Everything the launcher counts comes from columns of the outputs, the curate man
 journeys took, the journey examples built); no rejection payload is read back."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from typing import Dict, List, Optional
@@ -25,7 +28,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from pipelines import launch, meters, progress, usage
 from pipelines.config import RunConfig
-from publish import accounting, stats
+from publish import accounting, domains, stats
 from publish import card as report
 from publish.layout import DATA, MIX_DEAD_LETTERS, MIX_DIR, MIX_REJECTIONS, stage_folders
 from publish.manifest import clear_stage, load_stage_manifest, relativize
@@ -33,8 +36,13 @@ from publish.selection import per_kind, selection_report
 from schemas.records import DeadLetter, Rejection, SftExample, VerifiedRollout
 from transforms.core import io as rio
 from transforms.core.progress import tap
+from transforms.decontam.benchmarks import benchmark_inputs
+from transforms.decontam.matching import MatchBenchmarks
+from transforms.dedup.exact import normalize_text
+from transforms.dedup.responses import DedupResponseGroup
 from transforms.filters.transform import ApplyFilters
 from transforms.mix.attempts import takes_attempt
+from transforms.mix.gate import GateJourneys, JourneyFilters, part_filter_config, whole_filter_config
 from transforms.mix.journey import BuildJourneys
 from transforms.mix.journey_teacher import JourneyTeacher
 from transforms.mix.prune import Pruner
@@ -70,6 +78,21 @@ def pruner(config: RunConfig) -> Optional[Pruner]:
     return Pruner(config.mix.prune, AnswerChecker(config.curate.verify), ApplyFilters(config.curate.filters))
 
 
+def journey_gate(config: RunConfig) -> GateJourneys:
+    """The bar journeys meet before they count as built: curate's filters (per-part and
+    whole-journey settings, see :mod:`transforms.mix.gate`), benchmark decontamination
+    and exact and response dedup, each as curate's config turns it on."""
+    curate = config.curate
+    filters = JourneyFilters(ApplyFilters(part_filter_config(curate.filters)),
+                             ApplyFilters(whole_filter_config(curate.filters)), config.mix.journey.transitions)
+    for benchmark in curate.decontam.benchmarks:
+        benchmark_inputs(benchmark)  # a missing benchmark file: an error here, before the run
+    decontam = MatchBenchmarks(curate.decontam, "mix") if curate.decontam.benchmarks else None
+    normalize = normalize_text if curate.dedup.exact else None
+    responses = DedupResponseGroup(curate.dedup) if curate.dedup.responses else None
+    return GateJourneys(filters, decontam, normalize, responses, config.mix.journey.transitions)
+
+
 def _write_count(pcoll, count: str, write: str, path: str, key: str) -> None:
     """The pipeline's count of ``pcoll``, written as ``{key: n}`` to ``path``."""
     _ = (pcoll
@@ -92,12 +115,14 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
                  | "TakeWrongAttempts" >> beam.Filter(takes_attempt, journey).with_output_types(VerifiedRollout))
         _write_count(wrong, "CountJourneyInputs", "WriteJourneyInputs", rio.join(out_dir, JOURNEY_INPUTS),
                      "journey_inputs")
-        journeys = {"correct": curated, "wrong": wrong} | "Journeys" >> BuildJourneys(
+        built = {"correct": curated, "wrong": wrong} | "Journeys" >> BuildJourneys(
             journey, journey_teacher(config), AnswerChecker(config.curate.verify), config.seed, progress_dir)
+        # a journey counts as built once it passed curate's filters, decontamination and dedup
+        journeys = {"journeys": built.kept, "direct": curated} | "JourneyGate" >> journey_gate(config)
         _write_count(journeys.kept, "CountJourneys", "WriteJourneyCount", rio.join(out_dir, JOURNEYS_BUILT),
                      "journeys_built")
         inputs["journeys"] = journeys.kept
-        side.append(journeys)
+        side += [built, journeys]
     mixed = inputs | "Mix" >> MixExamples(config.mix, config.seed, pruner(config))
     rejected, dead = launch.merge_stage_outputs(pipeline, "Mix", side + [mixed])
     launch.write_outputs({DATA: mixed.kept, MIX_REJECTIONS: rejected, MIX_DEAD_LETTERS: dead},
@@ -146,6 +171,14 @@ def _journey_line(journey_in: int, built: int, funnel: dict) -> dict:
     rejected = sum(n for key, n in funnel["rejected"].items() if key.split("/")[1].startswith("journey_"))
     dead = sum(n for key, n in funnel["dead_letters"].items() if key.startswith("mix/journey"))
     return accounting.check_balance("journey", journey_in, built=built, rejected=rejected, dead=dead)
+
+
+def _rejection_files(outputs: dict, upstream_manifests: List[dict]) -> List[str]:
+    """Every stage's rejection files: this stage's and those its upstream manifests list."""
+    files = accounting.paths(outputs, MIX_REJECTIONS)
+    for m in upstream_manifests:
+        files += [f["path"] for f in m.get("outputs", {}).get("rejections", {}).get("files", [])]
+    return files
 
 
 def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
@@ -202,6 +235,8 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         selected=per_kind(buckets, "selected", targets),
         shortfall={k: n for k, n in per_kind(buckets, "shortfall", targets).items() if n},
         buckets=buckets,
+        by_domain=domains.domain_report(buckets, _rejection_files(outputs, upstream_manifests),
+                                        [dataclasses.asdict(s) for s in config.sources]),
         counts={
             "by_kind": rio.column_counts(data_files, ["kind"]),
             "by_domain": rio.column_counts(data_files, ["domain"]),

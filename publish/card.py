@@ -79,6 +79,9 @@ def render_card(manifest: dict) -> str:
         _table(["bucket", "target", "supply", "selected", "shortfall"],
                [[b, e["target"], e["supply"], e["selected"], e["shortfall"]]
                 for b, e in manifest.get("buckets", {}).items()]),
+    ]
+    parts += _domain_section(manifest.get("by_domain"))
+    parts += [
         "## Composition",
     ]
     for key, title in (("by_kind", "kind"), ("by_domain", "domain"), ("by_source", "source"),
@@ -110,6 +113,20 @@ def render_card(manifest: dict) -> str:
 #: The teacher's settings the card shows (the sample section of the manifest's config).
 TEACHER_FIELDS = ("backend", "model", "model_file", "revision")
 SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "max_tokens", "n")
+
+
+def _domain_section(report: Optional[dict]) -> List[str]:
+    """Targets, supply and shortfall by kind and domain; each shortfall's rejections counted."""
+    if not report:
+        return []
+    out = ["### Targets by domain",
+           _table(["kind/domain", "target", "supply", "selected", "shortfall"],
+                  [[k, e["target"], e["supply"], e["selected"], e["shortfall"]] for k, e in report["lines"].items()])]
+    for key, reasons in report.get("shortfall_reasons", {}).items():
+        out += [f"#### Why {key} falls short ({report['lines'][key]['shortfall']} examples)",
+                _table(["stage/step/reason", "records"], [[r, n] for r, n in reasons.items()])
+                if reasons else "No rejection of its sources: they supplied too few problems."]
+    return out
 
 
 def _cell(value) -> str:

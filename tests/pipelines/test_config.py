@@ -82,6 +82,15 @@ def test_config_hash_is_pinned_and_output_settings_change_no_hash():
         load_config(overrides={"output": {"rows": 3}})
 
 
+def test_a_source_rule_is_hashed_only_when_set():
+    """``sources[].rule`` came after configs were hashed: unset, the hash stays; set, it changes."""
+    demo = os.path.join(ROOT, "configs", "demo.yaml")
+    strict = load_config(demo, settings=["sources[2].rule=exactly_once"])
+    loose = load_config(demo, settings=["sources[2].rule=at_most_once"])
+    assert len({load_config(demo).config_hash, strict.config_hash, loose.config_hash}) == 3
+    assert load_config(demo).config_hash == "224fdbf028ce017c"
+
+
 def test_card_section_is_checked_and_changes_no_hash():
     """``card:`` (licence, pretty name, languages, tags, examples) decides no row: not hashed."""
     card = {"license": "apache-2.0", "pretty_name": "My corpus", "languages": ["en", "de"], "tags": ["math"],

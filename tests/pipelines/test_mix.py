@@ -48,9 +48,22 @@ def write_curate_stage(folder, curated, rejections):
     return str(folder)
 
 
+#: Different wrong attempts: journeys built from the same text would be duplicates (and are rejected).
+WRONG_REASONINGS = (
+    "Two plus three: I count on my fingers and land on six.",
+    "Adding the two numbers, three doubled is six, so 2 + 3 = 6.",
+    "Start from two, step forward three times: three, four, six.",
+    "The sum of the first three primes is ten, minus four is six.",
+    "Two and three make a pair and a triple, which is six things in all.",
+    "Column addition gives six after the carry, I believe.",
+)
+
+
 def wrong_rollouts(n, source_id="r0", verdict="incorrect", first=0):
-    """Rejections of n wrong rollouts of one problem (as the curate verdict filter writes them)."""
-    return [make_rejection(verified(i, source_id=source_id, completion=f"wrong {i}", reasoning="2 + 3 = 6.",
+    """Rejections of n wrong rollouts of one problem (as the curate verdict filter writes them),
+    each with a text of its own (at most ``len(WRONG_REASONINGS)``)."""
+    return [make_rejection(verified(i, source_id=source_id, completion=f"wrong {i}",
+                                    reasoning=WRONG_REASONINGS[i % len(WRONG_REASONINGS)],
                                     answer="The answer is \\boxed{6}.", extracted_answer="6",
                                     verdict=verdict), "curate", "filter_verdict", verdict)
             for i in range(first, first + n)]
@@ -354,3 +367,36 @@ def test_length_caps_reject_long_thinking_of_easy_problems(tmp_path):
     assert manifest["rows"] == 3 and manifest["counters"]["mix.length_cap.tokens_rejected"] == 88
     assert manifest["thinking"]["saved"]["length_cap"] == 88
     assert manifest["accounting"]["mix"] == {"in": 4, "selected": 3, "rejected": 1, "dead": 0}
+
+
+def test_planted_journeys_meet_curates_bar_or_are_rejected_with_their_reason(tmp_path):
+    """A journey whose wrong prefix mixes languages, and one that duplicates another
+    journey: neither reaches the corpus; each is rejected (stage mix) with curate's reason,
+    and the journey balance counts them (issue #13)."""
+    import pyarrow.parquet as pq
+
+    from pipelines import mix
+
+    mixed = "We add them. 我们先把两个数字相加然后再仔细检查一下这个结果是否正确无误 so the sum is six."
+    twin = WRONG_REASONINGS[0]
+
+    def wrong(i, source_id, reasoning):
+        return make_rejection(verified(i, source_id=source_id, completion=f"wrong {i}", reasoning=reasoning,
+                                       answer="The answer is \\boxed{6}.", extracted_answer="6",
+                                       verdict="incorrect"), "curate", "filter_verdict", "incorrect")
+
+    curated = _pool(2, 0)  # one correct rollout of r0 and of r1
+    rejections = [wrong(1, "r0", twin), wrong(2, "r0", twin), wrong(3, "r1", mixed), wrong(4, "r1", WRONG_REASONINGS[1])]
+    curate_dir = write_curate_stage(tmp_path / "curate", curated, rejections)
+    config = _stage_config(tmp_path, "mix: {reasoning: 10, knowledge: 0, journey: {share: 0.5, locate: false}}\n")
+    manifest = mix.run(config, curate_dir, str(tmp_path / "out"), [])
+    assert manifest["accounting"]["journey"] == {"in": 4, "built": 2, "rejected": 2, "dead": 0}
+    rows = [r for f in (tmp_path / "out" / "mix").glob("rejections-*.parquet") for r in pq.read_table(f).to_pylist()]
+    planted = sorted((r["step"], r["reason"], r["record_type"]) for r in rows if r["step"].startswith("journey_"))
+    assert planted == [("journey_dedup_exact", "duplicate", "SftExample"),
+                       ("journey_filter_language", "language_mixing", "SftExample")]
+    corpus = [r for f in (tmp_path / "out" / "data").glob("train-*.parquet") for r in pq.read_table(f).to_pylist()]
+    journeys = [r for r in corpus if r["journey"]]
+    assert len(journeys) == 2 and not any("我们" in r["reasoning"] for r in corpus)
+    assert sum(twin in r["reasoning"] for r in journeys) == 1
+    assert manifest["funnel"]["rejected"]["mix/journey_filter_language/language_mixing"] == 1

@@ -77,6 +77,13 @@ def test_card_numbers_equal_the_manifest(mixed):
                                   _s(manifest["shortfall"].get(k, 0))] for k, t in manifest["targets"].items()]
     assert tables["Buckets"] == [[b, *(_s(e[f]) for f in ("target", "supply", "selected", "shortfall"))]
                                  for b, e in manifest["buckets"].items()]
+    by_domain = manifest["by_domain"]
+    assert tables["Targets by domain"] == [[k, *(_s(e[f]) for f in ("target", "supply", "selected", "shortfall"))]
+                                           for k, e in by_domain["lines"].items()]
+    for key, reasons in by_domain["shortfall_reasons"].items():  # each shortfall with its counted reasons
+        heading = f"Why {key} falls short ({by_domain['lines'][key]['shortfall']} examples)"
+        assert tables.get(heading, []) == [[r, _s(n)] for r, n in reasons.items()]
+    assert sum(e["shortfall"] for e in by_domain["lines"].values()) == sum(manifest["shortfall"].values())
     for key, title in (("by_kind", "kind"), ("by_domain", "domain"), ("by_source", "source"),
                        ("by_language", "language"), ("by_journey", "journey"), ("by_verifier", "verifier")):
         assert tables[f"By {title}"] == [[k or "(unset)", _s(n)] for k, n in manifest["counts"][key].items()]

@@ -39,9 +39,10 @@ class SourceConfig:
     format: str = "auto"
     preset: Optional[str] = None
     fields: FieldMapping = FieldMapping()
-    generator: Optional[str] = None  # arithmetic | linear_equation | countdown | unit_rate
+    generator: Optional[str] = None  # arithmetic | linear_equation | countdown | unit_rate | knights_knaves
     count: int = 0  # problems to generate
     difficulty: Tuple[int, ...] = (1, 2, 3)
+    rule: Optional[str] = None  # the generator's rule variant (countdown: exactly_once (default) | at_most_once)
     domain: str = "math"
     kind: str = "reasoning"
     language: Optional[str] = None
@@ -69,9 +70,11 @@ class SourceConfig:
                 raise ValueError("generator: a generator source needs a generator name")
             if self.count <= 0:
                 raise ValueError("count: a generator source needs count > 0")
-            check_generator(self.generator, self.difficulty)
+            check_generator(self.generator, self.difficulty, self.rule)
         elif not self.path:
             raise ValueError(f"path: source {self.name!r} needs a path (or a generator)")
+        elif self.rule is not None:
+            raise ValueError("rule: only a generator source has a rule")
         if self.kind not in ("reasoning", "knowledge"):
             raise ValueError(f"kind: must be reasoning or knowledge, got {self.kind!r}")
         if self.limit is not None and self.limit < 0:

@@ -56,7 +56,7 @@ def read_generator(source: SourceConfig, seed: int) -> Iterator[ReadItem]:
     assert source.generator is not None  # only generator sources come here (SourceConfig checks the name)
     file = f"generator:{source.generator}"
     gen_seed = derive_seed(seed, "generator", source.name)
-    records = generate_problems(source.generator, source.count, gen_seed, tuple(source.difficulty))
+    records = generate_problems(source.generator, source.count, gen_seed, tuple(source.difficulty), source.rule)
     for index, record in enumerate(records):
         yield file, index + 1, record
 

@@ -1,6 +1,8 @@
 """Checking a Countdown answer: does an arithmetic expression reach the target from the
-given numbers, each used at most once? Beam-free; used by the verify stage for problems
-whose ``metadata["verifier"]`` is ``"countdown"`` (as the countdown generator writes)."""
+given numbers, each used exactly once (TinyZero's rule) or, under ``at_most_once``, at
+most once? Beam-free; used by the verify stage for problems whose
+``metadata["verifier"]`` is ``"countdown"`` (as the countdown generator writes, with the
+rule in ``metadata["rule"]``)."""
 from __future__ import annotations
 
 import ast
@@ -8,6 +10,13 @@ import re
 from collections import Counter
 from fractions import Fraction
 from typing import List, Optional, Sequence, Tuple, cast
+
+#: Every given number used exactly once (TinyZero's rule, the default).
+EXACTLY_ONCE = "exactly_once"
+#: Each given number used at most once (some may be left out).
+AT_MOST_ONCE = "at_most_once"
+#: The rules :func:`check_countdown` knows.
+RULES = (EXACTLY_ONCE, AT_MOST_ONCE)
 
 #: Longest expression :func:`check_countdown` will parse (longer ones are rejected).
 MAX_EXPRESSION_CHARS = 256
@@ -76,8 +85,10 @@ def _number_text(value: Fraction) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
-def check_countdown(expression: str, numbers: Sequence[int], target: int) -> Tuple[bool, str]:
-    """Whether ``expression`` reaches ``target`` using each of ``numbers`` at most once.
+def check_countdown(expression: str, numbers: Sequence[int], target: int,
+                    rule: str = EXACTLY_ONCE) -> Tuple[bool, str]:
+    """Whether ``expression`` reaches ``target`` using each of ``numbers`` exactly once
+    (``rule`` ``exactly_once``, TinyZero's) or at most once (``at_most_once``).
 
     Safe: parsed with ``ast.parse(mode="eval")`` and walked, never evaluated by Python;
     only integer literals, ``+ - * /`` and parentheses are allowed (no unary minus, no
@@ -85,8 +96,11 @@ def check_countdown(expression: str, numbers: Sequence[int], target: int) -> Tup
     ``= target`` is accepted, and ``×``/``÷``/``\\times``/``\\div`` are read as ``*``/``/``.
     Returns ``(ok, reason)``; reason is ``"ok"`` or ``"<code>: <detail>"`` with code one of
     empty, too_long, syntax_error, not_allowed, unknown_number, number_reused,
-    division_by_zero, wrong_result.
+    number_unused (``exactly_once`` only), division_by_zero, wrong_result.
+    ValueError for an unknown ``rule``.
     """
+    if rule not in RULES:
+        raise ValueError(f"rule: must be one of {', '.join(RULES)}, got {rule!r}")
     if not isinstance(expression, str) or not expression.strip():
         return False, "empty: no expression"
     if len(expression) > MAX_EXPRESSION_CHARS:
@@ -112,6 +126,10 @@ def check_countdown(expression: str, numbers: Sequence[int], target: int) -> Tup
             return False, f"unknown_number: {number} is not in {list(numbers)}"
         if times > available[number]:
             return False, f"number_reused: {number} used {times} times, given {available[number]}"
+    if rule == EXACTLY_ONCE:
+        unused = sorted((available - Counter(used)).elements())
+        if unused:
+            return False, f"number_unused: {', '.join(map(str, unused))} not used (each number exactly once)"
     try:
         value = _evaluate(tree)
     except ZeroDivisionError:

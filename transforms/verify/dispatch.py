@@ -8,6 +8,7 @@ Routing, per rollout (:func:`verify_rollout_fields`):
   in :data:`ROUTES`: ``tests`` the sandbox, ``majority`` the vote (the answer is
   extracted here, the vote is taken per problem: :mod:`transforms.verify.majority`),
   ``judge`` the judge's model step, ``none`` ``unverifiable`` (``not_verified``);
+* ``metadata`` ``{"verifier": "knights_knaves", ...}`` → :mod:`transforms.verify.routes.logic`;
 * ``domain == "code"`` or ``tests`` → the last code block of the response, run
   against the tests in the sandbox (:mod:`transforms.verify.routes.code`);
 * no reference answer → ``unverifiable`` (a majority vote over the problem's samples
@@ -30,6 +31,7 @@ from transforms.verify.routes.choice import verify_choice
 from transforms.verify.routes.code import verify_code
 from transforms.verify.routes.countdown import verify_countdown
 from transforms.verify.routes.knowledge import verify_knowledge
+from transforms.verify.routes.logic import verify_knights
 from transforms.verify.routes.math import math_rules, verify_math
 from transforms.verify.sandbox.runner import Sandbox
 from transforms.verify.verdicts import JUDGE_METHOD_REASON, verdict_fields
@@ -141,6 +143,8 @@ def verify_rollout_fields(rollout, verifier, config: VerifyConfig = VerifyConfig
     method = meta.get(METADATA_KEY)
     if isinstance(method, str) and method in ROUTES:
         return ROUTES[method](rollout, text, verifier, config, sandbox)
+    if meta.get("verifier") == "knights_knaves":
+        return verify_knights(text, meta)
     if is_code(rollout):
         return verify_code(rollout, text, sandbox)
     gold = rollout.reference_answer

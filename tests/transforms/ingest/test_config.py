@@ -15,6 +15,9 @@ from transforms.ingest.config import FieldMapping, IngestConfig, SourceConfig
     ({"name": "a", "generator": "arithmetic"}, "count: a generator source needs count > 0"),
     ({"name": "a", "generator": "calculus", "count": 2}, "generator: unknown generator 'calculus'"),
     ({"name": "a", "generator": "countdown", "count": 2, "difficulty": (0,)}, "difficulty: countdown levels"),
+    ({"name": "a", "generator": "countdown", "count": 2, "rule": "twice"}, "rule: countdown rules are exactly_once"),
+    ({"name": "a", "generator": "unit_rate", "count": 2, "rule": "at_most_once"}, "rule: unit_rate has no rules"),
+    ({"name": "a", "path": "x.jsonl", "rule": "at_most_once"}, "rule: only a generator source has a rule"),
 ])
 def test_bad_sources_name_the_field(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -1,7 +1,7 @@
 """check_countdown: accepted and rejected expressions, limits, and that it never runs code."""
 import pytest
 
-from transforms.text.countdown import MAX_EXPRESSION_CHARS, check_countdown
+from transforms.text.countdown import AT_MOST_ONCE, EXACTLY_ONCE, MAX_EXPRESSION_CHARS, check_countdown
 
 NUMBERS = [25, 3, 7, 7]
 
@@ -19,7 +19,7 @@ NUMBERS = [25, 3, 7, 7]
     ("25", 25),
 ])
 def test_check_countdown_accepts(expression, target):
-    assert check_countdown(expression, NUMBERS, target) == (True, "ok")
+    assert check_countdown(expression, NUMBERS, target, AT_MOST_ONCE) == (True, "ok")
 
 
 @pytest.mark.parametrize("expression, target, code", [
@@ -54,7 +54,7 @@ def test_check_countdown_accepts(expression, target):
     ("(" * 150 + "25" + ")" * 150, 25, "too_long"),
 ])
 def test_check_countdown_rejects(expression, target, code):
-    ok, reason = check_countdown(expression, NUMBERS, target)
+    ok, reason = check_countdown(expression, NUMBERS, target, AT_MOST_ONCE)
     assert not ok
     assert reason.split(":")[0] == code, reason
 
@@ -62,14 +62,14 @@ def test_check_countdown_rejects(expression, target, code):
 def test_check_countdown_limits_are_just_above_real_answers():
     deep = "(" * 100 + "25" + ")" * 100
     assert len(deep) <= MAX_EXPRESSION_CHARS
-    assert check_countdown(deep, NUMBERS, 25) == (True, "ok")
-    assert check_countdown(None, NUMBERS, 25)[0] is False
+    assert check_countdown(deep, NUMBERS, 25, AT_MOST_ONCE) == (True, "ok")
+    assert check_countdown(None, NUMBERS, 25, AT_MOST_ONCE)[0] is False
 
 
 def test_check_countdown_never_runs_code(tmp_path):
     marker = tmp_path / "ran"
     expression = f"open({str(marker)!r}, 'w').write('x')"
-    assert check_countdown(expression, NUMBERS, 1)[0] is False
+    assert check_countdown(expression, NUMBERS, 1, AT_MOST_ONCE)[0] is False
     assert not marker.exists()
 
 
@@ -80,10 +80,32 @@ def test_check_countdown_never_runs_code(tmp_path):
 ])
 def test_check_countdown_writes_values_like_gold_answers(expression, reason):
     # the reason's value is written as the generators write gold answers (reduced a/b)
-    assert check_countdown(expression, NUMBERS, 8) == (False, reason)
+    assert check_countdown(expression, NUMBERS, 8, AT_MOST_ONCE) == (False, reason)
 
 
 def test_check_countdown_stays_importable_from_the_generators():
     from transforms.ingest import generators
 
     assert generators.check_countdown is check_countdown
+
+
+@pytest.mark.parametrize("expression, target, expected", [
+    ("25 + 3 + 7 + 7", 42, (True, "ok")),
+    ("(25 - 7) / 3 * 7", 42, (True, "ok")),
+    ("7 * 7 - 25 + 3", 27, (True, "ok")),
+    ("25 + 3 * 7", 46, (False, "number_unused: 7 not used (each number exactly once)")),
+    ("25", 25, (False, "number_unused: 3, 7, 7 not used (each number exactly once)")),
+    ("25 + 25 + 3 + 7", 60, (False, "number_reused: 25 used 2 times, given 1")),
+    ("25 + 3 + 7 + 7", 41, (False, "wrong_result: got 42, want 41")),
+])
+def test_check_countdown_uses_every_number_exactly_once_by_default(expression, target, expected):
+    """TinyZero's rule: every given number exactly once; at most once stays an option."""
+    assert check_countdown(expression, NUMBERS, target) == expected
+    assert check_countdown(expression, NUMBERS, target, EXACTLY_ONCE) == expected
+    if expected[1].startswith("number_unused"):
+        assert check_countdown(expression, NUMBERS, target, AT_MOST_ONCE) == (True, "ok")
+
+
+def test_check_countdown_rejects_an_unknown_rule():
+    with pytest.raises(ValueError, match="rule: must be one of exactly_once, at_most_once"):
+        check_countdown("25", NUMBERS, 25, "sometimes")

@@ -1,6 +1,6 @@
 """Procedural generators of math problems with exact gold answers (no external data).
 
-Four generators, named as the config refers to them (``SourceConfig.generator``), one
+Five generators, named as the config refers to them (``SourceConfig.generator``), one
 module per family:
 
 - ``arithmetic`` (``expressions``): 0 = ``a + b`` / ``a - b`` with single digits
@@ -13,8 +13,12 @@ module per family:
   sides. Answers at levels 2-3 may be fractions.
 - ``countdown`` (``countdown_game``, as in TinyZero): 3 numbers at level 1, 4 at 2,
   5-6 at 3, and a target built from a random expression over all of them (positive
-  integer intermediate results), so it is always reachable. Checked by
-  :func:`transforms.text.countdown.check_countdown`.
+  integer intermediate results), so it is always reachable. TinyZero's rule (every
+  number used exactly once) by default; ``rule: at_most_once`` lets answers leave
+  numbers out. Checked by :func:`transforms.text.countdown.check_countdown`.
+- ``knights_knaves`` (``knights_knaves``): who is a knight and who a knave, from one
+  statement each; 2 people at level 1, 3 at 2, 4-5 at 3; the solution is unique (brute
+  force over every assignment). Checked by :func:`transforms.text.knights.check_knights`.
 - ``unit_rate`` (``proportions``): proportion word problems (speeds, prices, recipes,
   machines, workers) with integer answers; 1 = scale a rate, 2 = reverse or inverse
   proportion with larger numbers, 3 = two-factor (joint) proportion.
@@ -35,12 +39,14 @@ from transforms.ingest.generators.common import format_number
 from transforms.ingest.generators.countdown_game import countdown
 from transforms.ingest.generators.equations import linear_equation
 from transforms.ingest.generators.expressions import arithmetic
+from transforms.ingest.generators.knights_knaves import knights_knaves
 from transforms.ingest.generators.proportions import unit_rate
 from transforms.ingest.generators.registry import (
     EXTRA_LEVELS,
     GENERATORS,
     LEVELS,
     MAX_ATTEMPTS,
+    RULES,
     check_generator,
     generate_problems,
     levels_of,
@@ -48,7 +54,7 @@ from transforms.ingest.generators.registry import (
 from transforms.text.countdown import MAX_EXPRESSION_CHARS, check_countdown
 
 __all__ = [
-    "EXTRA_LEVELS", "GENERATORS", "LEVELS", "MAX_ATTEMPTS", "MAX_EXPRESSION_CHARS", "arithmetic",
+    "EXTRA_LEVELS", "GENERATORS", "LEVELS", "MAX_ATTEMPTS", "MAX_EXPRESSION_CHARS", "RULES", "arithmetic",
     "check_countdown", "check_generator", "countdown", "format_number", "generate_problems",
-    "levels_of", "linear_equation", "unit_rate",
+    "knights_knaves", "levels_of", "linear_equation", "unit_rate",
 ]

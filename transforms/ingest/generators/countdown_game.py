@@ -1,15 +1,21 @@
 """The ``countdown`` generator (as in TinyZero): reach a target from given numbers.
 
 3 numbers at level 1, 4 at 2, 5-6 at 3, and a target built from a random expression
-over all of them (positive integer intermediate results), so it is always reachable.
-The gold answer is the target and ``metadata["verifier"] == "countdown"``; answers are
-checked by :func:`transforms.text.countdown.check_countdown`."""
+over all of them (positive integer intermediate results), so it is always reachable
+with every number used exactly once. TinyZero's rule is the default: the answer must use
+every number exactly once; ``rule="at_most_once"`` lets it leave numbers out. The gold
+answer is the target, ``metadata["verifier"] == "countdown"`` and ``metadata["rule"]``
+the rule; answers are checked by :func:`transforms.text.countdown.check_countdown`."""
 from __future__ import annotations
 
 import random
 from typing import List, Tuple
 
 from transforms.ingest.generators.common import make_problem
+from transforms.text.countdown import AT_MOST_ONCE, EXACTLY_ONCE, RULES
+
+#: How the prompt states each rule.
+_RULE_TEXT = {EXACTLY_ONCE: "each number exactly once", AT_MOST_ONCE: "each number at most once"}
 
 #: difficulty -> (how many numbers (choices), largest number, largest target, largest product).
 #: The sum of all numbers never exceeds the largest target, so an all-``+`` fold always qualifies.
@@ -47,8 +53,11 @@ def _countdown_solution(rng: random.Random, numbers: List[int], cap: int) -> Tup
     return target, text[1:-1]  # drop the outermost parentheses
 
 
-def countdown(index: int, rng: random.Random, difficulty: int) -> dict:
-    """TinyZero-style: reach a target from given numbers with + - * /, each used at most once."""
+def countdown(index: int, rng: random.Random, difficulty: int, rule: str = EXACTLY_ONCE) -> dict:
+    """TinyZero-style: reach a target from given numbers with + - * /, each used exactly
+    once (``rule`` ``exactly_once``) or at most once (``at_most_once``)."""
+    if rule not in RULES:
+        raise ValueError(f"rule: countdown rules are {', '.join(RULES)}, got {rule!r}")
     sizes, largest, max_target, cap = _COUNTDOWN_LEVELS[difficulty]
     numbers = [rng.randint(1, largest) for _ in range(rng.choice(sizes))]
     while True:  # ends: an all-"+" fold qualifies (see _COUNTDOWN_LEVELS)
@@ -57,8 +66,9 @@ def countdown(index: int, rng: random.Random, difficulty: int) -> dict:
             break
     prompt = (
         f"Using the numbers {numbers}, write an arithmetic expression that equals {target}. "
-        "You may use +, -, *, / and parentheses, and each number at most once. "
+        f"You may use +, -, *, / and parentheses, and {_RULE_TEXT[rule]}. "
         "Give the expression as your final answer."
     )
-    metadata = {"verifier": "countdown", "numbers": numbers, "target": target, "solution": solution}
+    metadata = {"verifier": "countdown", "rule": rule, "numbers": numbers, "target": target,
+                "solution": solution}
     return make_problem("countdown", index, difficulty, prompt, str(target), metadata)

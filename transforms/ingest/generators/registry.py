@@ -7,13 +7,15 @@ never changes earlier ones."""
 from __future__ import annotations
 
 import random
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from transforms.core import derive_seed
 from transforms.ingest.generators.countdown_game import countdown
 from transforms.ingest.generators.equations import linear_equation
 from transforms.ingest.generators.expressions import arithmetic
+from transforms.ingest.generators.knights_knaves import knights_knaves
 from transforms.ingest.generators.proportions import unit_rate
+from transforms.text.countdown import RULES as COUNTDOWN_RULES
 
 #: Difficulty levels every generator understands.
 LEVELS = (1, 2, 3)
@@ -23,12 +25,16 @@ EXTRA_LEVELS = {"arithmetic": (0,)}
 #: Draws per problem index before giving up on finding a prompt not seen before.
 MAX_ATTEMPTS = 100
 
-GENERATORS: Dict[str, Callable[[int, random.Random, int], dict]] = {
+GENERATORS: Dict[str, Callable[..., dict]] = {
     "arithmetic": arithmetic,
     "linear_equation": linear_equation,
     "countdown": countdown,
     "unit_rate": unit_rate,
+    "knights_knaves": knights_knaves,
 }
+#: The rule variants of the generators that have some (the first is the default):
+#: countdown's ``exactly_once`` (TinyZero's) and ``at_most_once``.
+RULES: Dict[str, Tuple[str, ...]] = {"countdown": COUNTDOWN_RULES}
 
 
 def levels_of(name: str) -> Tuple[int, ...]:
@@ -36,23 +42,28 @@ def levels_of(name: str) -> Tuple[int, ...]:
     return tuple(sorted(EXTRA_LEVELS.get(name, ()) + LEVELS))
 
 
-def check_generator(name: str, difficulties: Sequence[int]) -> None:
-    """ValueError naming the field (``generator``, ``difficulty``) for an unknown generator
-    or a level it doesn't understand."""
+def check_generator(name: str, difficulties: Sequence[int], rule: Optional[str] = None) -> None:
+    """ValueError naming the field (``generator``, ``difficulty``, ``rule``) for an unknown
+    generator, a level it doesn't understand or a rule it doesn't have."""
     if name not in GENERATORS:
         raise ValueError(f"generator: unknown generator {name!r}; valid names: {', '.join(sorted(GENERATORS))}")
     levels = levels_of(name)
     if not difficulties or any(type(d) is not int or d not in levels for d in difficulties):
         raise ValueError(f"difficulty: {name} levels are {', '.join(map(str, levels))}, got {list(difficulties)}")
+    if rule is not None and rule not in RULES.get(name, ()):
+        known = f"{name} rules are {', '.join(RULES[name])}" if name in RULES else f"{name} has no rules"
+        raise ValueError(f"rule: {known}, got {rule!r}")
 
 
-def generate_problems(name: str, count: int, seed: int, difficulties: Sequence[int]) -> List[dict]:
-    """``count`` problems of generator ``name``; problem ``i`` has level ``difficulties[i % len]``.
+def generate_problems(name: str, count: int, seed: int, difficulties: Sequence[int],
+                      rule: Optional[str] = None) -> List[dict]:
+    """``count`` problems of generator ``name``; problem ``i`` has level ``difficulties[i % len]``;
+    ``rule``: the generator's rule variant (None: its default).
 
     Prompts are distinct: a prompt seen earlier is redrawn from the same rng (deterministic).
     Raises ValueError for an unknown name, a bad count or level, or when no new prompt is
     found in ``MAX_ATTEMPTS`` draws (the requested count exceeds what the levels can make)."""
-    check_generator(name, difficulties)
+    check_generator(name, difficulties, rule)
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
     levels = list(difficulties)
@@ -63,7 +74,7 @@ def generate_problems(name: str, count: int, seed: int, difficulties: Sequence[i
         rng = random.Random(derive_seed(seed, name, index))
         difficulty = levels[index % len(levels)]
         for _ in range(MAX_ATTEMPTS):
-            problem = generator(index, rng, difficulty)
+            problem = generator(index, rng, difficulty, rule) if rule is not None else generator(index, rng, difficulty)
             if problem["prompt"] not in seen:
                 break
         else:

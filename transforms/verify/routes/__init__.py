@@ -1,4 +1,4 @@
-"""One route per kind of answer: maths, multiple choice, knowledge, code, countdown.
+"""One route per kind of answer: maths, multiple choice, knowledge, code, countdown, logic puzzles.
 
 Each route turns a response (and its reference) into the verdict fields of
 :func:`transforms.verify.verdicts.verdict_fields`; :mod:`transforms.verify.dispatch`
