@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import http.server
 import importlib.util
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from typing import Dict, Iterator, List, Optional
@@ -129,3 +133,54 @@ def running(server: Server, timeout_s: float) -> Iterator[Server]:
         yield server.start(timeout_s)
     finally:
         server.kill()
+
+
+# -- a loopback OpenAI-compatible teacher that does arithmetic ---------------------------------
+
+_QUESTION = re.compile(r"What is (-?\d+) ([-+*]) (-?\d+)\?")
+
+
+class _ArithmeticHandler(http.server.BaseHTTPRequestHandler):
+    """POST /v1/chat/completions: the last user turn's ``What is A op B?`` worked out
+    (or "I don't know"); every request is counted (the server's ``requests``)."""
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        question = next((m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), "")
+        match = _QUESTION.search(question)
+        with self.server.lock:
+            self.server.requests.append(question.split("\n", 1)[0])
+        if match:
+            a, op, b = int(match.group(1)), match.group(2), int(match.group(3))
+            value = a + b if op == "+" else a - b if op == "-" else a * b
+            text = f"{a} {op} {b} = {value}.\n\nThe answer is \\boxed{{{value}}}."
+        else:
+            text = "I don't know."
+        data = json.dumps({"choices": [{"message": {"content": text}, "finish_reason": "stop"}],
+                           "usage": {"prompt_tokens": len(question.split()),
+                                     "completion_tokens": len(text.split())}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def arithmetic_teacher() -> Iterator[http.server.ThreadingHTTPServer]:
+    """A real OpenAI-compatible HTTP server on a loopback port, in a thread of this
+    process; ``server.requests`` lists the question of every request it answered and
+    ``server.base_url`` is its ``/v1`` URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ArithmeticHandler)
+    server.lock, server.requests = threading.Lock(), []  # type: ignore[attr-defined]
+    server.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

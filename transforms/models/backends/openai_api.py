@@ -115,6 +115,10 @@ class OpenAIBackend:
         env = self.config.api_key_env
         self._api_key = os.environ.get(env) if env else None
 
+    def load_renderer(self) -> None:
+        """Rendering needs nothing, but a bad setting should fail at load: the same checks."""
+        self.load()
+
     def render(self, messages: List[dict]) -> str:
         """The canonical JSON of the messages: what the server renders the prompt from."""
         return json.dumps(messages, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
