@@ -21,7 +21,10 @@ import yaml
 STAGES = ("sample", "curate", "mix")
 #: Settings of a run: a DAG param wins, then the Airflow Variable ``reasoning_corpus_<name>``,
 #: then the default of :func:`default_settings`.
-SETTINGS = ("repo", "python", "config", "output_base", "runner_profile", "beam_options", "input", "limit")
+SETTINGS = ("repo", "python", "config", "output_base", "runner_profile", "beam_options", "input", "limit",
+            "registry")
+#: The ``registry`` setting that turns the corpus registry off.
+NO_REGISTRY = "none"
 VARIABLE_PREFIX = "reasoning_corpus_"
 
 
@@ -36,6 +39,7 @@ def default_settings(repo: str) -> Dict[str, Any]:
         "beam_options": {},
         "input": None,
         "limit": None,
+        "registry": None,  # None: OUTPUT_BASE/registry; "none": no registry
     }
 
 
@@ -111,6 +115,8 @@ def build_plan(settings: Dict[str, Any], dag_id: str, run_id: str) -> Dict[str, 
             "mix": run_dir}
     upstream: Dict[str, Optional[str]] = {"sample": in_repo(repo, settings.get("input")),
                                           "curate": dirs["sample"], "mix": dirs["curate"]}
+    registry = settings.get("registry") or os.path.join(in_repo(repo, settings["output_base"]), "registry")
+    registry = None if registry == NO_REGISTRY else in_repo(repo, registry)
     stages = {}
     for stage in STAGES:
         name = job_name(dag_id, run_id, stage)
@@ -118,6 +124,8 @@ def build_plan(settings: Dict[str, Any], dag_id: str, run_id: str) -> Dict[str, 
                              output=dirs[stage], job_name=name)
         if upstream[stage]:
             stage_options["input"] = upstream[stage]
+        if registry:
+            stage_options["registry"] = registry
         if stage == "sample" and settings.get("limit") is not None:
             stage_options["limit"] = int(settings["limit"])
         stages[stage] = {
@@ -132,6 +140,7 @@ def build_plan(settings: Dict[str, Any], dag_id: str, run_id: str) -> Dict[str, 
     return {
         "run_key": run_key(run_id),
         "run_dir": run_dir,
+        "registry": registry,
         "runner": runner,
         "python": python,
         "stages": stages,

@@ -24,7 +24,11 @@ dead letters and counts) beside them. Publishing it is a separate, manual step
 (``reasoning-corpus publish RUN_DIR --repo ORG/NAME``), never a task of this DAG.
 
 Settings: ``repo``, ``python``, ``config``, ``output_base``, ``runner_profile``,
-``beam_options`` (a JSON mapping of Beam flags), ``input``, ``limit``. The schedule
+``beam_options`` (a JSON mapping of Beam flags), ``input``, ``limit``, ``registry``
+(the corpus registry, default ``{output_base}/registry``, ``none`` for none): every
+stage gets it (``--registry``), so a scheduled run reuses the rollouts earlier runs
+generated, drops what they published, and registers its own corpus (see
+``pipelines/registry.py``). The schedule
 comes from the environment variable ``REASONING_CORPUS_SCHEDULE`` (default ``@weekly``),
 the retries of a task from ``REASONING_CORPUS_RETRIES`` (default 2) and
 ``REASONING_CORPUS_RETRY_DELAY_S`` (default 300). A retried stage starts over
@@ -96,6 +100,8 @@ with DAG(
         "limit": Param(None, type=["null", "integer"], description="at most this many problems from input"),
         "python": Param(None, type=["null", "string"], description="the project's python"),
         "repo": Param(None, type=["null", "string"], description="the project's checkout"),
+        "registry": Param(None, type=["null", "string"],
+                          description="corpus registry (default OUTPUT_BASE/registry; 'none': off)"),
     },
     tags=["reasoning-corpus", "beam"],
     doc_md=__doc__,

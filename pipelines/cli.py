@@ -145,6 +145,11 @@ def _stage_command(args, beam_args: List[str]) -> int:
                   f"{len(manifest['outputs']['data/train']['files'])} shard(s) under {args.output}/data; "
                   f"targets {manifest['targets']}" +
                   (f"; shortfall {manifest['shortfall']}" if manifest["shortfall"] else ""))
+            from pipelines.registry import format_entry
+
+            line = format_entry(manifest.get("registry"))
+            if line:
+                print(logs.scrub(line))
         from pipelines.usage import format_usage, run_manifests  # times, tokens, cost of the stages run
 
         print(format_usage(run_manifests(manifest, done)))

@@ -20,6 +20,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 from pipelines.config_source import ConfigError, Origins, apply_settings, read_yaml, suggest
 from pipelines.problems import ProblemsConfig
 from publish.card_meta import CardConfig
+from publish.registry import RegistryConfig
 from transforms.core.verification import verify_method
 from transforms.decontam.config import DecontamConfig
 from transforms.dedup.config import DedupConfig
@@ -115,7 +116,7 @@ class ProgressConfig:
 
 #: Sections of RunConfig that decide no output row: left out of the config hash
 #: (``card``: the dataset card's metadata, see :class:`publish.card_meta.CardConfig`).
-UNHASHED_SECTIONS = ("output", "cost", "progress", "card")
+UNHASHED_SECTIONS = ("output", "cost", "progress", "card", "registry")
 
 #: Run-level settings that decide no output row but were hashed before that was seen:
 #: hashed at the value they had then, whatever they are set to now, so that every
@@ -160,6 +161,7 @@ class RunConfig:
     cost: CostConfig = CostConfig()
     progress: ProgressConfig = ProgressConfig()
     card: CardConfig = CardConfig()
+    registry: RegistryConfig = RegistryConfig()
     #: a stage whose dead letters exceed this share of its inputs fails the run
     #: (1.0: never; the run still reports every dead letter). Decides no row: not hashed.
     max_dead_letter_share: float = DEFAULT_MAX_DEAD_LETTER_SHARE

@@ -17,7 +17,7 @@ from typing import List, Optional
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines import launch, meters, progress, usage
+from pipelines import launch, meters, progress, registry, usage
 from pipelines.config import RunConfig
 from publish import accounting
 from publish.manifest import clear_stage, load_stage_manifest, relativize
@@ -27,6 +27,7 @@ from transforms.core import io as rio
 from transforms.core.progress import tap
 from transforms.decontam.matching import count_by_benchmark
 from transforms.decontam.transform import DecontaminateBenchmarks
+from transforms.dedup.config import DedupConfig
 from transforms.dedup.exact import DedupExact
 from transforms.dedup.transform import DedupMinHash
 from transforms.filters.transform import FilterRollouts
@@ -40,7 +41,8 @@ VERIFIED_STATS = "verified_stats.json"
 
 
 def build(pipeline, config: RunConfig, rollout_files: List[str], out_dir: str,
-          progress_dir: Optional[str] = None) -> None:
+          progress_dir: Optional[str] = None, dedup: Optional[DedupConfig] = None) -> None:
+    """``dedup``: the dedup config with the registry's signature indexes (default: the config's)."""
     read = pipeline | "ReadRollouts" >> rio.ReadStageRecords(rollout_files, Rollout, "curate")
     rollouts = read.kept
     verified = rollouts | "Verify" >> VerifyAnswers(config.curate.verify)
@@ -51,7 +53,7 @@ def build(pipeline, config: RunConfig, rollout_files: List[str], out_dir: str,
     filtered = verified.kept | "Filter" >> FilterRollouts(config.curate.filters)
     clean = filtered.kept | "Decontaminate" >> DecontaminateBenchmarks(config.curate.decontam)
     exact = clean.kept | "DedupExact" >> DedupExact(config.curate.dedup)
-    deduped = exact.kept | "DedupMinHash" >> DedupMinHash(config.curate.dedup)
+    deduped = exact.kept | "DedupMinHash" >> DedupMinHash(dedup or config.curate.dedup)
     rejected, dead = launch.merge_stage_outputs(
         pipeline, "Curate", [read, verified, filtered, clean, exact, deduped])
     # the rejected VerifiedRollouts, read from their payloads once, here in the pipeline
@@ -89,8 +91,9 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> d
     if FileSystems.exists(stats_path):
         FileSystems.delete([stats_path])
     live = progress.plan("curate", out_dir, config, lambda: meters.curate(rollouts_in))
-    result = launch.run_pipeline(lambda p, folder: build(p, config, rollout_files, out_dir, folder), beam_args,
-                                 live)
+    dedup = registry.curate_dedup(config)
+    result = launch.run_pipeline(lambda p, folder: build(p, config, rollout_files, out_dir, folder, dedup),
+                                 beam_args, live)
     outputs = accounting.collect(out_dir, OUTPUTS)
     funnel = accounting.funnel(outputs)
     lines = {"curate": accounting.check_balance(
@@ -106,6 +109,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str]) -> d
     manifest.update(outputs=relativize(outputs, out_dir), funnel=funnel, accounting=lines,
                     counters=counters, contamination=contamination,
                     verified_stats=verified_stats(stats_path), upstream={"sample": in_dir},
+                    **registry.curate_entry(config, dedup),
                     **usage.stage_usage("curate", config, counters, started))
     manifest = launch.redacted(manifest, config)
     launch.publish_manifest(out_dir, manifest, [out_dir])

@@ -102,6 +102,8 @@ def check_corpus(out_dir: str, manifest: dict) -> None:
     first stage that kept nothing, its top reasons and its first errors verbatim."""
     if manifest.get("stage") != "mix" or manifest.get("rows", 0) > 0:
         return
+    if (manifest.get("registry") or {}).get("nothing_new"):  # an incremental run with nothing new: no failure
+        return
     lines = manifest.get("accounting", {})
     stage, kept = next(((s, k) for s, k in KEPT if s in lines and not lines[s].get(k)), ("mix", "selected"))
     line = lines.get(stage, {})

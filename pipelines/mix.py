@@ -26,7 +26,7 @@ from typing import Dict, List, Optional
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines import launch, meters, progress, usage
+from pipelines import launch, meters, progress, registry, usage
 from pipelines.config import RunConfig
 from publish import accounting, domains, stats
 from publish import card as report
@@ -124,6 +124,7 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
         inputs["journeys"] = journeys.kept
         side += [built, journeys]
     mixed = inputs | "Mix" >> MixExamples(config.mix, config.seed, pruner(config))
+    registry.write_signatures(mixed.kept, config, out_dir)
     rejected, dead = launch.merge_stage_outputs(pipeline, "Mix", side + [mixed])
     launch.write_outputs({DATA: mixed.kept, MIX_REJECTIONS: rejected, MIX_DEAD_LETTERS: dead},
                          out_dir, OUTPUTS, max_rows=config.mix.max_rows_per_shard,
@@ -197,6 +198,7 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
     for path in [count_path, inputs_path] + [rio.join(out_dir, name) for name in OLD_FILES]:
         if FileSystems.exists(path):
             FileSystems.delete([path])
+    registry.clear_signatures(out_dir)
     live = progress.plan("mix", out_dir, config, lambda: meters.mix(config, curated_in, wrong_files), "teacher")
     result = launch.run_pipeline(lambda p, folder: build(p, config, curated_files, wrong_files, out_dir, folder),
                                  beam_args, live)
@@ -254,8 +256,11 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         cost_per_example=usage.per_example(config, upstream, sample_dir, launch.counters(result), started,
                                            data_files),
     )
+    sample_dir = sample_dir or upstream.get("upstream", {}).get("sample")
+    manifest.update(registry.mix_entry(config, sample_dir, upstream, data_files, full_funnel))
     manifest = launch.redacted(manifest, config)
     manifest["card"] = report.write_card(out_dir, manifest)
     manifest.update(usage.stage_usage("mix", config, manifest["counters"], started))
     launch.publish_manifest(out_dir, manifest, stage_folders(out_dir))  # last: makes the corpus visible
+    registry.register(config, out_dir, manifest, sample_dir)  # after the manifest: published runs only
     return manifest

@@ -14,7 +14,7 @@ from typing import List, Optional, Sequence
 
 import apache_beam as beam
 
-from pipelines import launch, meters, progress, usage
+from pipelines import launch, meters, progress, registry, usage
 from pipelines.config import RunConfig
 from pipelines.problems import CurateProblems, benchmark_names
 from publish import accounting
@@ -42,13 +42,19 @@ def read_journal(pipeline, journal_files: List[str]):
 
 
 def build(pipeline, config: RunConfig, out_dir: str, journal_files: Sequence[str] = (),
-          progress_dir: Optional[str] = None) -> None:
+          progress_dir: Optional[str] = None, seen: Optional[Sequence[str]] = None) -> None:
+    """``journal_files``: rollouts persisted earlier (this folder's journal, the registry's);
+    ``seen``: with ``registry.new_sources_only``, the problem ids registered runs sampled."""
     problems = pipeline | "Ingest" >> ReadProblems(config.sources, config.ingest, config.seed,
                                                    config.config_hash)
     parts = [problems]
     to_sample = problems.kept
+    if seen is not None:
+        skipped = registry.skip_seen(pipeline, to_sample, seen, config.config_hash)
+        parts.append(skipped)
+        to_sample = skipped.kept
     if config.problems.enabled:  # curated before sampling: nothing is sampled for a rejected problem
-        parts.append(problems.kept | "CurateProblems" >> CurateProblems(config.problems))
+        parts.append(to_sample | "CurateProblems" >> CurateProblems(config.problems))
         to_sample = parts[-1].kept
     completed = read_journal(pipeline, list(journal_files))
     if config.sample.adaptive.enabled:  # rounds, the curate verifier between them
@@ -62,7 +68,7 @@ def build(pipeline, config: RunConfig, out_dir: str, journal_files: Sequence[str
             templates={s.name: config.sample.template_for(s.template) for s in config.sources if s.template})
     rejected, dead = launch.merge_stage_outputs(pipeline, "Sample", parts + [rollouts])
     launch.write_outputs(
-        {"problems": problems.kept, "rollouts": rollouts.kept, "rejections": rejected,
+        {"problems": parts[0].kept, "rollouts": rollouts.kept, "rejections": rejected,
          "dead_letters": dead},
         out_dir, OUTPUTS, max_rows=config.output.max_rows_per_shard, compression=config.output.compression,
         env_names=launch.secret_envs(config))
@@ -101,9 +107,12 @@ def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
     clear_stage(out_dir, list(OUTPUTS))
     compact_journal(rio.join(out_dir, JOURNAL))  # what a killed run streamed
     journal_files = list_journal(rio.join(out_dir, JOURNAL))
+    local_chunks = len(journal_files)
+    journal_files += registry.reused_journal(config)
+    seen = registry.seen_problems(config)
     live = progress.plan("sample", out_dir, config, lambda: meters.sample(config), model="teacher")
-    result = launch.run_pipeline(lambda p, folder: build(p, config, out_dir, journal_files, folder), beam_args,
-                                 live)
+    result = launch.run_pipeline(lambda p, folder: build(p, config, out_dir, journal_files, folder, seen),
+                                 beam_args, live)
     compact_journal(rio.join(out_dir, JOURNAL))
     outputs = accounting.collect(out_dir, OUTPUTS)
     funnel = accounting.funnel(outputs)
@@ -137,8 +146,10 @@ def run(config: RunConfig, out_dir: str, beam_args: List[str]) -> dict:
         manifest["adaptive"] = adaptive_summary(counters, sampled, rollouts)
     manifest.update(outputs=relativize(outputs, out_dir), funnel=funnel, accounting=lines,
                     counters=counters,
-                    resume={"journal_chunks_read": len(journal_files), "rollouts_reused": reused,
-                            "rollouts_generated": None if reused is None else rollouts - reused},
+                    resume={"journal_chunks_read": local_chunks, "rollouts_reused": reused,
+                            "rollouts_generated": None if reused is None else rollouts - reused,
+                            "teacher_loads": launch.counter(result, "model_loads") or 0},
+                    **registry.sample_entry(config, len(journal_files) - local_chunks, seen),
                     **usage.stage_usage("sample", config, counters, started))
     manifest = launch.redacted(manifest, config)
     launch.publish_manifest(out_dir, manifest, [out_dir, rio.join(out_dir, JOURNAL)])

@@ -69,6 +69,7 @@ def render_card(manifest: dict) -> str:
         _fenced(f"# LLaMA-Factory\ndataset_dir: path/to/this/folder\ndataset: {settings.dataset_name}", "yaml"),
     ]
     parts += _generation_section(manifest, settings.license)
+    parts += _registry_section(manifest.get("registry"))
     parts += _examples_section(manifest.get("examples") or [])
     parts += [
         "## Targets",
@@ -144,6 +145,23 @@ def _generation_section(manifest: dict, license_id: str) -> List[str]:
         f"Licence: `{license_id}` (the `card.license` setting). The teacher's terms of use "
         "apply to its outputs.",
     ]
+
+
+def _registry_section(entry: Optional[dict]) -> List[str]:
+    """What the corpus registry saved this run (``registry`` of the manifest, when set)."""
+    if not entry:
+        return []
+    lines = [
+        "## Incremental run",
+        f"Built on {entry['runs_read']} registered run(s) of `{entry['path']}`: "
+        f"{entry['rollouts_reused'] or 0} rollouts reused, {entry['rollouts_generated'] or 0} generated "
+        f"(teacher loaded {entry['teacher_loads'] or 0} time(s)); {entry['removed_as_published']} rollouts "
+        f"removed as already published, {entry['problems_seen_before']} problems skipped as seen before. "
+        f"{entry['already_published']} of the {entry['rows']} rows here were published before.",
+    ]
+    if entry.get("nothing_new"):
+        lines.append("Nothing new to publish: every problem of this run is in an earlier corpus.")
+    return lines
 
 
 def _examples_section(examples: List[dict]) -> List[str]:

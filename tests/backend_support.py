@@ -7,9 +7,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import http.server
 import importlib.util
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -181,6 +183,40 @@ class _LatencyHandler(BaseHTTPRequestHandler):
         pass
 
 
+# -- a loopback OpenAI-compatible teacher that does arithmetic ---------------------------------
+
+_QUESTION = re.compile(r"What is (-?\d+) ([-+*]) (-?\d+)\?")
+
+
+class _ArithmeticHandler(http.server.BaseHTTPRequestHandler):
+    """POST /v1/chat/completions: the last user turn's ``What is A op B?`` worked out
+    (or "I don't know"); every request is counted (the server's ``requests``)."""
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        question = next((m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), "")
+        match = _QUESTION.search(question)
+        with self.server.lock:
+            self.server.requests.append(question.split("\n", 1)[0])
+        if match:
+            a, op, b = int(match.group(1)), match.group(2), int(match.group(3))
+            value = a + b if op == "+" else a - b if op == "-" else a * b
+            text = f"{a} {op} {b} = {value}.\n\nThe answer is \\boxed{{{value}}}."
+        else:
+            text = "I don't know."
+        data = json.dumps({"choices": [{"message": {"content": text}, "finish_reason": "stop"}],
+                           "usage": {"prompt_tokens": len(question.split()),
+                                     "completion_tokens": len(text.split())}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
 class LatencyServer(ThreadingHTTPServer):
     """Chat completions on 127.0.0.1 answering each request after ``min_s``..``max_s``
     seconds (a hash of its prompt and seed decides, so a re-run waits the same), one
@@ -217,3 +253,20 @@ class LatencyServer(ThreadingHTTPServer):
         """The request log so far."""
         with self.lock, open(self.log_path, encoding="utf-8") as fh:
             return [json.loads(line) for line in fh if line.strip()]
+
+
+@contextlib.contextmanager
+def arithmetic_teacher() -> Iterator[http.server.ThreadingHTTPServer]:
+    """A real OpenAI-compatible HTTP server on a loopback port, in a thread of this
+    process; ``server.requests`` lists the question of every request it answered and
+    ``server.base_url`` is its ``/v1`` URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ArithmeticHandler)
+    server.lock, server.requests = threading.Lock(), []  # type: ignore[attr-defined]
+    server.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

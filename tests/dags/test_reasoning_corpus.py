@@ -214,3 +214,26 @@ def test_airflow_dags_test_runs_the_tiny_model_end_to_end_and_verifies(tmp_path)
         fh.write(b"\x00\x01")
     bad = subprocess.run([python, "-m", "pipelines", "verify", run_dir], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 1 and "checksum mismatch" in bad.stderr
+
+    # the first run is registered (base/registry, the DAG's default); the second, on the same
+    # config, builds on it: no teacher load, no token generated, nothing published twice
+    registry = str(base / "registry")
+    assert len(glob.glob(os.path.join(registry, "runs", "*", "manifest.json"))) == 1
+    first_ids = {r["problem_id"] for p in rio.published_files(run_dir, "data/train") for r in rio.read_parquet_rows(p)}
+    again = subprocess.run([airflow, "dags", "test", "reasoning_corpus", "-c", conf], env=env, cwd=str(tmp_path),
+                           capture_output=True, text=True, timeout=900)
+    log = again.stdout + again.stderr
+    assert again.returncode == 0 and "state=success" in log, log[-5000:]
+    second = [r for r in glob.glob(str(base / "runs" / "*")) if r != run_dir]
+    assert len(second) == 1
+    sample = rio.read_json(os.path.join(second[0], "sample", rio.MANIFEST))
+    assert sample["resume"]["teacher_loads"] == 0 and sample["resume"]["rollouts_generated"] == 0
+    assert sample["resume"]["rollouts_reused"] == 6
+    assert sample["counters"].get("sample.completion_tokens", 0) == 0
+    mix = rio.read_json(os.path.join(second[0], rio.MANIFEST))
+    ids = {r["problem_id"] for p in rio.published_files(second[0], "data/train") for r in rio.read_parquet_rows(p)}
+    assert not ids & first_ids and mix["registry"]["already_published"] == 0
+    assert mix["registry"]["runs_read"] == 1
+    card = open(os.path.join(second[0], "README.md"), encoding="utf-8").read()
+    assert "## Incremental run" in card and "0 of the 0 rows here were published before" in card
+    assert mix["registry"]["removed_as_published"] >= len(first_ids)

@@ -23,7 +23,9 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 from schemas.records import SCHEMA_VERSION, Problem, Rollout, project
 from transforms.core import error_text
 from transforms.models.backends.base import Backend, GenerationRequest, GenerationResult, Sample
+from transforms.models.config import make_backend
 from transforms.models.handler import BackendModelHandler, generate_isolated, streams
+from transforms.models.lazy import LazyBackend
 from transforms.sample.config import SampleConfig
 from transforms.sample.ids import expected_ids, model_key, rollout_id, sample_seed, sampling_params
 from transforms.sample.imports import (
@@ -258,6 +260,13 @@ class SampleModelHandler(BackendModelHandler[Any, Outcome]):
         self._seed = seed
         self._config_hash = config_hash
         self._journal_dir = journal_dir
+
+    def load_model(self) -> Backend:
+        """The teacher, loaded lazily: rendering first, the model at the first generation
+        (a batch whose rollouts are all persisted never loads it, see transforms.models.lazy)."""
+        backend = LazyBackend(make_backend(self.model_config), METRICS_NAMESPACE)
+        backend.load()
+        return backend
 
     def run_inference(self, batch: Sequence, model: Backend, inference_args=None) -> Iterable[Outcome]:
         if streams(model) and streams_to(self._journal_dir) and not self.model_config.share_model:

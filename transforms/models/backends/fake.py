@@ -35,6 +35,9 @@ class FakeBackend:
     def load(self) -> None:
         """Nothing to load."""
 
+    def load_renderer(self) -> None:
+        """Nothing to load."""
+
     def render(self, messages: List[dict]) -> str:
         turns = "".join(f"<|{m['role']}|>\n{m['content']}\n" for m in messages)
         return turns + "<|assistant|>\n"

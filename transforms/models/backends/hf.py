@@ -134,18 +134,27 @@ class TransformersBackend:
         self.stop_ids: Tuple[int, ...] = ()
         self.pad_id: Optional[int] = None
 
+    def load_renderer(self) -> None:
+        """Load the tokenizer only: enough to render prompts (see transforms.models.lazy)."""
+        from transformers import AutoTokenizer
+
+        if self.tokenizer is not None:
+            return
+        path, kwargs = resolve_model(self.config)
+        self.tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
+        if not getattr(self.tokenizer, "chat_template", None):
+            raise ValueError(f"model {self.config.model!r} has no chat template")
+
     def load(self) -> None:
         """Load the tokenizer and the model (never at import)."""
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
 
         torch.set_num_threads(self.config.torch_threads)
         path, kwargs = resolve_model(self.config)
         dtype = "auto" if self.config.dtype == "auto" else getattr(torch, self.config.dtype)
         started = time.perf_counter()
-        self.tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
-        if not getattr(self.tokenizer, "chat_template", None):
-            raise ValueError(f"model {self.config.model!r} has no chat template")
+        self.load_renderer()
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **kwargs)
         self.model = model.to(self.config.device).eval()
         self.stop_ids = self._stop_ids()

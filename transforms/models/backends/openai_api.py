@@ -214,6 +214,10 @@ class OpenAIBackend:
             self._thread.stop()
         self._thread = self._pool = None
 
+    def load_renderer(self) -> None:
+        """Rendering needs nothing, but a bad setting should fail at load: the same checks."""
+        self.load()
+
     def render(self, messages: List[dict]) -> str:
         """The canonical JSON of the messages: what the server renders the prompt from."""
         return render_prefilled(messages, "")
