@@ -1,5 +1,6 @@
-"""End-to-end runs of the CLI on tiny real data under the multi-processing
-DirectRunner: counts that add up, bad input dead-lettered, clear errors."""
+"""End-to-end runs of the CLI on tiny real data: the fake teacher under the
+multi-processing DirectRunner, the real tiny model; counts that add up, bad input
+dead-lettered, clear errors."""
 import glob
 import hashlib
 import json
@@ -186,15 +187,14 @@ mix: {{reasoning: 100, knowledge: 0}}
 
 
 @pytest.mark.slow
-def test_gsm8k_with_the_real_tiny_model_under_multi_processing(tmp_path):
-    """The real tiny model through every stage, under the multi-processing DirectRunner
-    (each worker loads its own copy). Its rows are the same whatever the batch neighbours
-    (tests/transforms/models/backends/test_hf.py) and the same bytes on every mode and
-    runner (test_runners.py, with the fake teacher)."""
+def test_gsm8k_with_the_real_tiny_model(tmp_path):
+    """The real tiny model through every stage (in memory: one load of the model). Its rows
+    are the same whatever the batch neighbours (tests/transforms/models/backends/test_hf.py),
+    and the same bytes on every mode and runner (test_runners.py, with the fake teacher)."""
     assert os.path.exists(GSM8K), "../shared/data/gsm8k is missing"
     config = _config(tmp_path, TINY.format(gsm8k=GSM8K))
     out = str(tmp_path / "a")
-    assert main(["run", "--config", config, "--output", out] + MULTI) == 0
+    assert main(["run", "--config", config, "--output", out]) == 0
     _check_manifest(out)
     rollouts = _rows(out, "sample/rollouts-*")
     assert len(rollouts) == 12

@@ -338,7 +338,6 @@ def test_dry_run_leaves_an_existing_run_untouched(tmp_path):
 
 MODES = [
     ("in_memory", "0", ["--direct_running_mode=in_memory", "--direct_num_workers=1"]),
-    ("multi_threading x3", "1", ["--direct_running_mode=multi_threading", "--direct_num_workers=3"]),
     ("multi_processing x2", "2", ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]),
     # the portable path: Beam's own job service in process, SDK workers over the Fn API
     ("portable job service", "3", ["--profile", "portable", "--job_endpoint=embed"]),

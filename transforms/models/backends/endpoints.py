@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from transforms.core.redact import redact_urls
 
@@ -40,7 +40,7 @@ class Endpoint:
 
 
 class EndpointPool:
-    def __init__(self, urls: Sequence[str], headers: Dict[str, str], timeout_s: float, window: int,
+    def __init__(self, urls: Sequence[str], headers: Dict[str, Any], timeout_s: float, window: int,
                  health_check_s: float = 0.0, down_s: float = 5.0) -> None:
         import httpx
 

@@ -131,6 +131,15 @@ def parse_choice(data: dict, continued: bool = False) -> Tuple[Sample, int]:
 
 
 
+def _header_value(text: str) -> bytes:
+    """A header value as bytes, as http.client sends it (latin-1, else UTF-8): a key the
+    header can't carry (a newline) fails each request on its own, not the client's set-up."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
 def render_prefilled(messages: List[dict], prefill: str) -> str:
     """The canonical JSON of the turns, with a prefill as a final assistant turn to continue."""
     turns = list(messages) + ([{"role": "assistant", "content": prefill}] if prefill else [])
@@ -198,7 +207,7 @@ class OpenAIBackend:
 
     async def _open(self) -> None:
         config = self.config
-        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        headers = {"Authorization": _header_value(f"Bearer {self._api_key}")} if self._api_key else {}
         self._pool = EndpointPool(self.urls(), headers, config.timeout_s, config.concurrency,
                                   getattr(config, "health_check_s", 0.0))
         self._pool.start()

@@ -54,7 +54,9 @@ def test_the_window_holds_256_requests_in_flight_from_one_batch(tmp_path):
             backend.close()
     assert all(g.error is None for g in generated)
     assert len(arrived) == 320 == len(server.requests())  # each sample journaled as it arrived
-    assert server.max_in_flight >= 256 and backend.peak_in_flight == 256
+    # the client holds 256 open; the server counts those inside its handler, which on a
+    # loaded machine misses the few between a reply sent and the next request arrived
+    assert backend.peak_in_flight == 256 and server.max_in_flight >= 240
     # the problem's rollouts are the ones handed over on arrival
     rollouts = [r for g in generated for r in make_rollouts(g, backend.config, SEED, "h")]
     assert sorted(rollouts) == sorted(arrived)
