@@ -19,9 +19,10 @@ import sys
 import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Dict, Iterator, List, Optional
 
+from tests.loopback import JsonHandler, serving
 from transforms.models.backends.hf import TransformersBackend
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -140,11 +141,11 @@ def running(server: Server, timeout_s: float) -> Iterator[Server]:
 # -- a loopback OpenAI-compatible server with realistic latency ----------------------------------
 
 
-class _LatencyHandler(BaseHTTPRequestHandler):
+class _LatencyHandler(JsonHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: one connection per slot of the client's window
 
     def do_GET(self):  # noqa: N802 - http.server's name
-        self._send(200, {"object": "list", "data": [{"id": "latency", "object": "model"}]})
+        self.send_json(200, {"object": "list", "data": [{"id": "latency", "object": "model"}]})
 
     def do_POST(self):  # noqa: N802 - http.server's name
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -162,7 +163,7 @@ class _LatencyHandler(BaseHTTPRequestHandler):
         try:
             time.sleep(delay)
             value = int.from_bytes(key[4:6], "big") % 20
-            self._send(200, {"choices": [{"message": {"role": "assistant", "content":
+            self.send_json(200, {"choices": [{"message": {"role": "assistant", "content":
                                                       f"<think>\nIt is {value}.\n</think>\n\\boxed{{{value}}}"},
                                           "finish_reason": "stop"}],
                              "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": 9}})
@@ -171,16 +172,6 @@ class _LatencyHandler(BaseHTTPRequestHandler):
                 server.in_flight -= 1
                 server.answered += 1
 
-    def _send(self, status: int, payload: dict) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
 
 
 # -- a loopback OpenAI-compatible teacher that does arithmetic ---------------------------------
@@ -188,7 +179,7 @@ class _LatencyHandler(BaseHTTPRequestHandler):
 _QUESTION = re.compile(r"What is (-?\d+) ([-+*]) (-?\d+)\?")
 
 
-class _ArithmeticHandler(http.server.BaseHTTPRequestHandler):
+class _ArithmeticHandler(JsonHandler):
     """POST /v1/chat/completions: the last user turn's ``What is A op B?`` worked out
     (or "I don't know"); every request is counted (the server's ``requests``)."""
 
@@ -204,17 +195,9 @@ class _ArithmeticHandler(http.server.BaseHTTPRequestHandler):
             text = f"{a} {op} {b} = {value}.\n\nThe answer is \\boxed{{{value}}}."
         else:
             text = "I don't know."
-        data = json.dumps({"choices": [{"message": {"content": text}, "finish_reason": "stop"}],
+        self.send_json(200, {"choices": [{"message": {"content": text}, "finish_reason": "stop"}],
                            "usage": {"prompt_tokens": len(question.split()),
-                                     "completion_tokens": len(text.split())}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+                                     "completion_tokens": len(text.split())}})
 
 
 class LatencyServer(ThreadingHTTPServer):
@@ -260,13 +243,6 @@ def arithmetic_teacher() -> Iterator[http.server.ThreadingHTTPServer]:
     """A real OpenAI-compatible HTTP server on a loopback port, in a thread of this
     process; ``server.requests`` lists the question of every request it answered and
     ``server.base_url`` is its ``/v1`` URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ArithmeticHandler)
-    server.lock, server.requests = threading.Lock(), []  # type: ignore[attr-defined]
-    server.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_ArithmeticHandler, requests=[]) as server:
+        server.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"  # type: ignore[attr-defined]
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()

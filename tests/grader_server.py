@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Iterator
+
+from tests.loopback import JsonHandler, serving
 
 
 def grade(content: str) -> str:
@@ -22,7 +23,7 @@ def grade(content: str) -> str:
     return json.dumps({"rationale": rationale, **ratings})
 
 
-class _Grader(BaseHTTPRequestHandler):
+class _Grader(JsonHandler):
     def do_POST(self):  # noqa: N802 - http.server's name
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         with self.server.lock:  # type: ignore[attr-defined]
@@ -32,29 +33,14 @@ class _Grader(BaseHTTPRequestHandler):
                    "choices": [{"index": 0, "finish_reason": "stop",
                                 "message": {"role": "assistant", "content": text}}],
                    "usage": {"prompt_tokens": 30, "completion_tokens": 20}}
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(200, payload)
 
 
 @contextlib.contextmanager
 def grader() -> Iterator[ThreadingHTTPServer]:
     """The grader on a free loopback port (``server.server_address[1]``), always shut down."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Grader)
-    server.lock, server.seen = threading.Lock(), []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_Grader, seen=[]) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def base_url(server) -> str:

@@ -2,16 +2,15 @@
 and a figure problem are rejected in the sample stage and never reach the teacher (a
 real OpenAI-compatible server on loopback logs every request)."""
 import glob
-import http.server
 import json
 import os
-import threading
 
 import pyarrow.parquet as pq
 import pytest
 
 from pipelines import cli
 from pipelines.config import load_config
+from tests.loopback import JsonHandler, serving
 from tests.pipelines.cli_support import ROOT, write_config
 
 DATA = os.path.join(ROOT, "..", "shared", "data")
@@ -22,36 +21,21 @@ def _first(path, count):
         return [json.loads(next(fh)) for _ in range(count)]
 
 
-class _Logging(http.server.BaseHTTPRequestHandler):
+class _Logging(JsonHandler):
     """Answers every chat request with a short boxed answer and logs the user turn."""
 
     def do_POST(self):  # noqa: N802 - http.server's name
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         with self.server.lock:
             self.server.asked.append(body["messages"][-1]["content"])
-        data = json.dumps({"choices": [{"message": {"content": "So \\boxed{42}"}, "finish_reason": "stop"}],
-                           "usage": {"prompt_tokens": 20, "completion_tokens": 4}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(200, {"choices": [{"message": {"content": "So \\boxed{42}"}, "finish_reason": "stop"}],
+                           "usage": {"prompt_tokens": 20, "completion_tokens": 4}})
 
 
 @pytest.fixture
 def teacher():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Logging)
-    server.lock, server.asked = threading.Lock(), []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_Logging, asked=[]) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _planted(tmp_path):

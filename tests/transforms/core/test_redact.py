@@ -17,13 +17,14 @@ import logging
 import os
 import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pyarrow.parquet as pq
 import pytest
 
 from pipelines import cli, logs
 from schemas.records import DeadLetter
+from tests.loopback import JsonHandler
 from transforms.core.redact import MASK, Redactor, env_secrets, redact, redact_urls, secret_forms
 
 #: A key with a newline, a quote, a backslash, non-ASCII, '%' and '/'.
@@ -130,23 +131,15 @@ def test_log_lines_and_tracebacks_are_redacted(monkeypatch, capsys):
 # -- end to end -------------------------------------------------------------------------------
 
 
-class _Echo(BaseHTTPRequestHandler):
+class _Echo(JsonHandler):
     """Answers every request 401 with a body that echoes the Authorization header it got
     (and the request's path, with its query), as some servers do."""
 
     def do_POST(self):  # noqa: N802 - http.server's name
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         auth = self.headers.get("Authorization") or ""
-        data = json.dumps({"error": {"message": f"invalid credentials {auth} for {self.path}",
-                                     "raw": urllib.parse.unquote(self.path)}}).encode()
-        self.send_response(401)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(401, {"error": {"message": f"invalid credentials {auth} for {self.path}",
+                                     "raw": urllib.parse.unquote(self.path)}})
 
 
 @pytest.fixture

@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 
 from tests import backend_support as support
 from tests import factories
+from tests.loopback import JsonHandler
 from transforms.models.backends.base import GenerationRequest
 from transforms.models.backends.openai_api import (
     OpenAIBackend,
@@ -79,33 +80,23 @@ def test_batches_of_several_threads_share_one_window(tmp_path):
     assert len(server.requests()) == 24 and server.max_in_flight == 6 == backend.peak_in_flight
 
 
-class _FailSeed(BaseHTTPRequestHandler):
+class _FailSeed(JsonHandler):
     """Answers every request but the seed ``server.bad`` (400) and 503s on ``server.down``."""
 
     def do_GET(self):  # noqa: N802
-        self._send(503 if self.server.down else 200, {"data": []})
+        self.send_json(503 if self.server.down else 200, {"data": []})
 
     def do_POST(self):  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         with self.server.lock:
             self.server.seen.append(body)
         if self.server.down:
-            return self._send(503, {"error": "down"})
+            return self.send_json(503, {"error": "down"})
         if body["seed"] == self.server.bad:
-            return self._send(400, {"error": "bad seed"})
-        self._send(200, {"choices": [{"message": {"content": f"seed {body['seed']}"}, "finish_reason": "stop"}],
+            return self.send_json(400, {"error": "bad seed"})
+        self.send_json(200, {"choices": [{"message": {"content": f"seed {body['seed']}"}, "finish_reason": "stop"}],
                          "usage": {"prompt_tokens": 3, "completion_tokens": 2}})
 
-    def _send(self, status, payload):
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
