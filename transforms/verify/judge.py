@@ -27,7 +27,6 @@ its content, so the same inputs get the same verdict.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import threading
 import typing
@@ -38,6 +37,7 @@ from transforms.models.backends.base import Backend
 from transforms.models.config import ModelConfig, make_backend
 from transforms.models.handler import ChatRequest, Generation, generate_chat
 from transforms.verify.rubric import RubricConfig, rubric_decision, rubric_messages, rubric_version
+from transforms.verify.untrusted import answer_json_objects
 from transforms.verify.verdicts import verdict_fields
 
 JUDGE_PROMPT_VERSION = "judge-prompt==1"
@@ -150,16 +150,10 @@ def parse_judgement(text: str) -> Optional[Tuple[str, str]]:
 
     The last JSON object with a ``verdict`` of correct/incorrect wins (thinking
     before ``</think>`` is skipped); failing that, a bare ``verdict: correct``."""
-    if "</think>" in text:
-        text = text.rpartition("</think>")[2]
-    decoder = json.JSONDecoder()
+    text, objects = answer_json_objects(text)
     found = None
-    for start in (m.start() for m in re.finditer(r"\{", text)):
-        try:
-            value, _ = decoder.raw_decode(text, start)
-        except ValueError:
-            continue
-        if isinstance(value, dict) and str(value.get("verdict", "")).strip().lower() in JUDGE_VERDICTS:
+    for value in objects:
+        if str(value.get("verdict", "")).strip().lower() in JUDGE_VERDICTS:
             found = (str(value["verdict"]).strip().lower(), str(value.get("rationale", "")).strip())
     if found:
         return found

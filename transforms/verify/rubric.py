@@ -27,9 +27,10 @@ Only the JSON is trusted, and only as data (parsed with ``json``, never evaluate
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from typing import List, Optional, Tuple
+
+from transforms.verify.untrusted import answer_json_objects
 
 RUBRIC_PROMPT_VERSION = "judge-rubric==1"
 CRITERIA = ("correctness", "helpfulness", "harmlessness")
@@ -95,17 +96,9 @@ def parse_ratings(text: str) -> Optional[Tuple[dict, str]]:
 
     The last JSON object with all three ratings wins (thinking before ``</think>`` is
     skipped); failing that, ``correctness: 4``-style pairs for all three."""
-    if "</think>" in text:
-        text = text.rpartition("</think>")[2]
-    decoder = json.JSONDecoder()
+    text, objects = answer_json_objects(text)
     found = None
-    for start in (m.start() for m in re.finditer(r"\{", text)):
-        try:
-            value, _ = decoder.raw_decode(text, start)
-        except ValueError:
-            continue
-        if not isinstance(value, dict):
-            continue
+    for value in objects:
         ratings = {name: _rating(value.get(name)) for name in CRITERIA}
         if all(r is not None for r in ratings.values()):
             found = (ratings, str(value.get("rationale", "")).strip())

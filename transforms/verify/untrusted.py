@@ -66,3 +66,20 @@ def read_lines(data: bytes) -> Tuple[List[Any], int]:
         else:
             values.append(value)
     return values, unreadable
+
+
+def answer_json_objects(text: str) -> Tuple[str, List[dict]]:
+    """A model's answer after its thinking (the text after the last ``</think>``, or all
+    of it) and every JSON object in it, in order (the judge's and the rubric's replies)."""
+    if "</think>" in text:
+        text = text.rpartition("</think>")[2]
+    decoder = json.JSONDecoder()
+    objects = []
+    for start in (m.start() for m in re.finditer(r"\{", text)):
+        try:
+            value, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            objects.append(value)
+    return text, objects

@@ -15,16 +15,14 @@ import glob
 import json
 import logging
 import os
-import threading
 import urllib.parse
-from http.server import ThreadingHTTPServer
 
 import pyarrow.parquet as pq
 import pytest
 
 from pipelines import cli, logs
 from schemas.records import DeadLetter
-from tests.loopback import JsonHandler
+from tests.loopback import JsonHandler, serving
 from transforms.core.redact import MASK, Redactor, env_secrets, redact, redact_urls, secret_forms
 
 #: A key with a newline, a quote, a backslash, non-ASCII, '%' and '/'.
@@ -144,14 +142,8 @@ class _Echo(JsonHandler):
 
 @pytest.fixture
 def echo_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_Echo) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _output_text(folder) -> str:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
@@ -18,6 +18,7 @@ import pytest  # noqa: E402
 
 from tests import backend_support as support  # noqa: E402
 from tests import factories  # noqa: E402
+from tests.loopback import JsonHandler
 from transforms.models.backends.base import GenerationRequest  # noqa: E402
 from transforms.models.backends.openai_api import (  # noqa: E402
     OpenAIBackend,
@@ -123,7 +124,7 @@ def test_render_is_canonical_json_of_the_messages():
 # -- a scripted loopback server ---------------------------------------------------------------
 
 
-class _Scripted(BaseHTTPRequestHandler):
+class _Scripted(JsonHandler):
     """Answers POSTs from the server's script: (status, body, headers) per request, then 200s."""
 
     def do_POST(self):  # noqa: N802 - http.server's name
@@ -134,17 +135,7 @@ class _Scripted(BaseHTTPRequestHandler):
             status, payload, headers = server.script.pop(0) if server.script else (200, None, {})
         if payload is None:
             payload = _response(content=f"seed {body['seed']}")
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(status, payload, headers)
 
 
 @pytest.fixture
