@@ -238,7 +238,8 @@ def run(config: RunConfig, in_dir: str, out_dir: str, beam_args: List[str],
         shortfall={k: n for k, n in per_kind(buckets, "shortfall", targets).items() if n},
         buckets=buckets,
         by_domain=domains.domain_report(buckets, _rejection_files(outputs, upstream_manifests),
-                                        [dataclasses.asdict(s) for s in config.sources]),
+                                        [{**dataclasses.asdict(s), "domain": s.problem_domain}
+                                         for s in config.sources]),
         counts={
             "by_kind": rio.column_counts(data_files, ["kind"]),
             "by_domain": rio.column_counts(data_files, ["domain"]),
