@@ -26,8 +26,8 @@ import re
 from fractions import Fraction
 from typing import Dict, Iterator, List, NamedTuple, Optional
 
-from tests.code_support import THINKING as CODE_THINKING
 from tests.code_support import DATA, Reference, first_problems, scripted_answer
+from tests.code_support import THINKING as CODE_THINKING
 from tests.loopback import JsonHandler, serving
 from transforms.core.verification import WITHHELD_KEY
 from transforms.ingest.config import SourceConfig

@@ -47,7 +47,7 @@ sources:
   - {{name: knights_knaves, generator: knights_knaves, count: {GENERATED['knights_knaves']}, difficulty: [1],
       domain: logic}}
   - {{name: alpaca, path: {_path('alpaca/alpaca_5000.jsonl')}, preset: alpaca, kind: knowledge, domain: general,
-      limit: {LIMITS['alpaca']}}}
+      verify: judge, limit: {LIMITS['alpaca']}}}
 sample: {{backend: openai, model: scripted-r1, base_url: "{teacher_url}", api_key_env: null, n: {N},
           max_tokens: 4096, concurrency: 8}}
 curate:

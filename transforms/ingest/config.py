@@ -81,6 +81,9 @@ class SourceConfig:
             raise ValueError("limit: must be >= 0")
         if self.verify is not None:
             verify_method(self.verify)
+            if self.preset in SFT_PRESETS and self.verify not in ("gold", "judge", "none"):
+                raise ValueError(f"verify: an imported answer ({self.preset}) is verified by gold (the judge's "
+                                 f"rubric when the judge is on), judge or none, not {self.verify!r}")
         if self.template is not None and not self.template.strip():
             raise ValueError("template: must name a domain's template or contain {prompt}")
 

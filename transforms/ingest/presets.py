@@ -261,10 +261,14 @@ def _imported_problem(record: dict, source: SourceConfig, fields: Dict[str, Tupl
         raise BadRecord(exc.field, exc.reason, exc.detail) from None
     read = dict(fields, prompt=sft.mapped_fields(preset, source.fields.prompt, source.fields.answer))
     source_id = _optional_text(record, fields["id"]) or f"{_file_label(file)}:{line}"
+    metadata = sft.imported_metadata(preset, answer, extra, _metadata(record, read))
+    if source.verify_method != "gold":  # judge or none (SourceConfig allows no other)
+        metadata = json.dumps({**json.loads(metadata), METADATA_KEY: source.verify_method},
+                              ensure_ascii=False, sort_keys=True)
     return Problem(
         problem_id=stable_hash(source.name, source_id), source=source.name, source_id=source_id,
         domain=_optional_text(record, fields["domain"]) or source.domain, kind=source.kind, prompt=prompt,
         reference_answer=None, choices=[], tests=None, difficulty=_optional_text(record, fields["difficulty"]),
-        language=source.language, metadata=sft.imported_metadata(preset, answer, extra, _metadata(record, read)),
+        language=source.language, metadata=metadata,
         seed=seed, config_hash=config_hash, schema_version=SCHEMA_VERSION,
     )

@@ -84,3 +84,15 @@ def test_none_is_unverifiable_and_judge_waits_for_the_judge():
     judge = base._replace(metadata=json.dumps({"verify": "judge"}), answer="Paris")
     fields = verify_rollout_fields(judge, verifier=None)
     assert fields["verdict"] == "unverifiable" and fields["verdict_reason"].startswith("needs_judge")
+
+
+def test_an_imported_sft_source_honours_judge_and_none_and_refuses_the_rest():
+    row = {"instruction": "Name a colour.", "input": "", "output": "Blue."}
+    kw = {"preset": "alpaca", "kind": "knowledge", "domain": "general"}
+    assert "verify" not in json.loads(_problem(row, **kw).metadata)
+    for method in ("judge", "none"):
+        meta = json.loads(_problem(row, verify=method, **kw).metadata)
+        assert meta["verify"] == method and meta["imported_response"] == "Blue."
+    for method in ("tests", "majority"):
+        with pytest.raises(ValueError, match="verify: an imported answer"):
+            SourceConfig(name="a", path="p", verify=method, **kw)
