@@ -35,6 +35,13 @@ def test_r1_recipe_is_table_5_by_domain_and_scales():
     assert small.mix.targets() == {"reasoning": 627, "knowledge": 178}
     assert {s.domain for s in config.sources} == {"math", "code", "stem", "logic", "general"}
     assert {s.generator for s in config.sources if s.domain == "logic"} == {"countdown", "knights_knaves"}
+    # each source says how it is verified and asked (issue #13), the code ones through their presets
+    methods = {s.name: (s.preset, s.verify_method, s.template) for s in config.sources if s.path}
+    assert methods == {"gsm8k": ("gsm8k", "gold", None), "math": ("math", "gold", None),
+                       "humaneval": ("humaneval", "tests", "code"), "mbpp": ("mbpp", "tests", "code"),
+                       "mmlu_stem": ("mcq", "gold", "choice"), "general": ("alpaca", "judge", None)}
+    assert not [s for s in config.sources if s.fields != type(s.fields)()]  # no hand-written field mappings
+    assert config.curate.verify.judge.enabled  # the general answers are judged by the rubric
 
 
 def test_r1_recipe_dry_run_on_the_real_files(tmp_path, capsys):
