@@ -42,6 +42,8 @@ CHECKS = ("Checking once more, the result holds.", "A second look at every step 
           "Going back over the work, nothing changes.", "Testing the result against the question confirms it.",
           "Rereading the question, the reasoning stands.", "Each step follows from the one before.",
           "Nothing in the question was missed.")
+#: The answer to a prompt the teacher doesn't know (the test checks none was asked).
+UNKNOWN = "<think>\nHm.\n</think>\n\nNo idea."
 COT_PREFIX = "Below are a request and the answer an assistant gave to it."
 _COUNTDOWN = re.compile(r"Using the numbers \[([\d, ]+)\], write an arithmetic expression that equals (\d+)")
 _KNIGHTS = re.compile(r"You meet \d+ inhabitants: ([A-Za-z]+)")
@@ -124,7 +126,7 @@ def reply_text(asked: str, seed: int, known: Dict[str, Answer]) -> str:
         return f"{_think(seed)}\n\nI am not sure; \\boxed{{{knights.group(1)}: knight}}."
     answer = next((a for prompt, a in known.items() if prompt in asked), None)
     if answer is None:
-        return "<think>\nHm.\n</think>\n\nNo idea."
+        return UNKNOWN
     if answer.domain == "code":
         assert answer.ref is not None
         return scripted_answer(answer.ref, seed).replace(CODE_THINKING, f"{CODE_THINKING}\n\n{CHECKS[seed % len(CHECKS)]}")
@@ -142,6 +144,8 @@ class _Teacher(JsonHandler):
         text = reply_text(asked, int(body.get("seed") or 0), self.server.known)  # type: ignore[attr-defined]
         with self.server.lock:  # type: ignore[attr-defined]
             self.server.seen.append(asked)  # type: ignore[attr-defined]
+            if text == UNKNOWN:
+                self.server.unknown.append(asked)  # type: ignore[attr-defined]
         self.send_json(200, {"id": "x", "object": "chat.completion", "model": body.get("model"),
                              "choices": [{"index": 0, "finish_reason": "stop",
                                           "message": {"role": "assistant", "content": text}}],
@@ -151,8 +155,9 @@ class _Teacher(JsonHandler):
 @contextlib.contextmanager
 def teacher(limits: Dict[str, int]):
     """The scripted teacher on a free loopback port, knowing the first ``limits[name]``
-    problems of each set; ``server.seen`` keeps every user turn asked."""
-    with serving(_Teacher, known=answers(limits), seen=[]) as server:
+    problems of each set; ``server.seen`` keeps every user turn asked, ``server.unknown``
+    those it had no answer for."""
+    with serving(_Teacher, known=answers(limits), seen=[], unknown=[]) as server:
         yield server
 
 

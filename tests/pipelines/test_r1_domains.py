@@ -80,8 +80,9 @@ def test_one_run_builds_every_r1_domain_from_the_real_sets(tmp_path, capsys):
     with r1_teacher.teacher(LIMITS) as teacher, grader_server.grader() as grader:
         config.write_text(_config(r1_teacher.base_url(teacher), grader_server.base_url(grader)))
         code = cli.main(["run", "--config", str(config), "--output", str(out), "-q"])
-        graded = len(grader.seen)
+        graded, asked, unknown = len(grader.seen), len(teacher.seen), list(teacher.unknown)
     assert code == 0, capsys.readouterr().err
+    assert not unknown  # the teacher knew every problem it was asked
 
     problems = _rows(out, "sample/problems-*.parquet")
     rollouts = _rows(out, "sample/rollouts-*.parquet")
@@ -106,6 +107,7 @@ def test_one_run_builds_every_r1_domain_from_the_real_sets(tmp_path, capsys):
     assert len(problems) == len(sampled) + len(_of_stage(rejected["sample"], "sample")) \
         + len(_of_stage(dead["sample"], "sample"))
     assert len(rollouts) == N * (len(problems) - LIMITS["alpaca"]) + LIMITS["alpaca"]  # one rollout per import
+    assert asked == len(rollouts)  # one request per sample, and one per imported answer's chain of thought
     assert len(rollouts) == len(curated) + len(rejected["curate"]) + len(dead["curate"])
     assert len(curated) == len(corpus) + len(rejected["mix"]) + len(dead["mix"])
     books = manifest["accounting"]
@@ -148,5 +150,7 @@ def test_one_run_builds_every_r1_domain_from_the_real_sets(tmp_path, capsys):
         assert f"Why {line} falls short ({entry['shortfall']} examples)" in card
         for reason, n in counted.items():
             assert f"| {reason} | {n} |" in card
+        if not counted:
+            assert f"Why {line} falls short ({entry['shortfall']} examples)\n\nNo rejection of its sources" in card
     assert by_domain["shortfall_reasons"]["reasoning/logic"]["curate/filter_verdict/incorrect"] \
         >= N * GENERATED["knights_knaves"]
