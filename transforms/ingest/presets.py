@@ -260,11 +260,14 @@ def _imported_problem(record: dict, source: SourceConfig, fields: Dict[str, Tupl
     except sft.BadRow as exc:
         raise BadRecord(exc.field, exc.reason, exc.detail) from None
     read = dict(fields, prompt=sft.mapped_fields(preset, source.fields.prompt, source.fields.answer))
+    method = verify_method(source.verify_method).name  # stamped as for any source (none, judge…)
+    stamped = {} if method == "gold" else {METADATA_KEY: method}
+    metadata = sft.imported_metadata(preset, answer, extra, _metadata(record, read, stamped=stamped))
     source_id = _optional_text(record, fields["id"]) or f"{_file_label(file)}:{line}"
     return Problem(
         problem_id=stable_hash(source.name, source_id), source=source.name, source_id=source_id,
         domain=_optional_text(record, fields["domain"]) or source.domain, kind=source.kind, prompt=prompt,
         reference_answer=None, choices=[], tests=None, difficulty=_optional_text(record, fields["difficulty"]),
-        language=source.language, metadata=sft.imported_metadata(preset, answer, extra, _metadata(record, read)),
+        language=source.language, metadata=metadata,
         seed=seed, config_hash=config_hash, schema_version=SCHEMA_VERSION,
     )
