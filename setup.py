@@ -14,7 +14,8 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["pipelines", "pipelines.*", "publish", "publish.*", "transforms", "transforms.*",
                                     "schemas", "schemas.*"]),
-    package_data={"schemas": ["golden/*.json"]},
+    # the demo's shipped sources (configs/demo.yaml reads them as pkg:pipelines/demo/...)
+    package_data={"schemas": ["golden/*.json"], "pipelines": ["demo/*.jsonl"]},
     data_files=[("configs", ["configs/demo.yaml"])],
     install_requires=[
         "apache-beam>=2.77.0,<3",

@@ -100,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action=_Version, help="print the version and exit")
     sub = top.add_subparsers(dest="command", required=True)
     specs = {
-        "demo": "run the whole pipeline on the embedded default (generated problems, SmolLM2 on CPU)",
+        "demo": "run the whole pipeline on the embedded default (R1's mix by domain at laptop scale, SmolLM2 on CPU)",
         "run": "run sample → curate → mix",
         "sample": "sources → problems → n rollouts each",
         "curate": "verify, filter and deduplicate the rollouts of a sample run",

@@ -68,7 +68,10 @@ def test_demo_corpus_loads_with_datasets(corpus):
     for row in ds:
         assert [m["role"] for m in row["messages"]] == ["user", "assistant"]
         assert row["messages"][0]["content"] == row["problem"]
-        assert row["verdict"] == "correct" and row["rollout_ids"]
+        assert row["rollout_ids"]
+        # the demo's imported conversations are kept as they came (verify: none)
+        assert row["verdict"] == ("correct" if row["kind"] == "reasoning" else "unverifiable")
+    assert set(ds["kind"]) == {"reasoning", "knowledge"}
 
 
 def sft_features(tokenizer, messages, max_length=256):

@@ -94,7 +94,7 @@ def test_dotted_settings_are_read_as_yaml(settings, check):
     ("sampel.n=8", "--set sampel.n=8: unknown key 'sampel' (did you mean 'sample'?)"),
     ("sample.n=many", "--set sample.n=many: sample.n: expected an integer, got 'many'"),
     ("sample.n=0", "--set sample.n=0: sample: n: must be >= 1"),
-    ("sources[7].count=1", "--set sources[7].count=1: sources has 3 item(s), no [7]"),
+    ("sources[7].count=1", "--set sources[7].count=1: sources has 6 item(s), no [7]"),
     ("seed.x=1", "--set seed.x=1: seed is not a mapping"),
     ("sample.n", "--set sample.n: expected KEY=VALUE"),
     ("sample..n=1", "--set sample..n=1: 'sample..n' is not a dotted key"),

@@ -2,8 +2,9 @@
 JSONL (plain or gzip/bz2/xz/zst/deflate compressed), Parquet, a ``datasets`` directory
 and ``hf:`` ids, each yielding ``(file, line, record_or_ReadError)`` with 1-based line
 numbers (row index + 1 for tables). ``expand_inputs`` turns one configured path (file,
-glob, directory or ``hf:`` id) into the ``(format, path)`` inputs to read. Beam-free but
-for its FileSystems.
+glob, directory, ``hf:`` id or ``pkg:PACKAGE/FILE``, a file shipped inside an installed
+Python package, such as the demo's ``pkg:pipelines/demo/general.jsonl``) into the
+``(format, path)`` inputs to read. Beam-free but for its FileSystems.
 
 No input line stops a reader: whatever can't become a record comes back as a
 :class:`ReadError` (the reason first, snake_case) at its line, never raised:
@@ -39,6 +40,8 @@ from transforms.core.streams import iter_lines, open_input, stream_error  # noqa
 from transforms.core.values import MAX_DEPTH, check_value  # noqa: F401 - MAX_DEPTH: API
 
 HF_PREFIX = "hf:"
+#: ``pkg:PACKAGE/PATH``: a file (or glob) inside an installed package's folder.
+PKG_PREFIX = "pkg:"
 #: Files whose presence marks a directory written by ``Dataset.save_to_disk``.
 DATASETS_DIR_MARKERS = ("dataset_info.json", "state.json")
 _TABLE_BATCH_ROWS = 1024
@@ -316,6 +319,25 @@ def detect_format(path: str) -> Optional[str]:
     return None
 
 
+def package_path(spec: str, owner: str = "input") -> str:
+    """``pkg:PACKAGE/PATH`` → PATH under the folder of the installed package PACKAGE (a
+    top-level package, found without importing it). ValueError naming ``owner`` when
+    the spec is malformed or the package isn't installed as a folder."""
+    import importlib.util
+
+    package, _, relative = spec[len(PKG_PREFIX):].partition("/")
+    if not package or not relative or os.path.isabs(relative) or ".." in relative.split("/"):
+        raise ValueError(f"{owner}: expected pkg:PACKAGE/PATH inside the package, got {spec!r}")
+    try:
+        found = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        found = None
+    folders = list(found.submodule_search_locations or ()) if found is not None else []
+    if not folders:
+        raise ValueError(f"{owner}: {spec!r}: no installed package {package!r}")
+    return os.path.join(folders[0], *relative.split("/"))
+
+
 def match_paths(pattern: str, owner: str) -> List[str]:
     """The files a path or glob names (Beam FileSystems), sorted. ValueError naming
     ``owner`` when the filesystem can't list it or it matches no file."""
@@ -332,7 +354,8 @@ def match_paths(pattern: str, owner: str) -> List[str]:
 def expand_inputs(path: str, fmt: str = "auto", owner: str = "input") -> List[Tuple[str, str]]:
     """The ``(format, path)`` inputs one configured path names, in reading order.
 
-    An ``hf:`` id (or ``fmt="hf"``) is one input, as is a ``datasets`` directory; any
+    An ``hf:`` id (or ``fmt="hf"``) is one input, as is a ``datasets`` directory; a
+    ``pkg:`` path is first put under its package's folder (:func:`package_path`); any
     other path is matched as a file or glob (``match_paths``: sorted), each file read
     as ``fmt`` or, for ``fmt="auto"``, as ``detect_format`` tells. ``owner`` names what
     the path belongs to in errors, e.g. ``"source 'gsm8k'"`` or ``"benchmark 'aime24'"``:
@@ -341,6 +364,8 @@ def expand_inputs(path: str, fmt: str = "auto", owner: str = "input") -> List[Tu
     benchmarks both expand their paths with it."""
     if fmt == "hf" or (fmt == "auto" and path.startswith(HF_PREFIX)):
         return [("hf", path)]
+    if path.startswith(PKG_PREFIX):
+        path = package_path(path, owner)
     if fmt == "datasets":
         if "://" not in path and not os.path.isdir(path):
             raise ValueError(f"{owner}: path {path!r} is not a directory")

@@ -260,6 +260,9 @@ def _imported_problem(record: dict, source: SourceConfig, fields: Dict[str, Tupl
     except sft.BadRow as exc:
         raise BadRecord(exc.field, exc.reason, exc.detail) from None
     read = dict(fields, prompt=sft.mapped_fields(preset, source.fields.prompt, source.fields.answer))
+    method = verify_method(source.verify_method).name  # stamped as for any source (none, judge…)
+    stamped = {} if method == "gold" else {METADATA_KEY: method}
+    metadata = sft.imported_metadata(preset, answer, extra, _metadata(record, read, stamped=stamped))
     source_id = _optional_text(record, fields["id"]) or f"{_file_label(file)}:{line}"
     metadata = sft.imported_metadata(preset, answer, extra, _metadata(record, read))
     if source.verify_method != "gold":  # judge or none (SourceConfig allows no other)
