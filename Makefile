@@ -61,7 +61,7 @@ lint: $(STAMP)
 # two pytest workers (pytest-xdist), a test file each at a time, so module fixtures
 # (a served model, a loaded one) start once
 test: $(STAMP) $(AIRFLOW_STAMP) sandbox lint
-	$(PY) -m pytest -q --durations=15 -n 2 --dist loadfile
+	$(PY) -m pytest -q --durations=25 -n 2 --dist loadfile
 
 test-fast: $(STAMP) sandbox
 	$(PY) -m pytest -q -m "not slow" -n 2 --dist loadfile

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import http.server
 import importlib.util
@@ -52,12 +53,22 @@ def with_config(loaded, **changes):
 
 
 def converted_model() -> str:
-    """The SmolLM2 HF directory (converted on first use, then reused)."""
+    """The SmolLM2 HF directory (converted on first use, then reused). A lock file makes
+    the pytest workers take turns: the first converts, the others wait and reuse its
+    directory (converting again would replace a directory a server may be reading)."""
     spec = importlib.util.spec_from_file_location(
         "convert_smollm2", os.path.join(ROOT, "scripts", "convert_smollm2.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.convert(MODEL_DIR)
+    if module.is_converted(MODEL_DIR):
+        return MODEL_DIR
+    os.makedirs(os.path.dirname(MODEL_DIR), exist_ok=True)
+    with open(MODEL_DIR + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return module.convert(MODEL_DIR)  # reused if another worker converted meanwhile
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def free_port() -> int:

@@ -1,8 +1,8 @@
-"""End-to-end runs of the CLI on tiny real data: the fake teacher under the
-multi-processing DirectRunner, the real tiny model; counts that add up, bad input
-dead-lettered, clear errors."""
+"""End-to-end runs of the CLI on tiny real data: the fake teacher, the real tiny model;
+counts that add up, bad input dead-lettered, clear errors. (The fake teacher's run under
+the multi-processing DirectRunner, its summary and counts, is test_runners.py's
+byte-identity test, which runs every mode once.)"""
 import glob
-import hashlib
 import json
 import os
 import subprocess
@@ -13,10 +13,10 @@ import pytest
 
 from pipelines.cli import main
 from publish import accounting
+from tests.backend_support import converted_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GSM8K = os.path.join(ROOT, "..", "shared", "data", "gsm8k", "test.jsonl")
-MULTI = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
 
 
 def _config(tmp_path, text, name="c.yaml"):
@@ -33,10 +33,6 @@ def _rows(out, pattern):
     return sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
 
 
-def _shard_bytes(out):
-    return [open(p, "rb").read() for p in sorted(glob.glob(os.path.join(out, "data", "train-*.parquet")))]
-
-
 FAKE = """
 seed: 7
 sources:
@@ -48,7 +44,9 @@ output: {max_rows_per_shard: 4}
 """
 
 
-def _check_manifest(out):
+def check_manifest(out, max_rows_per_shard=4):
+    """The run's manifest, checked: every stage's counts add up and chain into the next
+    stage's; the published rows are the shards' rows, no shard over ``max_rows_per_shard``."""
     manifest = json.load(open(os.path.join(out, "manifest.json")))
     acc = manifest["accounting"]
     for stage, line in acc.items():
@@ -63,30 +61,24 @@ def _check_manifest(out):
     assert acc["mix"]["in"] == acc["curate"]["kept"]
     assert manifest["rows"] == acc["mix"]["selected"] == sum(f["rows"] for f in manifest["outputs"]["data/train"]["files"])
     for f in manifest["outputs"]["data/train"]["files"]:
-        assert f["rows"] <= 4
+        assert f["rows"] <= max_rows_per_shard
     return manifest
 
 
-def test_run_with_fake_teacher_under_multi_processing(tmp_path, capsys):
-    """One run of every stage under the multi-processing DirectRunner: the summary, and a
-    manifest whose counts add up. (That every mode and runner writes the same bytes is
-    test_runners.py's byte-identity test.)"""
-    config = _config(tmp_path, FAKE)
-    out = str(tmp_path / "a")
-    assert main(["run", "--config", config, "--output", out] + MULTI) == 0
-    summary = capsys.readouterr().out
-    assert "summary" in summary and "curate" in summary
-    manifest = _check_manifest(out)
-    assert manifest["rows"] > 0 and manifest["shortfall"].get("knowledge") == 5
-    assert [f["sha256"] for f in manifest["outputs"]["data/train"]["files"]] == \
-        [hashlib.sha256(b).hexdigest() for b in _shard_bytes(out)]
+@pytest.fixture(scope="module")
+def fake_run(tmp_path_factory):
+    """One ``run`` of FAKE in memory, read by the tests below: (its config, its folder)."""
+    folder = tmp_path_factory.mktemp("fake-run")
+    config = _config(folder, FAKE)
+    out = str(folder / "o")
+    assert main(["run", "--config", config, "--output", out]) == 0
+    return config, out
 
 
-def test_corpus_loads_with_datasets(tmp_path):
+def test_corpus_loads_with_datasets(fake_run):
     import datasets
 
-    out = str(tmp_path / "o")
-    assert main(["run", "--config", _config(tmp_path, FAKE), "--output", out]) == 0
+    _, out = fake_run
     ds = datasets.load_dataset("parquet", data_files=os.path.join(out, "data", "train-*.parquet"),
                                split="train")
     manifest = json.load(open(os.path.join(out, "manifest.json")))
@@ -105,13 +97,15 @@ def test_corpus_loads_with_datasets(tmp_path):
     assert accounting.verify_manifest(out)["mix"]["rows"]["data/train"] == len(ds)
 
 
-def test_stages_run_one_by_one(tmp_path):
-    config = _config(tmp_path, FAKE)
-    s, c, m = (str(tmp_path / x) for x in "scm")
-    assert main(["sample", "--config", config, "--output", s]) == 0
-    assert main(["curate", "--config", config, "--input", s, "--output", c]) == 0
+def test_stages_run_one_by_one(fake_run, tmp_path):
+    """curate, then mix, each its own command, on the sample stage of ``run``: the same corpus
+    rows as ``run``. (The sample command alone: tests/pipelines/test_kill_stages.py.)"""
+    config, run_out = fake_run
+    c, m = (str(tmp_path / x) for x in "cm")
+    assert main(["curate", "--config", config, "--input", os.path.join(run_out, "sample"), "--output", c]) == 0
     assert main(["mix", "--config", config, "--input", c, "--output", m]) == 0
     assert json.load(open(os.path.join(m, "manifest.json")))["rows"] > 0
+    assert _rows(m, "data/train-*") == _rows(run_out, "data/train-*")
 
 
 def test_bad_input_is_dead_lettered_and_the_summary_adds_up(tmp_path, capsys):
@@ -142,7 +136,7 @@ def test_bad_input_is_dead_lettered_and_the_summary_adds_up(tmp_path, capsys):
     assert by_line[4]["field"] == "question"
     assert by_line[5]["error"].startswith("line_too_long")
     assert len(by_line[5]["payload"]) < 10_000
-    manifest = _check_manifest(out)
+    manifest = check_manifest(out)
     assert manifest["accounting"]["ingest"] == {"in": 7, "problems": 2, "rejected": 0, "dead": 5}
     assert "ingest   7 in = problems 2, rejected 0, dead 5" in printed
 
@@ -171,13 +165,13 @@ def test_console_script_help():
 TINY = """
 seed: 11
 sources:
-  - {{name: gsm8k, path: "{gsm8k}", preset: gsm8k, limit: 3}}
-  - {{name: arithmetic, generator: arithmetic, count: 3, difficulty: [1]}}
+  - {{name: gsm8k, path: "{gsm8k}", preset: gsm8k, limit: 2}}
+  - {{name: arithmetic, generator: arithmetic, count: 2, difficulty: [1]}}
 sample:
   backend: transformers
-  model: smollm2
+  model: "{model}"
   n: 2
-  max_tokens: 48
+  max_tokens: 32
   torch_threads: 1
   few_shot:
     - user: "What is 12 + 7?\\nPlease reason step by step, and put your final answer within \\\\boxed{{}}."
@@ -190,14 +184,19 @@ mix: {{reasoning: 100, knowledge: 0}}
 def test_gsm8k_with_the_real_tiny_model(tmp_path):
     """The real tiny model through every stage (in memory: one load of the model). Its rows
     are the same whatever the batch neighbours (tests/transforms/models/backends/test_hf.py),
-    and the same bytes on every mode and runner (test_runners.py, with the fake teacher)."""
+    and the same bytes on every mode and runner (test_runners.py, with the fake teacher).
+    The model is SmolLM2 from its Hugging Face directory (the packaged GGUF converted once,
+    shared with the served-model tests): a plain load, not a dequantization of the GGUF on
+    every load. ``model: smollm2`` itself, the packaged GGUF, is loaded by
+    tests/transforms/models/backends/test_hf.py and tests/transforms/sample/, and
+    test_transform.py checks the directory generates what the GGUF does."""
     assert os.path.exists(GSM8K), "../shared/data/gsm8k is missing"
-    config = _config(tmp_path, TINY.format(gsm8k=GSM8K))
+    config = _config(tmp_path, TINY.format(gsm8k=GSM8K, model=converted_model()))
     out = str(tmp_path / "a")
     assert main(["run", "--config", config, "--output", out]) == 0
-    _check_manifest(out)
+    check_manifest(out)
     rollouts = _rows(out, "sample/rollouts-*")
-    assert len(rollouts) == 12
+    assert len(rollouts) == 8
     assert {r["teacher_model"] for r in rollouts} and all(r["completion"] for r in rollouts)
     assert {r["source"] for r in rollouts} == {"gsm8k", "arithmetic"}
 

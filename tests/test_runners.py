@@ -2,6 +2,7 @@
 (offline), and byte-identical shards across DirectRunner modes, worker counts,
 PYTHONHASHSEED values and a portable job service."""
 import glob
+import hashlib
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ from pipelines import dryrun
 from pipelines import options as runners
 from pipelines.cli import main
 from pipelines.config import load_config
+from tests.test_e2e import check_manifest
 from transforms.models.config import ModelConfig
 from transforms.models.handler import ChatRequest
 from transforms.models.step import ModelStep
@@ -345,10 +347,12 @@ MODES = [
 
 
 def _run_cli(args, hashseed):
+    """The CLI in a process of its own with this PYTHONHASHSEED; its printed summary."""
     env = dict(os.environ, PYTHONHASHSEED=hashseed, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     proc = subprocess.run([sys.executable, "-m", "pipelines"] + args, cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
 
 
 def _shards(out):
@@ -359,12 +363,20 @@ def _shards(out):
 
 @pytest.mark.slow
 def test_shards_are_byte_identical_across_modes_worker_counts_hash_seeds_and_runners(tmp_path):
-    config = _config(tmp_path)
+    """Every stage run by the CLI in each mode: each run prints its summary and writes a
+    manifest whose counts add up (a knowledge target with no knowledge source: its
+    shortfall reported) and whose checksums are its shards'; every shard is the same bytes."""
+    config = _config(tmp_path, FAKE.replace("knowledge: 0,", "knowledge: 5,"))
     outputs = {}
     for name, seed, flags in MODES:
         out = str(tmp_path / name.replace(" ", "_"))
-        _run_cli(["run", "--config", config, "--output", out] + flags, seed)
-        outputs[name] = (_shards(out), json.load(open(os.path.join(out, "manifest.json"))))
+        summary = _run_cli(["run", "--config", config, "--output", out] + flags, seed)
+        assert "summary" in summary and "curate" in summary, name
+        manifest = check_manifest(out, max_rows_per_shard=5)
+        assert manifest["rows"] > 0 and manifest["shortfall"].get("knowledge") == 5, name
+        assert [f["sha256"] for f in manifest["outputs"]["data/train"]["files"]] == \
+            [hashlib.sha256(b).hexdigest() for _, b in sorted(_shards(os.path.join(out, "data")).items())], name
+        outputs[name] = (_shards(out), manifest)
     reference, manifest = outputs["in_memory"]
     assert any(p.startswith("sample/rollouts-") for p in reference)
     assert any(p.startswith("curate/curated-") for p in reference)

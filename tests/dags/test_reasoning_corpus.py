@@ -11,6 +11,7 @@ import subprocess
 import pytest
 
 from publish import accounting
+from tests.backend_support import converted_model
 from transforms.core import io as rio
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -157,21 +158,23 @@ def test_the_dag_imports_cleanly_in_a_dagbag(tmp_path):
     assert "verify_command" in bag["verify"]
 
 
+#: The tiny model is SmolLM2's Hugging Face directory (tests/backend_support.py converts the
+#: packaged GGUF once; test_e2e.py says why, and which tests load the GGUF itself).
 TINY = """
 seed: 11
 sources:
-  - {name: arithmetic, generator: arithmetic, count: 3, difficulty: [1]}
+  - {{name: arithmetic, generator: arithmetic, count: 3, difficulty: [1]}}
 sample:
   backend: transformers
-  model: smollm2
+  model: "{model}"
   n: 2
   max_tokens: 40
   torch_threads: 1
   few_shot:
-    - user: "What is 12 + 7?\\nPlease reason step by step, and put your final answer within \\\\boxed{}."
-      assistant: "12 + 7 = 19.\\n\\nThe answer is \\\\boxed{19}."
-mix: {reasoning: 10, knowledge: 0, max_rows_per_shard: 2}
-output: {max_rows_per_shard: 2}
+    - user: "What is 12 + 7?\\nPlease reason step by step, and put your final answer within \\\\boxed{{}}."
+      assistant: "12 + 7 = 19.\\n\\nThe answer is \\\\boxed{{19}}."
+mix: {{reasoning: 10, knowledge: 0, max_rows_per_shard: 2}}
+output: {{max_rows_per_shard: 2}}
 """
 
 
@@ -179,7 +182,7 @@ output: {max_rows_per_shard: 2}
 @pytest.mark.slow
 def test_airflow_dags_test_runs_the_tiny_model_end_to_end_and_verifies(tmp_path):
     config = tmp_path / "tiny.yaml"
-    config.write_text(TINY)
+    config.write_text(TINY.format(model=converted_model()))
     base = tmp_path / "runs-base"
     env = _airflow_env(tmp_path)
     airflow = os.path.join(AIRFLOW_BIN, "airflow")
@@ -215,25 +218,15 @@ def test_airflow_dags_test_runs_the_tiny_model_end_to_end_and_verifies(tmp_path)
     bad = subprocess.run([python, "-m", "pipelines", "verify", run_dir], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 1 and "checksum mismatch" in bad.stderr
 
-    # the first run is registered (base/registry, the DAG's default); the second, on the same
-    # config, builds on it: no teacher load, no token generated, nothing published twice
+    # every stage got the registry (base/registry, the DAG's default) and the run is registered
+    # there. What a later run on that registry does (no teacher load, nothing generated or
+    # published twice, the card's incremental section) is tests/pipelines/test_registry_runs.py,
+    # through the same entry point and flags the DAG's stages run (pipelines.dag_entry,
+    # --registry), against a real loopback OpenAI-compatible teacher
     registry = str(base / "registry")
+    for stage, folder in (("sample", os.path.join(run_dir, "sample")), ("curate", os.path.join(run_dir, "curate")),
+                          ("mix", run_dir)):
+        manifest = rio.read_json(os.path.join(folder, rio.MANIFEST))
+        assert manifest["registry"]["path"] == registry, stage
+    assert rio.read_json(os.path.join(run_dir, rio.MANIFEST))["registry"]["runs_read"] == 0
     assert len(glob.glob(os.path.join(registry, "runs", "*", "manifest.json"))) == 1
-    first_ids = {r["problem_id"] for p in rio.published_files(run_dir, "data/train") for r in rio.read_parquet_rows(p)}
-    again = subprocess.run([airflow, "dags", "test", "reasoning_corpus", "-c", conf], env=env, cwd=str(tmp_path),
-                           capture_output=True, text=True, timeout=900)
-    log = again.stdout + again.stderr
-    assert again.returncode == 0 and "state=success" in log, log[-5000:]
-    second = [r for r in glob.glob(str(base / "runs" / "*")) if r != run_dir]
-    assert len(second) == 1
-    sample = rio.read_json(os.path.join(second[0], "sample", rio.MANIFEST))
-    assert sample["resume"]["teacher_loads"] == 0 and sample["resume"]["rollouts_generated"] == 0
-    assert sample["resume"]["rollouts_reused"] == 6
-    assert sample["counters"].get("sample.completion_tokens", 0) == 0
-    mix = rio.read_json(os.path.join(second[0], rio.MANIFEST))
-    ids = {r["problem_id"] for p in rio.published_files(second[0], "data/train") for r in rio.read_parquet_rows(p)}
-    assert not ids & first_ids and mix["registry"]["already_published"] == 0
-    assert mix["registry"]["runs_read"] == 1
-    card = open(os.path.join(second[0], "README.md"), encoding="utf-8").read()
-    assert "## Incremental run" in card and "0 of the 0 rows here were published before" in card
-    assert mix["registry"]["removed_as_published"] >= len(first_ids)

@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+from pipelines.cli import main
 from publish import accounting
 from transforms.core import derive_seed
 from transforms.core import io as rio
@@ -163,10 +164,11 @@ def test_killed_runs_rerun_without_loss_duplicates_or_visible_strays(tmp_path):
     shards = len(_shard_bytes(reference))
     assert shards >= 10 and calls["rename"] >= shards and calls["create"] >= shards
 
+    # one kill of each kind (a torn write, a write not yet renamed, the in-memory run at a
+    # random moment, the multi-processing run's process group at a random moment)
     rng = random.Random(derive_seed("kill-and-rerun", 17))
     plan = [("create", rng.randint(1, shards)), ("rename", rng.randint(1, shards)),
-            ("rename", rng.randint(shards // 2, shards)), ("time", rng.uniform(0.2, 0.6) * duration),
-            ("time", rng.uniform(0.6, 0.95) * duration), ("time-multi", rng.uniform(0.3, 0.9) * duration)]
+            ("time", rng.uniform(0.2, 0.6) * duration), ("time-multi", rng.uniform(0.3, 0.9) * duration)]
     killed = []
     for kind, point in plan:
         if kind in ("create", "rename"):
@@ -177,10 +179,9 @@ def test_killed_runs_rerun_without_loss_duplicates_or_visible_strays(tmp_path):
         if returncode == -signal.SIGKILL:
             killed.append((kind, point))
         _check_published(out)
-    assert len(killed) >= 5, killed
+    assert len(killed) >= 3, killed
 
-    final = _driver("count", 0, run + [out] + IN_MEMORY)
-    assert final.returncode == 0, final.stderr[-3000:]
+    assert main(run + [out] + IN_MEMORY) == 0  # the final re-run, in this process
     assert _check_published(out) == 3
     accounting.verify_manifest(out)
     for stage, folder in _stage_dirs(out).items():  # a re-run clears the temp files of killed writers

@@ -1,17 +1,20 @@
 """Kill curate, then mix, mid-run (SIGKILL at a seeded rename of the stage's files, with
 test_kill_rerun's driver) and run the stage again: the re-run's shards are byte-identical to an undisturbed
-run's. A sample re-run on a finished journal asks nothing and loads no teacher."""
-import json
+run's. A sample re-run on a finished journal asks nothing and loads no teacher.
+
+Only the killed runs are subprocesses (the driver); the undisturbed runs and the re-runs
+go through the CLI in this process, which spares an interpreter start and the imports
+of each (the re-run after a kill is the same code whichever process runs it)."""
 import os
 import random
 import signal
-import subprocess
-import sys
 
 import pytest
+from apache_beam.io.filesystems import FileSystems
 
+from pipelines.cli import main
 from publish import accounting
-from tests.pipelines.test_kill_rerun import IN_MEMORY, ROOT, _driver, _env, _shard_bytes
+from tests.pipelines.test_kill_rerun import IN_MEMORY, _driver, _shard_bytes
 from transforms.core import derive_seed
 from transforms.core import io as rio
 
@@ -27,16 +30,23 @@ output: {max_rows_per_shard: 3}
 
 
 def _cli(args):
-    proc = subprocess.run([sys.executable, "-m", "pipelines"] + args + IN_MEMORY, cwd=ROOT, env=_env(),
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert main(args + IN_MEMORY) == 0, args
 
 
-def _reference(args):
-    """An undisturbed run of the stage through the driver, counting its file renames."""
-    proc = _driver("count", 0, args + IN_MEMORY)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.rsplit("CALLS ", 1)[1])["rename"]
+def _reference(args, monkeypatch):
+    """An undisturbed run of the stage, counting its file renames as the driver does
+    (FileSystems.rename wrapped), so a kill point can be picked among them."""
+    renames = []
+    real_rename = FileSystems.rename
+
+    def rename(src, dst):
+        renames.append(src)
+        return real_rename(src, dst)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(FileSystems, "rename", staticmethod(rename))
+        _cli(args)
+    return len(renames)
 
 
 def _kill_then_rerun(renames, at, args):
@@ -51,7 +61,7 @@ def _stage_bytes(folder, skip=("sample", "curate")):
 
 
 @pytest.mark.slow
-def test_killed_curate_and_mix_rerun_to_byte_identical_shards(tmp_path):
+def test_killed_curate_and_mix_rerun_to_byte_identical_shards(tmp_path, monkeypatch):
     config = tmp_path / "c.yaml"
     config.write_text(CONFIG)
     rng = random.Random(derive_seed("kill-stages", 17))
@@ -60,14 +70,16 @@ def test_killed_curate_and_mix_rerun_to_byte_identical_shards(tmp_path):
     _cli(["sample"] + base + ["--output", sample])
 
     reference, out = tmp_path / "reference", tmp_path / "out"
-    renames = _reference(["curate"] + base + ["--input", sample, "--output", str(reference / "curate")])
+    renames = _reference(["curate"] + base + ["--input", sample, "--output", str(reference / "curate")],
+                         monkeypatch)
     _kill_then_rerun(renames, rng.randint(2, renames), ["curate"] + base + ["--input", sample, "--output",
                                                                             str(out / "curate")])
     expected = _shard_bytes(str(reference / "curate"))
     assert len(expected) >= 3 and _shard_bytes(str(out / "curate")) == expected
     accounting.verify_manifest(str(out / "curate"), upstream=False)
 
-    renames = _reference(["mix"] + base + ["--input", str(reference / "curate"), "--output", str(reference)])
+    renames = _reference(["mix"] + base + ["--input", str(reference / "curate"), "--output", str(reference)],
+                         monkeypatch)
     _kill_then_rerun(renames, rng.randint(2, renames), ["mix"] + base + ["--input", str(out / "curate"),
                                                                          "--output", str(out)])
     expected = _stage_bytes(str(reference))

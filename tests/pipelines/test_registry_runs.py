@@ -72,6 +72,7 @@ def test_second_run_asks_nothing_publishes_nothing_again_third_samples_only_the_
         mix = _manifest(second)
         entry = mix["registry"]
         assert mix["rows"] == 0 and entry["already_published"] == 0 and entry["nothing_new"]
+        assert entry["runs_read"] == 1  # the first run, registered
         assert entry["removed_as_published"] >= len(first_ids)  # each published problem's rollouts
         assert mix["funnel"]["rejected"].get("curate/dedup_prompts/duplicate", 0) >= len(first_ids)
         assert "nothing new to publish" in out and "0 of 0 rows already published" in out
