@@ -45,7 +45,7 @@ def test_the_demo_is_r1s_mix_at_laptop_scale():
     assert demo.mix.shares("knowledge") == {"general": 1.0}
     assert {(s.kind, s.domain) for s in demo.sources} == {
         ("reasoning", "math"), ("reasoning", "logic"), ("reasoning", "code"), ("knowledge", "general")}
-    assert {s.generator for s in demo.sources if s.domain == "logic"} == {"countdown", "knights_knaves"}
+    assert {s.generator for s in demo.sources if s.domain == "logic"} == {"countdown", "sequence"}
     # files shipped inside the package, found wherever the command runs, and installed with it
     shipped = [s.path for s in demo.sources if s.path]
     assert shipped and all(p.startswith("pkg:pipelines/demo/") for p in shipped)

@@ -1,6 +1,6 @@
 """Procedural generators of math problems with exact gold answers (no external data).
 
-Five generators, named as the config refers to them (``SourceConfig.generator``), one
+Six generators, named as the config refers to them (``SourceConfig.generator``), one
 module per family:
 
 - ``arithmetic`` (``expressions``): 0 = ``a + b`` / ``a - b`` with single digits
@@ -19,6 +19,9 @@ module per family:
 - ``knights_knaves`` (``knights_knaves``): who is a knight and who a knave, from one
   statement each; 2 people at level 1, 3 at 2, 4-5 at 3; the solution is unique (brute
   force over every assignment). Checked by :func:`transforms.text.knights.check_knights`.
+- ``sequence`` (``sequences``): the next term of a number sequence; 0 = counting on by 1
+  or 2, 1 = a constant step up or down, 2 = a constant factor or two alternating steps,
+  3 = growing steps or each term the sum of the two before. Answers are integers.
 - ``unit_rate`` (``proportions``): proportion word problems (speeds, prices, recipes,
   machines, workers) with integer answers; 1 = scale a rate, 2 = reverse or inverse
   proportion with larger numbers, 3 = two-factor (joint) proportion.
@@ -41,6 +44,7 @@ from transforms.ingest.generators.equations import linear_equation
 from transforms.ingest.generators.expressions import arithmetic
 from transforms.ingest.generators.knights_knaves import knights_knaves
 from transforms.ingest.generators.proportions import unit_rate
+from transforms.ingest.generators.sequences import sequence
 from transforms.ingest.generators.registry import (
     EXTRA_LEVELS,
     GENERATORS,
@@ -56,5 +60,5 @@ from transforms.text.countdown import MAX_EXPRESSION_CHARS, check_countdown
 __all__ = [
     "EXTRA_LEVELS", "GENERATORS", "LEVELS", "MAX_ATTEMPTS", "MAX_EXPRESSION_CHARS", "RULES", "arithmetic",
     "check_countdown", "check_generator", "countdown", "format_number", "generate_problems",
-    "knights_knaves", "levels_of", "linear_equation", "unit_rate",
+    "knights_knaves", "levels_of", "linear_equation", "sequence", "unit_rate",
 ]

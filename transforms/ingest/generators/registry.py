@@ -15,12 +15,14 @@ from transforms.ingest.generators.equations import linear_equation
 from transforms.ingest.generators.expressions import arithmetic
 from transforms.ingest.generators.knights_knaves import knights_knaves
 from transforms.ingest.generators.proportions import unit_rate
+from transforms.ingest.generators.sequences import sequence
 from transforms.text.countdown import RULES as COUNTDOWN_RULES
 
 #: Difficulty levels every generator understands.
 LEVELS = (1, 2, 3)
-#: Extra levels of some generators (arithmetic 0: single-digit sums and differences).
-EXTRA_LEVELS = {"arithmetic": (0,)}
+#: Extra levels of some generators (arithmetic 0: single-digit sums and differences;
+#: sequence 0: counting on by 1 or 2).
+EXTRA_LEVELS = {"arithmetic": (0,), "sequence": (0,)}
 
 #: Draws per problem index before giving up on finding a prompt not seen before.
 MAX_ATTEMPTS = 100
@@ -31,6 +33,7 @@ GENERATORS: Dict[str, Callable[..., dict]] = {
     "countdown": countdown,
     "unit_rate": unit_rate,
     "knights_knaves": knights_knaves,
+    "sequence": sequence,
 }
 #: The rule variants of the generators that have some (the first is the default):
 #: countdown's ``exactly_once`` (TinyZero's) and ``at_most_once``.
