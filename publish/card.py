@@ -124,7 +124,7 @@ def _domain_section(report: Optional[dict]) -> List[str]:
            _table(["kind/domain", "target", "supply", "selected", "shortfall"],
                   [[k, e["target"], e["supply"], e["selected"], e["shortfall"]] for k, e in report["lines"].items()])]
     for key, reasons in report.get("shortfall_reasons", {}).items():
-        out += [f"#### Why {key} falls short ({report['lines'][key]['shortfall']} examples)",
+        out += [f"#### Why {key} falls short by {report['lines'][key]['shortfall']}",
                 _table(["stage/step/reason", "records"], [[r, n] for r, n in reasons.items()])
                 if reasons else "No rejection of its sources: they supplied too few problems."]
     return out

@@ -147,10 +147,10 @@ def test_one_run_builds_every_r1_domain_from_the_real_sets(tmp_path, capsys):
         counted = Counter(f"{r['stage']}/{r['step']}/{r['reason']}" for r in every_rejection
                           if DOMAIN[r["source"]] == domain)
         assert by_domain["shortfall_reasons"][line] == dict(counted), line
-        assert f"Why {line} falls short ({entry['shortfall']} examples)" in card
+        assert f"Why {line} falls short by {entry['shortfall']}" in card
         for reason, n in counted.items():
             assert f"| {reason} | {n} |" in card
         if not counted:
-            assert f"Why {line} falls short ({entry['shortfall']} examples)\n\nNo rejection of its sources" in card
+            assert f"Why {line} falls short by {entry['shortfall']}\n\nNo rejection of its sources" in card
     assert by_domain["shortfall_reasons"]["reasoning/logic"]["curate/filter_verdict/incorrect"] \
         >= N * GENERATED["knights_knaves"]

@@ -81,7 +81,7 @@ def test_card_numbers_equal_the_manifest(mixed):
     assert tables["Targets by domain"] == [[k, *(_s(e[f]) for f in ("target", "supply", "selected", "shortfall"))]
                                            for k, e in by_domain["lines"].items()]
     for key, reasons in by_domain["shortfall_reasons"].items():  # each shortfall with its counted reasons
-        heading = f"Why {key} falls short ({by_domain['lines'][key]['shortfall']} examples)"
+        heading = f"Why {key} falls short by {by_domain['lines'][key]['shortfall']}"
         assert tables.get(heading, []) == [[r, _s(n)] for r, n in reasons.items()]
     assert sum(e["shortfall"] for e in by_domain["lines"].values()) == sum(manifest["shortfall"].values())
     for key, title in (("by_kind", "kind"), ("by_domain", "domain"), ("by_source", "source"),
