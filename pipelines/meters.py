@@ -3,8 +3,8 @@ launcher knows before the pipeline starts. The keys are those the stages' progre
 taps report (:func:`transforms.core.progress.tap`):
 
 * sample: ``prompts`` and ``rollouts`` (``Sample/Progress``, per model batch), of the
-  records the sources hold (the ingest plan) and that × ``sample.n``; with tokens/s
-  and the cost so far;
+  records the sources hold (the ingest plan) and that × ``sample.n`` (an imported SFT row
+  is one rollout); with tokens/s and the cost so far;
 * curate: ``verified`` (rollouts into ``Verify``) and ``filtered`` (rollouts out of
   ``Verify`` into ``Filter``, or rejected or dead-lettered before it), of the rows of
   the sample manifest's rollouts;
@@ -23,13 +23,16 @@ from typing import List
 from pipelines.config import RunConfig
 from pipelines.progress import Meter
 from transforms.core import io as rio
+from transforms.ingest.config import SFT_PRESETS
 from transforms.ingest.planning import planned_records
 from transforms.mix.attempts import takes_attempt
 
 
 def sample(config: RunConfig) -> List[Meter]:
     problems = planned_records(config.sources)
-    rollouts = None if problems is None else problems * config.sample.n
+    # an imported SFT row is one rollout (its own answer), whatever n is
+    imported = planned_records(tuple(s for s in config.sources if s.preset in SFT_PRESETS))
+    rollouts = None if problems is None or imported is None else (problems - imported) * config.sample.n + imported
     return [Meter("prompts", "prompts", problems), Meter("rollouts", "rollouts", rollouts)]
 
 

@@ -115,6 +115,11 @@ def test_totals_come_from_the_plan_and_upstream_rows(tmp_path):
     gsm = load_config(overrides={"sources": [{"name": "g", "path": str(tmp_path / "p.jsonl"), "limit": 3}]})
     (tmp_path / "p.jsonl").write_text('{"q": 1}\n\n{"q": 2}\n')
     assert meters.sample(gsm)[0].total == 2  # the blank line is no record
+    (tmp_path / "chats.jsonl").write_text('{"instruction": "Hi", "output": "Hello"}\n' * 3)
+    mixed = load_config(overrides={"sample": {"n": 4}, "sources": [
+        {"name": "g", "path": str(tmp_path / "p.jsonl")},
+        {"name": "a", "path": str(tmp_path / "chats.jsonl"), "preset": "alpaca", "kind": "knowledge"}]})
+    assert [m.total for m in meters.sample(mixed)] == [5, 2 * 4 + 3]  # an imported row is one rollout
     assert meters.curate(96)[1] == progress.Meter("filtered", "filtered", 96)
 
 
