@@ -97,7 +97,9 @@ def test_one_run_builds_every_r1_domain_from_the_real_sets(tmp_path, capsys):
     assert {p["source"]: p["domain"] for p in problems} == DOMAIN
     math500 = [p for p in problems if p["source"] == "math500"]
     assert all(p["reference_answer"] is None and json.loads(p["metadata"])["withheld_answer"] for p in math500)
-    assert all(p["reference_answer"] is None and p["tests"] for p in problems if p["domain"] == "code")
+    assert all(p["reference_answer"] is None and p["tests"] and json.loads(p["metadata"])["verify"] == "tests"
+               for p in problems if p["domain"] == "code")
+    assert "Your code should pass tests like this one" in next(r["prompt"] for r in rollouts if r["source"] == "mbpp")
     assert all(len(p["choices"]) == 4 for p in problems if p["source"] == "mmlu_stem")
 
     # -- the books balance per stage, from the Parquet files --------------------------------------
