@@ -3,6 +3,7 @@ dead letter, through the journey RuleStep.
 
 Fast tests use the fake teacher; the slow ones sample real rollouts of the tiny model
 (SmolLM2-135M, transformers backend, one torch thread) once per module."""
+import dataclasses
 import json
 import os
 
@@ -194,7 +195,11 @@ def tiny(check):
     from schemas.records import VerifiedRollout, project
     from transforms.sample.handler import generate_for_problems, make_rollouts
 
-    backend = make_backend(TINY.model_config())
+    from tests.backend_support import converted_model
+
+    # the converted HF directory: no GGUF dequantisation per load (test_transform.py checks
+    # it generates what the GGUF does; test_hf.py loads the GGUF)
+    backend = make_backend(dataclasses.replace(TINY, model=converted_model()).model_config())
     backend.load()
     teacher = Teacher(backend, teacher_of(TINY))
     # small sums: the tiny model gets them right some of the time (differences hardly ever)
