@@ -266,9 +266,8 @@ def stage_cmd(stage: str, config_path: str, in_dir: str, out_dir: str) -> List[s
 def run_size(count: int, work: str, naive: bool) -> List[dict]:
     folder = os.path.join(work, str(count))
     os.makedirs(folder, exist_ok=True)
-    n = max(MIN_N, math.ceil(count / 9_000))  # refined below from the real problem count
-    config = load_config(write_config(folder, count, n))
-    _, n = pick_problems(load_problems(config), count)
+    # n: rollouts per problem, at least MIN_N, more where the problems run out
+    _, n = pick_problems(load_problems(load_config(write_config(folder, count, MIN_N))), count)
     config = load_config(write_config(folder, count, n))
     config_path = os.path.join(folder, "scale.yaml")
     sample_dir, curate_dir, mix_dir = (os.path.join(folder, s) for s in ("sample", "curate", "mix"))
@@ -304,7 +303,8 @@ def print_row(r: dict) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="2000,8000", help="rollout counts, comma-separated (e.g. 16000,64000,256000)")
+    parser.add_argument("--sizes", default="2000,8000",
+                        help="rollout counts, comma-separated (e.g. 16000,64000,256000)")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive script (on the smallest size)")
     parser.add_argument("--keep", help="work in this folder and keep it (default: a temporary folder, removed)")
     parser.add_argument("--json", help="also write the results to this JSON file")
