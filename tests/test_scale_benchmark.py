@@ -31,7 +31,7 @@ def _load(name):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    scale = _load("scale")
+    scale = _load("scale_data")
     tmp = tmp_path_factory.mktemp("scale")
     config = load_config(scale.write_config(str(tmp), COUNT, scale.MIN_N))
     kinds = scale.write_sample_stage(config, str(tmp / "sample"), COUNT)
