@@ -9,13 +9,14 @@ counts what it inherited from the process that started it).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
 import random
 import re
 import sys
-from typing import Dict, Iterator, List, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -85,11 +86,12 @@ def _solution_text(source: str, record: dict) -> str:
     return re.sub(r"\[asy\].*?\[/asy\]", "", record["solution"], flags=re.S).strip()
 
 
-def load_problems(config: RunConfig) -> List[Tuple[Problem, str]]:
-    """(Problem as ingest maps it, its worked solution) for every row of every source."""
+def load_problems(config: RunConfig, limit: Optional[int] = None) -> List[Tuple[Problem, str]]:
+    """(Problem as ingest maps it, its worked solution) for every row of every source
+    (the first ``limit`` rows of each, when given: a quick test)."""
     out = []
     for source in config.sources:
-        for file, line, record in read_jsonl(source.path, config.ingest.max_line_bytes):
+        for file, line, record in itertools.islice(read_jsonl(source.path, config.ingest.max_line_bytes), limit):
             problem = to_problem(record, source, file, line, config.seed, config.config_hash)
             out.append((problem, _solution_text(source.name, record)))
     return out
@@ -192,9 +194,10 @@ def _write_sorted(prefix: str, records: Sequence, cls, max_rows: int, compressio
         rio.write_table(rio.shard_path(prefix, shard, count), [row for _, row in part], cls, compression)
 
 
-def write_sample_stage(config: RunConfig, out_dir: str, count: int) -> Dict[str, int]:
-    """The sample stage's outputs and manifest for ``count`` synthetic rollouts; kinds counted."""
-    problems = load_problems(config)
+def write_sample_stage(config: RunConfig, out_dir: str, count: int, limit: Optional[int] = None) -> Dict[str, int]:
+    """The sample stage's outputs and manifest for ``count`` synthetic rollouts; kinds counted
+    (``limit``: problems read per source, see :func:`load_problems`)."""
+    problems = load_problems(config, limit)
     kinds: Dict[str, int] = {}
     rows, sampled = [], {}
     for kind, rollout in build_rollouts(config, count, problems):

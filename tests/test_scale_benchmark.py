@@ -34,7 +34,7 @@ def built(tmp_path_factory):
     scale = _load("scale_data")
     tmp = tmp_path_factory.mktemp("scale")
     config = load_config(scale.write_config(str(tmp), COUNT, scale.MIN_N))
-    kinds = scale.write_sample_stage(config, str(tmp / "sample"), COUNT)
+    kinds = scale.write_sample_stage(config, str(tmp / "sample"), COUNT, limit=100)
     return scale, config, str(tmp), kinds
 
 
