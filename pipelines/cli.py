@@ -263,21 +263,26 @@ def _export(args) -> int:
 
 def _dispatch(args, config, beam_args, done: List[str]) -> dict:
     """Run the command's stages; ``done`` gets each stage's name as it starts."""
-    from pipelines import curate, launch, mix, sample
+    # each command imports only its own stages: the sample stage's model steps import
+    # Beam's RunInference and with it torch (seconds of start-up curate and mix don't need)
     from pipelines.outdir import mark
 
     out = args.output.rstrip("/")
     done.append(args.command if args.command in ("sample", "curate", "mix") else "sample")
     if args.command == "sample":
+        from pipelines import sample
         return sample.run(config, out, beam_args)
     if args.command == "curate":
         if not args.input:
             raise ValueError("curate needs --input: the output folder of a sample run")
+        from pipelines import curate
         return curate.run(config, args.input, out, beam_args)
     if args.command == "mix":
         if not args.input:
             raise ValueError("mix needs --input: the output folder of a curate run")
+        from pipelines import mix
         return mix.run(config, args.input, out, beam_args)
+    from pipelines import curate, launch, mix, sample
     # demo and run: the three stages in a row (a stage over the dead-letter limit stops the run);
     # each stage folder is marked as ours when its stage starts (see pipelines.outdir)
     mark(f"{out}/sample")

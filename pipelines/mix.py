@@ -43,7 +43,6 @@ from transforms.dedup.responses import DedupResponseGroup
 from transforms.filters.transform import ApplyFilters
 from transforms.mix.attempts import takes_attempt
 from transforms.mix.gate import GateJourneys, JourneyFilters, part_filter_config, whole_filter_config
-from transforms.mix.journey import BuildJourneys
 from transforms.mix.journey_teacher import JourneyTeacher
 from transforms.mix.prune import Pruner
 from transforms.mix.transform import MixExamples
@@ -109,6 +108,9 @@ def build(pipeline, config: RunConfig, curated_files: List[str], wrong_files: Li
     inputs = {"curated": curated}
     side = [read]
     if wrong_files:
+        # imported only for journeys: it imports Beam's RunInference, and with it torch
+        from transforms.mix.journey import BuildJourneys
+
         journey = config.mix.journey
         wrong = (pipeline
                  | "ReadWrongAttempts" >> rio.ReadRecords(wrong_files, VerifiedRollout)

@@ -33,8 +33,6 @@ from apache_beam.options.pipeline_options import (
 from apache_beam.pipeline import PipelineVisitor
 from apache_beam.transforms.resources import merge_resource_hints, parse_resource_hints
 
-from transforms.models.step import is_model_step
-
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROFILES_FILE = os.path.join(REPO, "configs", "runners.yaml")
 
@@ -151,12 +149,17 @@ class _StepHinter(PipelineVisitor):
     inside it; no other transform is touched."""
 
     def __init__(self, hints: Dict[str, Dict[str, bytes]]):
+        # imported here, not at start-up: it pulls in Beam's RunInference and with it torch
+        # (seconds), which a stage without model steps never needs
+        from transforms.models.step import is_model_step
+
+        self.is_model_step = is_model_step
         self.hints = hints
         self.model_steps: List[str] = []
         self.hinted: List[str] = []
 
     def enter_composite_transform(self, node):
-        if is_model_step(node.transform):  # entered before anything inside it
+        if self.is_model_step(node.transform):  # entered before anything inside it
             self.model_steps.append(node.full_label)
         self._apply(node)
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import math
 import os
 import typing
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import apache_beam as beam
 import pyarrow as pa
@@ -50,10 +51,19 @@ def _bucket(record_id: str) -> int:
     return int(stable_hash(record_id, length=4), 16) % RANK_BUCKETS
 
 
-def _order(item) -> tuple:
-    """Sort key of a (record id, row) pair: the id, then the row's content for equal ids."""
-    rid, row = item
-    return rid, json.dumps(row, sort_keys=True, default=str)
+def _row_json(row: dict) -> str:
+    return json.dumps(row, sort_keys=True, default=str)
+
+
+def _by_id(items: list, rid_of: Callable[[Any], str], row_of: Callable[[Any], dict]) -> list:
+    """``items`` ordered by record id, then by the row's content (JSON) among equal ids:
+    the same order as sorting on (id, JSON), but a row is serialised only when its id
+    is shared (the same record twice), not for every row."""
+    out: list = []
+    for _, group in itertools.groupby(sorted(items, key=rid_of), key=rid_of):
+        tied = list(group)
+        out.extend(tied if len(tied) == 1 else sorted(tied, key=lambda t: _row_json(row_of(t))))
+    return out
 
 
 def shard_path(prefix: str, index: int, count: int) -> str:
@@ -104,7 +114,7 @@ class _AssignShards(beam.DoFn):
         offset = sum(n for b, n in counts.items() if b < bucket)
         total = sum(counts.values())
         num_shards = max(1, math.ceil(total / self.max_rows))
-        for i, (rid, row) in enumerate(sorted(items, key=_order)):
+        for i, (rid, row) in enumerate(_by_id(list(items), lambda t: t[0], lambda t: t[1])):
             rank = offset + i
             yield rank // self.max_rows, (num_shards, rid, row)
 
@@ -117,7 +127,7 @@ class _WriteShard(beam.DoFn):
 
     def process(self, element):
         shard, items = element
-        items = sorted(items, key=lambda t: _order((t[1], t[2])))
+        items = _by_id(list(items), lambda t: t[1], lambda t: t[2])
         num_shards = items[0][0]
         rows = [row for _, _, row in items]
         entry = write_table(shard_path(self.prefix, shard, num_shards), rows, self.record_cls,

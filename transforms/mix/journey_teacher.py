@@ -40,8 +40,8 @@ from transforms.mix.journey_build import (
 )
 from transforms.mix.journey_config import JourneyConfig
 from transforms.models.backends.base import Backend, Sample
+from transforms.models.chat import ChatRequest, Generation, generate_chat
 from transforms.models.config import ModelConfig
-from transforms.models.handler import ChatRequest, Generation, generate_chat
 
 
 class JourneyTeacher(NamedTuple):

@@ -34,8 +34,8 @@ from typing import List, Optional, Sequence, Tuple
 
 from transforms.core import derive_seed, error_text
 from transforms.models.backends.base import Backend
+from transforms.models.chat import ChatRequest, Generation, generate_chat
 from transforms.models.config import ModelConfig, make_backend
-from transforms.models.handler import ChatRequest, Generation, generate_chat
 from transforms.verify.rubric import RubricConfig, rubric_decision, rubric_messages, rubric_version
 from transforms.verify.untrusted import answer_json_objects
 from transforms.verify.verdicts import verdict_fields

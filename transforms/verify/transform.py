@@ -47,7 +47,6 @@ from schemas.records import VerifiedRollout, project
 from transforms.core import Dead, Drop, RuleStep, StageOutputs, merge
 from transforms.verify.batch import Verifiers, needs_judge, verify_rules_batch
 from transforms.verify.config import VerifyConfig
-from transforms.verify.judge_step import judge_undecided
 from transforms.verify.majority import finish_problem
 
 STAGE, STEP = "curate", "verify"
@@ -143,6 +142,9 @@ class VerifyAnswers(beam.PTransform):
                     | "Verify" >> RuleStep(STAGE, STEP, VerifyRollouts(config)))
         parts, kept = [verified], verified.kept
         if config.judge.enabled:
+            # imported only with the judge on: it imports Beam's RunInference, and with it torch
+            from transforms.verify.judge_step import judge_undecided
+
             decided, undecided = verified.kept | "NeedsJudge" >> beam.Partition(_ToJudge(config), 2)
             judged, failed = judge_undecided(undecided, config.judge)
             parts += [judged, failed]

@@ -1,5 +1,6 @@
 """Deterministic Parquet shards: max rows per shard, sorted by id, byte-identical reruns."""
 import glob
+import json
 import os
 
 import apache_beam as beam
@@ -45,6 +46,23 @@ def test_reruns_in_another_order_and_runner_mode_are_byte_identical(tmp_path):
     second = _bytes(_write(list(reversed(records)), str(tmp_path / "b"), max_rows=16,
                            options=["--direct_running_mode=multi_processing", "--direct_num_workers=2"]))
     assert first == second and len(first) == 3
+
+
+def test_records_sharing_an_id_are_ordered_by_content_whatever_the_input_order(tmp_path):
+    """The sort key is the id; only rows with the same id are compared by their content
+    (JSON), so the bytes don't depend on the input order, and match the (id, JSON) order."""
+    twins = [problem(source_id="same", prompt=f"variant {i}") for i in (3, 1, 2)]
+    records = twins + [problem(source_id=str(i), prompt=f"q{i}") for i in range(6)]
+    first = _bytes(_write(records, str(tmp_path / "a"), max_rows=4))
+    second = _bytes(_write(list(reversed(records)), str(tmp_path / "b"), max_rows=4))
+    assert first == second
+    rows = [r for p in sorted(glob.glob(str(tmp_path / "a" / "problems-*.parquet")))
+            for r in rio.read_parquet_rows(p)]
+    shared = [r["prompt"] for r in rows if r["source_id"] == "same"]
+    assert shared == ["variant 1", "variant 2", "variant 3"]
+    items = [(r["problem_id"], r) for r in rows]
+    old_order = sorted(items, key=lambda t: (t[0], json.dumps(t[1], sort_keys=True, default=str)))
+    assert rio._by_id(list(reversed(items)), lambda t: t[0], lambda t: t[1]) == old_order
 
 
 def test_read_records_returns_what_was_written(tmp_path):
