@@ -193,9 +193,8 @@ def _problems(count, seed):
 def tiny(check):
     """(teacher, correct rollouts, wrong rollouts) of a handful of trivial sums, sampled once."""
     from schemas.records import VerifiedRollout, project
-    from transforms.sample.handler import generate_for_problems, make_rollouts
-
     from tests.backend_support import converted_model
+    from transforms.sample.handler import generate_for_problems, make_rollouts
 
     # the converted HF directory: no GGUF dequantisation per load (test_transform.py checks
     # it generates what the GGUF does; test_hf.py loads the GGUF)

@@ -44,7 +44,6 @@ from transforms.ingest.generators.equations import linear_equation
 from transforms.ingest.generators.expressions import arithmetic
 from transforms.ingest.generators.knights_knaves import knights_knaves
 from transforms.ingest.generators.proportions import unit_rate
-from transforms.ingest.generators.sequences import sequence
 from transforms.ingest.generators.registry import (
     EXTRA_LEVELS,
     GENERATORS,
@@ -55,6 +54,7 @@ from transforms.ingest.generators.registry import (
     generate_problems,
     levels_of,
 )
+from transforms.ingest.generators.sequences import sequence
 from transforms.text.countdown import MAX_EXPRESSION_CHARS, check_countdown
 
 __all__ = [
