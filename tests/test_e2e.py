@@ -208,8 +208,9 @@ def test_demo_config_shows_no_chain_of_thought_and_the_thinking_plot(tmp_path):
     card shows thinking length against pass rate."""
     out = str(tmp_path / "demo")
     demo = os.path.join(ROOT, "configs", "demo.yaml")
+    # 20 arithmetic problems (the demo draws 10): enough for some to be solved by both samples
     assert main(["run", "--config", demo, "--set", "sample.backend=fake", "--set", "sample.n=2",
-                 "--output", out]) == 0
+                 "--set", "sources[0].count=20", "--output", out]) == 0
     manifest = json.load(open(os.path.join(out, "manifest.json")))
     rows = pq.read_table(os.path.join(out, "data")).to_pylist()
     no_cot = [r for r in rows if r["reasoning_tokens_after"] == 0 < r["reasoning_tokens_before"]]
