@@ -264,10 +264,6 @@ def _imported_problem(record: dict, source: SourceConfig, fields: Dict[str, Tupl
     stamped = {} if method == "gold" else {METADATA_KEY: method}
     metadata = sft.imported_metadata(preset, answer, extra, _metadata(record, read, stamped=stamped))
     source_id = _optional_text(record, fields["id"]) or f"{_file_label(file)}:{line}"
-    metadata = sft.imported_metadata(preset, answer, extra, _metadata(record, read))
-    if source.verify_method != "gold":  # judge or none (SourceConfig allows no other)
-        metadata = json.dumps({**json.loads(metadata), METADATA_KEY: source.verify_method},
-                              ensure_ascii=False, sort_keys=True)
     return Problem(
         problem_id=stable_hash(source.name, source_id), source=source.name, source_id=source_id,
         domain=_optional_text(record, fields["domain"]) or source.domain, kind=source.kind, prompt=prompt,
