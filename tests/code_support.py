@@ -107,7 +107,7 @@ def mutant(ref: Reference, how: str = "return") -> Optional[str]:
     return ast.unparse(ast.fix_missing_locations(tree)) + (_MUTATE if how == "return" else "")
 
 
-# -- a scripted OpenAI-compatible teacher that writes code that really runs ------------
+# -- answers a scripted teacher gives: code that really runs, or a mutant of it ----------
 
 THINKING = ("Let me read the task carefully and work out what the function has to return.\n\n"
             "I will write the function step by step, then check it against the example in the task.")
@@ -120,56 +120,6 @@ def scripted_answer(ref: Reference, seed: int) -> str:
     if code is None:
         code = f"{ref.suite.prefix}\n{ref.code}" if ref.suite.prefix else ref.code
     return f"<think>\n{THINKING}\n</think>\n\nHere is the solution.\n\n```python\n{code.strip()}\n```\n"
-
-
-class ScriptedCodeTeacher:
-    """A real HTTP server speaking OpenAI's chat completions on 127.0.0.1 that answers a
-    problem of ``refs`` (found by its prompt in the last user turn) with
-    :func:`scripted_answer`; anything else gets a plain answer without code."""
-
-    def __init__(self, refs_by_prompt: dict):
-        import http.server
-        import threading
-
-        teacher = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
-                body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
-                data = json.dumps(teacher.reply(body)).encode("utf-8")
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.refs_by_prompt = refs_by_prompt
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def reply(self, body: dict) -> dict:
-        asked = body["messages"][-1]["content"]
-        ref = next((r for prompt, r in self.refs_by_prompt.items() if prompt in asked), None)
-        text = scripted_answer(ref, int(body.get("seed") or 0)) if ref else "<think>\nHm.\n</think>\n\nNo idea."
-        return {"id": "x", "object": "chat.completion", "model": body.get("model"),
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": text}}],
-                "usage": {"prompt_tokens": len(asked.split()), "completion_tokens": len(text.split())}}
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def __enter__(self) -> "ScriptedCodeTeacher":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def first_problems(name: str, count: int) -> dict:

@@ -2,9 +2,7 @@
 verbatim from the dead-letter files: a wrong preset (every line dead at ingest), a
 dead server, a server that refuses the model, an empty corpus."""
 import glob
-import http.server
 import os
-import threading
 
 import pyarrow.parquet as pq
 import pytest
@@ -13,6 +11,7 @@ from pipelines import cli
 from pipelines.config import load_config
 from pipelines.failures import first_errors
 from tests.backend_support import free_port
+from tests.loopback import JsonHandler, serving
 from tests.pipelines.cli_support import FAKE, GSM8K, write_config
 
 
@@ -60,29 +59,16 @@ def test_a_dead_server_fails_the_sample_stage_with_the_connection_error(tmp_path
     assert errors[0] in err
 
 
-class _NoSuchModel(http.server.BaseHTTPRequestHandler):
+class _NoSuchModel(JsonHandler):
     def do_POST(self):  # noqa: N802 - http.server's name
         self.rfile.read(int(self.headers.get("content-length", 0)))
-        body = b"model 'x' not found"
-        self.send_response(400)
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(400, b"model 'x' not found")
 
 
 @pytest.fixture
 def refusing_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NoSuchModel)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_NoSuchModel) as server:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_wrong_model_name_quotes_the_servers_answer(refusing_server, tmp_path, capsys):

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import ThreadingHTTPServer
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
@@ -18,7 +17,7 @@ import pytest  # noqa: E402
 
 from tests import backend_support as support  # noqa: E402
 from tests import factories  # noqa: E402
-from tests.loopback import JsonHandler
+from tests.loopback import JsonHandler, serving  # noqa: E402
 from transforms.models.backends.base import GenerationRequest  # noqa: E402
 from transforms.models.backends.openai_api import (  # noqa: E402
     OpenAIBackend,
@@ -140,15 +139,8 @@ class _Scripted(JsonHandler):
 
 @pytest.fixture
 def scripted():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
-    server.lock, server.seen, server.script = threading.Lock(), [], []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_Scripted, seen=[], script=[]) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _loaded(server, monkeypatch, **changes) -> OpenAIBackend:
